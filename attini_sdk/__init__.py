@@ -1,0 +1,67 @@
+"""attini_sdk: package infrastructure-as-code with its deployment plan; deploy it from inside each environment.
+
+    >>> import attini_sdk as at
+    >>> at.__version__ >= "0.1.0"
+    True
+
+The public API is re-exported here lazily so ``import attini_sdk`` stays fast:
+heavy modules (pandas, boto3) load only when a name that needs them is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from attini_sdk._version import __version__
+from attini_sdk.errors import (
+    AttiniError,
+    ArtifactError,
+    BackendError,
+    ConfigError,
+    DependencyError,
+    DeploymentError,
+    ExecutionError,
+    LockError,
+    NotFoundError,
+    PlanError,
+    SignatureError,
+    StepFailed,
+)
+
+# public name -> module that defines it; filled in as features land.
+_LAZY: dict[str, str] = {}
+
+__all__ = [
+    "__version__",
+    "AttiniError",
+    "ArtifactError",
+    "BackendError",
+    "ConfigError",
+    "DependencyError",
+    "DeploymentError",
+    "ExecutionError",
+    "LockError",
+    "NotFoundError",
+    "PlanError",
+    "SignatureError",
+    "StepFailed",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'attini_sdk' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    pass

@@ -1,0 +1,5 @@
+import sys
+
+from attini_sdk.cli import main
+
+sys.exit(main())

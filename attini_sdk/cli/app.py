@@ -1,0 +1,91 @@
+"""Root of the ``attini`` CLI: global options, error handling, command registration."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import typer
+
+from attini_sdk._version import __version__
+from attini_sdk.cli import output
+from attini_sdk.errors import AttiniError
+
+app = typer.Typer(
+    name="attini",
+    help="Package infrastructure-as-code with its deployment plan into immutable distributions "
+    "and deploy them from inside each environment.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"attini {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    debug: bool = typer.Option(
+        False, "--debug", envvar="ATTINI_DEBUG", help="Show full tracebacks on errors."
+    ),
+) -> None:
+    """Attini-compatible deployment framework (attini_sdk)."""
+    output.state.debug = debug
+
+
+def _register() -> None:
+    """Attach every command group. Each module exposes ``register(app)``."""
+    from attini_sdk.cli import commands
+
+    for module in commands.MODULES:
+        module.register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``attini`` script. Returns the process exit code.
+
+    User errors print one clear message and exit 1; anything else is a bug and
+    exits 2 with a short note (the traceback with ``--debug``).
+    """
+    _register()
+    args = sys.argv[1:] if argv is None else argv
+    output.state.debug = "--debug" in args or os.environ.get("ATTINI_DEBUG", "") not in ("", "0")
+    try:
+        app(args=args, prog_name="attini", standalone_mode=False)
+    except AttiniError as err:
+        if output.state.debug:
+            traceback.print_exc()
+        output.error(err)
+        return 1
+    except typer.Exit as ex:
+        return ex.exit_code
+    except typer.Abort:
+        output.stderr("Aborted.")
+        return 1
+    except KeyboardInterrupt:
+        output.stderr("Interrupted.")
+        return 130
+    except Exception as err:  # click usage errors are handled below; the rest are bugs
+        import click
+
+        if isinstance(err, click.exceptions.ClickException):
+            err.show()
+            return err.exit_code
+        if output.state.debug:
+            traceback.print_exc()
+        else:
+            output.stderr(
+                f"internal error: {type(err).__name__}: {err}\n"
+                "  hint: this is a bug in attini_sdk; run again with --debug for the traceback and report it"
+            )
+        return 2
+    return 0

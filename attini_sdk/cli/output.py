@@ -1,0 +1,64 @@
+"""Output for people (rich tables) and for machines (``--json``), in one place."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import attrs
+
+from attini_sdk.errors import AttiniError
+
+
+@attrs.define
+class _State:
+    debug: bool = False
+    json: bool = False
+
+
+state = _State()
+
+
+def stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def error(err: AttiniError) -> None:
+    """Print a user error: as JSON on stdout with ``--json``, else as text on stderr."""
+    if state.json:
+        print(json.dumps(err.to_dict(), indent=2))
+    else:
+        stderr(f"Error: {err}")
+
+
+def to_json(data: Any) -> str:
+    """Serialise command results: stable key order, datetimes as ISO 8601."""
+    return json.dumps(data, indent=2, sort_keys=False, default=_default)
+
+
+def _default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if attrs.has(type(value)):
+        return attrs.asdict(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+def emit_json(data: Any) -> None:
+    print(to_json(data))
+
+
+def console():
+    """A rich console on stdout (imported lazily: rich is not free to import)."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def err_console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
