@@ -209,11 +209,15 @@ class _Parser:
         self.i += 1
         args: list[str] = []
         self.skip()
-        if self.i < len(self.text) and self.text[self.i] == ")":
+        if self.i >= len(self.text):
+            self.fail(f"missing ')' closing {name}(")
+        if self.text[self.i] == ")":
             self.i += 1
         else:
             while True:
                 self.skip()
+                if self.i >= len(self.text):
+                    self.fail(f"missing ')' closing {name}(")
                 args.append(self.argument(depth))
                 self.skip()
                 if self.i >= len(self.text):

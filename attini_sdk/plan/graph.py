@@ -71,7 +71,8 @@ class Graph:
             self.pred[j] |= 1 << i
         self.terminal = 0
         for t in terminal:
-            self.terminal |= 1 << self.index[t]
+            if not self.succ[self.index[t]]:  # a terminal step with successors is reported by the caller
+                self.terminal |= 1 << self.index[t]
         self.order = self._topological()
         self.reach = self._closure()
 
