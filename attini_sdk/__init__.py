@@ -30,7 +30,10 @@ from attini_sdk.errors import (
 )
 
 # public name -> module that defines it; filled in as features land.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "Plan": "attini_sdk.plan",
+    "PlanDefinition": "attini_sdk.plan",
+}
 
 __all__ = [
     "__version__",
