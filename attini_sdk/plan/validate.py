@@ -328,8 +328,9 @@ class _Validator:
             for what, field in attini_problems(name, body, files=self.files, dependencies=self.dependencies,
                                                runners=self.runners):
                 self.add(what, state=name, field=field)
-        elif not re.match(r"arn:[a-z-]+:[a-z0-9-]+:", resource):
-            self.add(f"Resource '{resource}' is neither an ARN nor an attini: step", state=name, field="Resource")
+        elif not re.match(r"[a-z][a-z0-9+.-]*:", resource):
+            self.add(f"Resource '{resource}' is not a URI (an ARN such as arn:aws:states:::sns:publish, "
+                     "or attini:<step>)", state=name, field="Resource")
 
     def state_choice(self, name: str, body: dict, siblings: dict, ql: str) -> None:
         choices = body.get("Choices")

@@ -60,7 +60,7 @@ CASES = [
     ("Wait negative", one({"Type": "Wait", "Seconds": -5, "End": True}), "S", "Seconds", "non-negative"),
     ("Wait bad timestamp", one({"Type": "Wait", "Timestamp": "tomorrow", "End": True}), "S", "Timestamp", "RFC 3339"),
     ("Task without Resource", one({"Type": "Task", "End": True}), "S", "Resource", "needs a Resource"),
-    ("Task bad Resource", one({"Type": "Task", "Resource": "lambda", "End": True}), "S", "Resource", "neither an ARN"),
+    ("Task bad Resource", one({"Type": "Task", "Resource": "lambda", "End": True}), "S", "Resource", "not a URI"),
     ("heartbeat above timeout", one({"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "End": True,
                                      "TimeoutSeconds": 10, "HeartbeatSeconds": 20}), "S", "HeartbeatSeconds", "less than"),
     ("InputPath not a path", one({"Type": "Pass", "End": True, "InputPath": "input"}), "S", "InputPath", "starts with '$'"),
