@@ -66,11 +66,12 @@ def verify_zip(path: Path, limits: Limits) -> tuple[Manifest, dict | None]:
         with open(path, "rb") as fh, zipfile.ZipFile(fh) as zf:
             infos = zf.infolist()
             _check_entries(infos, limits, where)
-            manifest = _read_manifest(zf, infos, limits, where)
+            manifest, manifest_bytes = _read_manifest(zf, infos, limits, where)
             _check_membership(infos, manifest, where)
-            _check_layout(fh, infos, size, where)
-            _check_contents(zf, infos, manifest, where)
-            signature = _read_signature(zf, infos, where)
+            offsets = _check_layout(fh, infos, size, where)
+            signature, signature_bytes = _read_signature(zf, infos, where)
+            read = {MANIFEST_PATH: manifest_bytes, SIGNATURE_PATH: signature_bytes}
+            _check_contents(fh, infos, offsets, manifest, read, where)
     except ArtifactError:
         raise
     except FileNotFoundError:
@@ -95,7 +96,7 @@ def _check_entries(infos: list[zipfile.ZipInfo], limits: Limits, where: str) -> 
         kind = info.external_attr >> 16
         if stat.S_ISLNK(kind):
             raise _err(f"entry '{name}' is a symbolic link; refusing to use it", where)
-        if kind and not stat.S_ISREG(kind):
+        if stat.S_IFMT(kind) and not stat.S_ISREG(kind):
             raise _err(f"entry '{name}' is not a regular file", where)
         if info.flag_bits & 0x1:
             raise _err(f"entry '{name}' is encrypted", where)
@@ -110,7 +111,8 @@ def _check_entries(infos: list[zipfile.ZipInfo], limits: Limits, where: str) -> 
                        f"limit of {limits.max_ratio}:1 (possible zip bomb)", where)
 
 
-def _read_manifest(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits, where: str) -> Manifest:
+def _read_manifest(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits,
+                   where: str) -> tuple[Manifest, bytes]:
     info = next((i for i in infos if i.filename == MANIFEST_PATH), None)
     if info is None:
         raise _err(f"entry '{MANIFEST_PATH}' is missing; this is not an attini artifact", where,
@@ -118,7 +120,7 @@ def _read_manifest(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Li
     if info.file_size > limits.max_manifest_size:
         raise _err(f"entry '{MANIFEST_PATH}' is {info.file_size} bytes, over {limits.max_manifest_size}", where)
     data = _read_entry(zf, info, where)
-    return Manifest.from_bytes(data, where=f"{where}: {MANIFEST_PATH}")
+    return Manifest.from_bytes(data, where=f"{where}: {MANIFEST_PATH}"), data
 
 
 def _read_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> bytes:
@@ -144,7 +146,7 @@ def _check_membership(infos: list[zipfile.ZipInfo], manifest: Manifest, where: s
             raise _err(f"entry '{name}' listed in the manifest is missing", where)
 
 
-def _check_layout(fh, infos: list[zipfile.ZipInfo], size: int, where: str) -> None:
+def _check_layout(fh, infos: list[zipfile.ZipInfo], size: int, where: str) -> list[int]:
     names = [i.filename for i in infos]
     n_files = len(names) - len([n for n in names if n in (PLAN_PATH, MANIFEST_PATH, SIGNATURE_PATH)])
     expected_order = sorted(names[:n_files]) + [n for n in (PLAN_PATH, MANIFEST_PATH, SIGNATURE_PATH) if n in names]
@@ -158,7 +160,7 @@ def _check_layout(fh, infos: list[zipfile.ZipInfo], size: int, where: str) -> No
             raise _err(f"entry '{info.filename}' has mode {oct(mode)}; attini writes 0644 or 0755", where)
         members.append(archive.Member(info.filename, mode, info.compress_type, info.CRC, info.file_size,
                                       info.compress_size))
-    pieces, _, total = archive.layout(members)
+    pieces, offsets, total = archive.layout(members)
     if total != size:
         raise _err(f"the file is {size} bytes, its entries account for {total}", where)
     for offset, expected, label in pieces:
@@ -167,49 +169,85 @@ def _check_layout(fh, infos: list[zipfile.ZipInfo], size: int, where: str) -> No
         if actual != expected:
             pos = offset + next((i for i, (a, b) in enumerate(zip(actual, expected)) if a != b), len(actual))
             raise _err(f"entry '{label}': header byte at offset {pos} differs from what attini writes", where)
+    return offsets
 
 
-def _check_contents(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], manifest: Manifest, where: str) -> None:
-    by_name = {i.filename: i for i in infos}
-    jobs = [(by_name[f.path], f.size, f.sha256) for f in manifest.files]
+def _check_contents(fh, infos: list[zipfile.ZipInfo], offsets: list[int], manifest: Manifest,
+                    read: dict[str, bytes | None], where: str) -> None:
+    # Inflate the raw member data ourselves rather than through zipfile: zipfile stops once it has
+    # the declared size, so it never looks at the end of a deflate stream; here the stream must end
+    # exactly where the member ends, and output beyond the declared size stops the check at once.
+    by_name = {info.filename: (info, offset) for info, offset in zip(infos, offsets)}
+    jobs = [(*by_name[f.path], f.size, f.sha256) for f in manifest.files]
     if manifest.plan is not None:
-        plan = by_name[PLAN_PATH]
-        jobs.append((plan, plan.file_size, manifest.plan.removeprefix("sha256:")))
-    for info, size, _ in jobs:
+        plan, offset = by_name[PLAN_PATH]
+        jobs.append((plan, offset, plan.file_size, manifest.plan.removeprefix("sha256:")))
+    for name, data in read.items():  # already parsed; inflate them strictly too
+        if data is not None:
+            jobs.append((*by_name[name], len(data), hashlib.sha256(data).hexdigest()))
+    for info, _, size, _ in jobs:
         if info.file_size != size:
             raise _err(f"entry '{info.filename}' is {info.file_size} bytes, the manifest says {size}", where)
+    fd = fh.fileno()
     workers = min(os.cpu_count() or 2, 8)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for problem in pool.map(lambda job: _check_one(zf, *job), jobs):
+        for problem in pool.map(lambda job: _check_one(fd, *job), jobs):
             if problem:
                 raise _err(problem, where)
 
 
-def _check_one(zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int, sha256: str) -> str | None:
-    sha, count = hashlib.sha256(), 0
+def inflate(fd: int, info: zipfile.ZipInfo, offset: int, limit: int):
+    """Yield the uncompressed bytes of a member whose data starts at ``offset``; raises ValueError if
+    the data is damaged, does not end where the member ends, or inflates beyond ``limit`` bytes."""
+    inflater = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    pos, end, count = offset, offset + info.compress_size, 0
+    while pos < end:
+        chunk = os.pread(fd, min(_CHUNK, end - pos), pos)
+        if not chunk:
+            raise ValueError("the file is truncated")
+        pos += len(chunk)
+        if inflater is None:
+            yield chunk
+            continue
+        while chunk:
+            out = inflater.decompress(chunk, limit - count + 1)
+            count += len(out)
+            if count > limit:
+                raise ValueError(f"it inflates beyond its declared {limit} bytes (possible zip bomb)")
+            yield out
+            chunk = inflater.unconsumed_tail
+    if inflater is not None and (not inflater.eof or inflater.unused_data):
+        raise ValueError("its deflate stream does not end where the entry ends")
+
+
+def _check_one(fd: int, info: zipfile.ZipInfo, offset: int, size: int, sha256: str) -> str | None:
+    sha, crc, count = hashlib.sha256(), 0, 0
     try:
-        with zf.open(info) as fh:
-            while chunk := fh.read(_CHUNK):
-                sha.update(chunk)
-                count += len(chunk)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as err:
-        return f"entry '{info.filename}' is damaged ({err})"
+        for chunk in inflate(fd, info, offset, size):
+            sha.update(chunk)
+            crc = zlib.crc32(chunk, crc)
+            count += len(chunk)
+    except (zlib.error, ValueError, OSError) as err:
+        return f"entry '{info.filename}' is damaged: {err}"
     if count != size:
         return f"entry '{info.filename}' holds {count} bytes, the manifest says {size}"
     if sha.hexdigest() != sha256:
         return f"entry '{info.filename}' does not match its sha256 in the manifest (it was changed)"
+    if crc != info.CRC:
+        return f"entry '{info.filename}' does not match its CRC-32"
     return None
 
 
-def _read_signature(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], where: str) -> dict | None:
+def _read_signature(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], where: str) -> tuple[dict | None, bytes | None]:
     from attini_sdk.signing import parse_document
 
     info = next((i for i in infos if i.filename == SIGNATURE_PATH), None)
     if info is None:
-        return None
+        return None, None
     if info.file_size > 64 << 10:
         raise _err(f"entry '{SIGNATURE_PATH}' is too large", where)
-    return parse_document(_read_entry(zf, info, where), where=f"{where}: {SIGNATURE_PATH}")
+    data = _read_entry(zf, info, where)
+    return parse_document(data, where=f"{where}: {SIGNATURE_PATH}"), data
 
 
 # --- extraction -------------------------------------------------------------------------------
