@@ -544,9 +544,9 @@ def _dependencies(ctx: _Ctx, value: Any) -> tuple[Dependency, ...]:
         if not isinstance(item, dict):
             raise ctx.error(key, f"must be a mapping with distributionName and version, got {_typename(item)}")
         ctx.check_keys(key, item, ("distributionName", "version"))
-        name = _name(ctx, item, "distributionName") if "distributionName" in item else None
-        if name is None:
+        if item.get("distributionName") is None:
             raise ctx.error(f"{key}.distributionName", "distributionName is missing")
+        name = _check_name(ctx, f"{key}.distributionName", item["distributionName"])
         version = item.get("version", "*")
         try:
             semver.Range.parse(version)
