@@ -43,6 +43,8 @@ ALREADY_COMPRESSED = frozenset(
     ".docx .xlsx .pptx .odt .ods".split()
 )
 _CACHE_FORMAT = 1
+SAMPLE = 16 << 10
+INCOMPRESSIBLE = 0.97  # a sample that deflates to more than this fraction of its size: store the file
 
 
 @attrs.frozen
@@ -73,6 +75,15 @@ def _already_compressed(path: str) -> bool:
     return os.path.splitext(path)[1].lower() in ALREADY_COMPRESSED
 
 
+def _worth_deflating(head: bytes) -> bool:
+    # Deflating random or already-compressed data costs as much CPU as text and gains nothing.
+    # Files larger than two samples are stored when their first 16 KiB does not deflate; the
+    # decision depends on content only, so the zip stays deterministic.
+    if len(head) < SAMPLE:
+        return True
+    return len(zlib.compress(head[:SAMPLE], 1, -15)) < INCOMPRESSIBLE * SAMPLE
+
+
 def _prepare(f: SourceFile, tmp_dir: str) -> _Prepared:
     deflate = not _already_compressed(f.path)
     try:
@@ -87,6 +98,8 @@ def _prepare(f: SourceFile, tmp_dir: str) -> _Prepared:
 
 def _prepare_small(f: SourceFile, data: bytes, deflate: bool) -> _Prepared:
     sha, crc = hashlib.sha256(data).hexdigest(), zlib.crc32(data)
+    if deflate and len(data) > 2 * SAMPLE:
+        deflate = _worth_deflating(data)
     if deflate and data:
         packed = zlib.compress(data, LEVEL, -15)
         if len(packed) < len(data):
@@ -96,10 +109,13 @@ def _prepare_small(f: SourceFile, data: bytes, deflate: bool) -> _Prepared:
 
 def _prepare_large(f: SourceFile, fh, deflate: bool, tmp_dir: str) -> _Prepared:
     sha, crc, size, csize = hashlib.sha256(), 0, 0, 0
+    first = fh.read(CHUNK)
+    deflate = deflate and _worth_deflating(first)
     compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -15) if deflate else None
     spool = tempfile.TemporaryFile(dir=tmp_dir) if deflate else None
     try:
-        while chunk := fh.read(CHUNK):
+        chunk = first
+        while chunk:
             sha.update(chunk)
             crc = zlib.crc32(chunk, crc)
             size += len(chunk)
@@ -107,6 +123,7 @@ def _prepare_large(f: SourceFile, fh, deflate: bool, tmp_dir: str) -> _Prepared:
                 out = compressor.compress(chunk)
                 spool.write(out)
                 csize += len(out)
+            chunk = fh.read(CHUNK)
         if compressor is not None:
             out = compressor.flush()
             spool.write(out)
