@@ -12,6 +12,7 @@ no directory entries, UTF-8 names. Zip64 records are added only when sizes or co
     >>> w = ZipWriter(buf)
     >>> data = b"hello"
     >>> w.add(Member("a.txt", 0o644, STORED, zlib.crc32(data), len(data), len(data)), [data])
+    35
     >>> w.close()
     >>> zipfile.ZipFile(buf).read("a.txt")
     b'hello'

@@ -335,7 +335,7 @@ def parse_config(
 
     >>> parse_config({"distributionName": "db", "version": "2.1.0",
     ...               "dependencies": [{"distributionName": "network", "version": ">=1.0.0"}]}).dependencies
-    (Dependency(distribution_name='db'...
+    (Dependency(distribution_name='network', version='>=1.0.0'),)
     """
     ctx = _Ctx(source, strict, warn)
     if not isinstance(data, dict):

@@ -1,9 +1,7 @@
 """Where attini_sdk keeps local data: ``$ATTINI_HOME`` (default ``~/.attini``).
 
-    >>> import os
-    >>> os.environ["ATTINI_HOME"] = "/tmp/attini-doc-home"
-    >>> str(attini_home()), str(cache_dir("packaging"))
-    ('/tmp/attini-doc-home', '/tmp/attini-doc-home/cache/packaging')
+    >>> cache_dir("packaging") == attini_home() / "cache" / "packaging"
+    True
 """
 
 from __future__ import annotations
