@@ -190,6 +190,7 @@ class Artifact:
         from attini_sdk.signing import SigningKey, sign_id
 
         key = private_key if isinstance(private_key, SigningKey) else SigningKey.load(private_key)
+        Artifact.open(self.path, expected_id=self.id)  # only a verified, canonical zip is rewritten
         doc = sign_id(self.id, key)
         _rewrite_with(self.path, SIGNATURE_PATH, canonical_json(doc))
         return attrs.evolve(self, signature=doc)
@@ -199,9 +200,13 @@ def _rewrite_with(path: Path, name: str, data: bytes) -> None:
     """Copy every member except ``name`` byte for byte into a new zip, append ``name``, replace."""
     import zlib
 
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.sign.tmp")
+    import tempfile
+
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
     try:
-        with open(path, "rb") as src, zipfile.ZipFile(src) as zf, open(tmp, "wb") as out:
+        os.fchmod(fd, 0o644)
+        with open(path, "rb") as src, zipfile.ZipFile(src) as zf, open(fd, "wb") as out:
             writer = archive.ZipWriter(out)
             for info in zf.infolist():
                 if info.filename == name:

@@ -78,11 +78,11 @@ def select_files(root: str | os.PathLike, *, exclude: Iterable[str | os.PathLike
     """
     import pathspec
 
-    root = Path(root)
+    root = os.path.realpath(root)  # below it, paths are real: symlinked folders are not followed
     spec = pathspec.GitIgnoreSpec.from_lines(ignore_patterns(root))
     excluded = {os.path.realpath(p) for p in exclude}
     found: list[SourceFile] = []
-    _walk(str(root), "", spec, excluded, found)
+    _walk(root, "", spec, excluded, found)
     found.sort(key=lambda f: f.path)
     return found
 
@@ -102,7 +102,7 @@ def _walk(directory: str, prefix: str, spec, excluded: set[str], found: list[Sou
                 _skip(rel, "symbolic links are not packaged")
             continue
         if entry.is_dir(follow_symlinks=False):
-            if spec.match_file(rel + "/") or os.path.realpath(entry.path) in excluded:
+            if spec.match_file(rel + "/") or entry.path in excluded:
                 continue
             _walk(entry.path, rel + "/", spec, excluded, found)
         elif not spec.match_file(rel):

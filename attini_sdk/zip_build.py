@@ -197,8 +197,9 @@ class PackCache:
                              "mtimeNs": st.st_mtime_ns, "inode": st.st_ino}, "files": rows}
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.file.with_name(f"{self.file.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+            fd, tmp = tempfile.mkstemp(prefix=self.file.name, suffix=".tmp", dir=self.file.parent)
+            with open(fd, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(data, separators=(",", ":")))
             os.replace(tmp, self.file)
         except OSError:
             pass  # the cache is an optimisation; failing to write it is not an error
@@ -221,10 +222,12 @@ def write_zip(
     (called with every file's entry, to build the manifest). The file appears atomically."""
     out_path.parent.mkdir(parents=True, exist_ok=True)
     workers = workers or os.cpu_count() or 2
-    tmp = out_path.with_name(f".{out_path.name}.{os.getpid()}.tmp")
+    fd, name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
+    tmp = Path(name)
     rows: dict[str, list] = {}
     try:
-        with open(tmp, "wb", buffering=CHUNK) as raw, tempfile.TemporaryDirectory(prefix="attini-zip-") as spool_dir:
+        os.fchmod(fd, 0o644)
+        with open(fd, "wb", buffering=CHUNK) as raw, tempfile.TemporaryDirectory(prefix="attini-zip-") as spool_dir:
             writer = ZipWriter(raw)
             entries, reused = _write_files(writer, files, cache, workers, spool_dir, rows)
             for name, data in trailer(entries):

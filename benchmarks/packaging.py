@@ -7,7 +7,8 @@ folders, plus a few large files), then times, alternating round by round:
 
 - ``zip``:        ``zip -qrX -6 out.zip .`` in the tree (installed with apt-get if missing);
 - ``package``:    ``Distribution.from_path(tree).package(cache=False)``, a cold package;
-- ``repackage``:  ``package()`` again on the unchanged tree, with the repackage cache.
+- ``repackage``:  ``package()`` again on the unchanged tree, with the repackage cache;
+- ``open``:       ``Artifact.open()`` (full verification), beside ``unzip -tqq`` (CRC test) on zip's output.
 
 Prints the medians and the ratios to zip. This is a benchmark, not a test: numbers depend on
 the machine; the ratios are what docs/PERFORMANCE.md records.
@@ -116,6 +117,20 @@ def time_package(tree: Path, out_dir: Path, *, cache: bool) -> float:
     return time.perf_counter() - start
 
 
+def time_open(path: Path) -> float:
+    import attini_sdk as at
+
+    start = time.perf_counter()
+    at.Artifact.open(path)
+    return time.perf_counter() - start
+
+
+def time_unzip_test(path: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(["unzip", "-tqq", str(path)], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=10_000)
@@ -133,19 +148,25 @@ def main() -> None:
               f"{os.cpu_count()} cores; zip: {zip_bin}")
         time_package(tree, tmp / "warm", cache=True)  # warm the page cache and fill the repackage cache
         (tmp / "zip").mkdir()
-        times: dict[str, list[float]] = {"zip": [], "package": [], "repackage": []}
+        times: dict[str, list[float]] = {"zip": [], "package": [], "repackage": [], "unzip -t": [], "open": []}
         for r in range(args.rounds):
             times["zip"].append(time_zip(zip_bin, tree, tmp / "zip" / "out.zip"))
             times["package"].append(time_package(tree, tmp / "cold", cache=False))
             times["repackage"].append(time_package(tree, tmp / "warm", cache=True))
-            print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in times.items()))
-        med = {k: statistics.median(v) for k, v in times.items()}
+            if shutil.which("unzip"):
+                times["unzip -t"].append(time_unzip_test(tmp / "zip" / "out.zip"))
+            times["open"].append(time_open(tmp / "cold" / "bench.zip"))
+            print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in times.items() if v))
+        med = {k: statistics.median(v) for k, v in times.items() if v}
         zip_size = (tmp / "zip" / "out.zip").stat().st_size
         ours = (tmp / "cold" / "bench.zip").stat().st_size
         print(f"\nmedians of {args.rounds} rounds: zip {med['zip']:.2f}s, package() {med['package']:.2f}s, "
               f"repackage {med['repackage']:.2f}s")
         print(f"ratios to zip: package() {med['package'] / med['zip']:.2f}x (target <= 0.8), "
               f"repackage {med['repackage'] / med['zip']:.2f}x (target <= 0.3)")
+        if "unzip -t" in med:
+            print(f"verification: Artifact.open() {med['open']:.2f}s vs unzip -tqq {med['unzip -t']:.2f}s "
+                  f"({med['open'] / med['unzip -t']:.2f}x)")
         print(f"output sizes: zip {zip_size / 1e6:.1f} MB, package() {ours / 1e6:.1f} MB")
 
 

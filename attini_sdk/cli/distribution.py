@@ -69,7 +69,7 @@ def inspect(
     signature = dict(artifact.signature) if artifact.signature else None
     if json:
         output.emit_json({"id": artifact.id, "path": str(artifact.path), "manifest": artifact.manifest.to_data(),
-                          "signature": signature, "signatureTrusted": bool(trusted_key) and signature is not None})
+                          "signature": signature, "signature_trusted": bool(trusted_key) and signature is not None})
         return
     info = _summary(artifact)
     console = output.console()
@@ -128,8 +128,8 @@ def sign(
 
     output.state.json = json
     artifact = Artifact.open(zip_path).sign(key)
-    info = {"id": artifact.id, "path": str(artifact.path), "keyId": artifact.signature["keyId"]}
+    info = {"id": artifact.id, "path": str(artifact.path), "key_id": artifact.signature["keyId"]}
     if json:
         output.emit_json(info)
     else:
-        output.console().print(f"Signed {info['path']} with {info['keyId']}\n  id {info['id']}")
+        output.console().print(f"Signed {info['path']} with {info['key_id']}\n  id {info['id']}")

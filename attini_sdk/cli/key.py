@@ -32,9 +32,9 @@ def generate(
                              hint="choose another path with -o, or move the old key away")
     key = generate_key()
     key.save(out)
-    info = {"keyId": key.public_key.key_id, "privateKey": str(out), "publicKey": f"{out}.pub"}
+    info = {"key_id": key.public_key.key_id, "private_key": str(out), "public_key": f"{out}.pub"}
     if json:
         output.emit_json(info)
     else:
-        output.console().print(f"Key {info['keyId']}\n  private {info['privateKey']} (keep it secret)\n"
-                               f"  public  {info['publicKey']} (give it to whoever verifies)")
+        output.console().print(f"Key {info['key_id']}\n  private {info['private_key']} (keep it secret)\n"
+                               f"  public  {info['public_key']} (give it to whoever verifies)")

@@ -54,7 +54,7 @@ def test_inspect_and_diff_show_what_the_artifact_holds(capsys, project, tmp_path
 def test_key_generate_sign_and_inspect_with_a_trusted_key(capsys, project, tmp_path):
     key = tmp_path / "k.pem"
     code, out, _ = attini(capsys, "key", "generate", "-o", str(key), "--json")
-    assert code == 0 and json.loads(out)["keyId"].startswith("ed25519:")
+    assert code == 0 and json.loads(out)["key_id"].startswith("ed25519:")
     attini(capsys, "distribution", "package", str(project), "-o", str(tmp_path / "o"))
     zip_path = str(tmp_path / "o" / "network.zip")
 
