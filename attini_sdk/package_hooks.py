@@ -11,43 +11,74 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import attrs
+
 from attini_sdk.errors import PackagingError
 
-__all__ = ["work_copy", "run_commands"]
+__all__ = ["WorkCopy", "work_copy", "run_commands"]
 
 # Attini never copies these into the work copy.
 _NOT_COPIED = {".git", "node_modules", "attini_dist", ".DS_Store", ".vscode"}
 _OUTPUT_TAIL = 20
 
 
+@attrs.frozen
+class WorkCopy:
+    """A temporary copy of a distribution folder.
+
+    ``origin`` maps each copied file's path to ``(work_key, source_key)``, the ``(size, mtime_ns,
+    inode)`` of the copy and of its source: a file whose key is still ``work_key`` after the
+    commands ran is unchanged, so the repackage cache may look it up under ``source_key``.
+    """
+
+    path: Path
+    origin: Mapping[str, tuple[tuple[int, int, int], tuple[int, int, int]]]
+
+
 @contextlib.contextmanager
-def work_copy(source: Path) -> Iterator[Path]:
+def work_copy(source: Path) -> Iterator[WorkCopy]:
     """A temporary copy of ``source`` (without .git, node_modules, attini_dist, symlinks); removed after.
 
     >>> import pathlib, tempfile
     >>> src = pathlib.Path(tempfile.mkdtemp()); _ = (src / "a.txt").write_text("a")
     >>> with work_copy(src) as work:
-    ...     sorted(p.name for p in work.iterdir())
-    ['a.txt']
+    ...     sorted(p.name for p in work.path.iterdir()), list(work.origin)
+    (['a.txt'], ['a.txt'])
     """
     base = Path(tempfile.mkdtemp(prefix="attini-package-"))
     try:
         work = base / source.name
-        shutil.copytree(source, work, ignore=_ignore, symlinks=True)
+        origin: dict = {}
+        _copy_tree(str(source), str(work), "", origin)
         _write_shim(base / "bin")
-        yield work
+        yield WorkCopy(work, origin)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _ignore(directory: str, names: list[str]) -> set[str]:
-    return {n for n in names if n in _NOT_COPIED or os.path.islink(os.path.join(directory, n))}
+def _copy_tree(src: str, dst: str, prefix: str, origin: dict) -> None:
+    os.mkdir(dst)
+    for entry in os.scandir(src):
+        if entry.name in _NOT_COPIED or entry.is_symlink():
+            continue
+        target = os.path.join(dst, entry.name)
+        if entry.is_dir():
+            _copy_tree(entry.path, target, f"{prefix}{entry.name}/", origin)
+        elif entry.is_file():
+            st = entry.stat()
+            shutil.copyfile(entry.path, target)
+            os.chmod(target, stat.S_IMODE(st.st_mode))
+            os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+            copied = os.stat(target)
+            origin[prefix + entry.name] = ((copied.st_size, copied.st_mtime_ns, copied.st_ino),
+                                           (st.st_size, st.st_mtime_ns, st.st_ino))
 
 
 def _write_shim(bin_dir: Path) -> None:

@@ -130,12 +130,13 @@ class Distribution:
         env = {"ATTINI_DISTRIBUTION_NAME": self.name, "ATTINI_DISTRIBUTION_VERSION": self.version,
                "ATTINI_SOURCE_DIR": str(source)}
         with work_copy(source) as work:
-            run_commands("prePackage", hooks.pre_package, work, where=config.source, env=env)
-            config = self._reload(work, config)
-            artifact = self._build(work, config, out_path, cache=False, workers=workers)
+            run_commands("prePackage", hooks.pre_package, work.path, where=config.source, env=env)
+            config = self._reload(work.path, config)
+            artifact = self._build(work.path, config, out_path, cache=cache, workers=workers,
+                                   cache_root=source, origin=work.origin)
             env["ATTINI_DISTRIBUTION_ID"] = artifact.id
             env["ATTINI_DIST_FILE"] = str(artifact.path)
-            run_commands("postPackage", hooks.post_package, work, where=config.source, env=env)
+            run_commands("postPackage", hooks.post_package, work.path, where=config.source, env=env)
         return artifact
 
     def _reload(self, work: Path, config: AttiniConfig) -> AttiniConfig:
@@ -147,12 +148,15 @@ class Distribution:
                                dependencies=fresh.dependencies, tags=fresh.distribution_tags)
         return changed.effective_config()
 
-    def _build(self, root: Path, config: AttiniConfig, out_path: Path, *, cache: bool, workers: int | None):
+    def _build(self, root: Path, config: AttiniConfig, out_path: Path, *, cache: bool, workers: int | None,
+               cache_root: Path | None = None, origin: Mapping | None = None):
         from attini_sdk.artifact import Artifact
         from attini_sdk.file_selection import select_files
         from attini_sdk.zip_build import PackCache, write_zip
 
         files = select_files(root, exclude=[out_path.parent])
+        if origin:  # files the commands did not touch are cached under their source's key
+            files = [_source_keyed(f, origin.get(f.path)) for f in files]
         plan = _resolve_plan(root, config, self.plan)
         plan_bytes = canonical_json(plan) if plan is not None else None
         made: list[Manifest] = []
@@ -166,8 +170,16 @@ class Distribution:
             members = [(PLAN_PATH, plan_bytes)] if plan_bytes is not None else []
             return [*members, (MANIFEST_PATH, manifest.canonical())]
 
-        write_zip(out_path, files, trailer, cache=PackCache(root) if cache else None, workers=workers)
+        pack_cache = PackCache(cache_root or root) if cache else None
+        write_zip(out_path, files, trailer, cache=pack_cache, workers=workers)
         return Artifact(path=out_path, manifest=made[0])
+
+
+def _source_keyed(f, keys):
+    if keys is None or f.key != keys[0]:
+        return attrs.evolve(f, inode=-1)  # new or changed by a command: never a cache hit
+    size, mtime_ns, inode = keys[1]
+    return attrs.evolve(f, size=size, mtime_ns=mtime_ns, inode=inode)
 
 
 def _plain(value: Any) -> Any:

@@ -173,7 +173,7 @@ class PackCache:
     def lookup(self, f: SourceFile) -> _Prepared | None:
         """The cached member for ``f`` if its size, mtime and inode are unchanged."""
         row = self._files.get(f.path)
-        if row is None or tuple(row[:3]) != f.key:
+        if row is None or f.inode < 0 or tuple(row[:3]) != f.key:
             return None
         _, _, _, sha, crc, method, csize, offset = row
         return _Prepared(f, method, crc, f.size, csize, sha, reuse=(offset, csize))
@@ -284,7 +284,8 @@ def _write_member(writer: ZipWriter, p: _Prepared, cache: PackCache | None, entr
         chunks = _reread(f, p.crc32, p.size)
     offset = writer.add(member, chunks)
     entries.append(FileEntry(f.path, p.size, f.mode, p.sha256))
-    rows[f.path] = [f.size, f.mtime_ns, f.inode, p.sha256, p.crc32, p.method, p.compressed_size, offset]
+    if f.inode >= 0:  # a negative inode marks a file that must never be a cache hit
+        rows[f.path] = [f.size, f.mtime_ns, f.inode, p.sha256, p.crc32, p.method, p.compressed_size, offset]
     return 1 if p.reuse is not None else 0
 
 

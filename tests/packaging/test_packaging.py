@@ -213,6 +213,31 @@ def test_repackaging_an_unchanged_tree_reuses_the_cache_and_gives_identical_byte
     assert at.Artifact.open(third.path).id == third.id
 
 
+def test_projects_with_prepackage_commands_reuse_the_cache_for_files_the_commands_left_alone(
+        project, tmp_path, monkeypatch):
+    from attini_sdk import zip_build
+
+    compressed = []
+    real_prepare = zip_build._prepare
+    monkeypatch.setattr(zip_build, "_prepare", lambda f, d: compressed.append(f.path) or real_prepare(f, d))
+    config = (project / "attini-config.yaml").read_text() + (
+        "package:\n  prePackage:\n    commands:\n"
+        "      - attini configure set-dist-id --random\n"
+        "      - date +%s%N > build-stamp.txt\n"
+        "      - echo '# edited' >> network.yaml\n")
+    write_tree(project, {"attini-config.yaml": config})
+    dist = at.Distribution.from_path(project)
+
+    first_stamp = dist.package(tmp_path / "out").read_text("build-stamp.txt")
+    compressed.clear()
+    second = dist.package(tmp_path / "out")
+
+    assert sorted(compressed) == ["build-stamp.txt", "network.yaml"]
+    assert second.read_text("network.yaml").endswith("# edited\n")
+    assert second.read_text("build-stamp.txt") != first_stamp
+    assert at.Artifact.open(second.path).id == second.id
+
+
 def test_a_damaged_cache_only_costs_time(project, tmp_path, attini_home):
     dist = at.Distribution.from_path(project)
     first = dist.package(tmp_path / "out")
