@@ -115,6 +115,18 @@ class Artifact:
         return self.manifest.version
 
     @property
+    def dependencies(self):
+        """The declared dependencies, as :class:`~attini_sdk.config.Dependency` values."""
+        from attini_sdk.config import Dependency
+
+        return tuple(Dependency(d["distributionName"], d.get("version", "*")) for d in self.manifest.dependencies)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The distribution tags."""
+        return dict(self.manifest.distribution_tags)
+
+    @property
     def config(self):
         """The validated attini-config recorded at package time, as :class:`~attini_sdk.config.AttiniConfig`."""
         from attini_sdk.config import parse_config

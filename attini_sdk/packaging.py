@@ -69,6 +69,8 @@ class Distribution:
         '1.2.0'
 
     ``plan`` is raw ASL data (a dict) for now; the plan builder will accept Python plans here.
+    Built directly, a distribution does not read the folder's attini-config (no prePackage
+    commands, no initDeployConfig): use :meth:`from_path` for Attini projects.
     """
 
     name: str

@@ -34,6 +34,8 @@ def test_every_example_packages_with_its_dependencies(tmp_path):
     database, app = artifacts["database"].config, artifacts["app"].config
     assert [(d.distribution_name, d.version) for d in database.dependencies] == [("network", ">=1.0.0")]
     assert database.dependency("network").accepts(artifacts["network"].version)
+    assert artifacts["app"].dependencies == app.dependencies
+    assert artifacts["network"].tags == {"layer": "platform", "owner": "platform-team"}
     assert app.dependency("database").accepts(artifacts["database"].version)
     assert "migrations/002_add_item_status.sql" in set(artifacts["database"].files["path"])
     assert not any(p.startswith(".") for p in artifacts["app"].files["path"])
