@@ -24,13 +24,25 @@ from attini_sdk.errors import (
     ExecutionError,
     LockError,
     NotFoundError,
+    PackagingError,
     PlanError,
     SignatureError,
     StepFailed,
 )
 
 # public name -> module that defines it; filled in as features land.
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "Distribution": "attini_sdk.packaging",
+    "Artifact": "attini_sdk.artifact",
+    "Limits": "attini_sdk.artifact",
+    "Manifest": "attini_sdk.manifest",
+    "AttiniConfig": "attini_sdk.config",
+    "Dependency": "attini_sdk.config",
+    "load_config": "attini_sdk.config",
+    "SigningKey": "attini_sdk.signing",
+    "PublicKey": "attini_sdk.signing",
+    "generate_key": "attini_sdk.signing",
+}
 
 __all__ = [
     "__version__",
@@ -43,6 +55,7 @@ __all__ = [
     "ExecutionError",
     "LockError",
     "NotFoundError",
+    "PackagingError",
     "PlanError",
     "SignatureError",
     "StepFailed",
