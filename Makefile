@@ -18,7 +18,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 -q
 
 demo: $(STAMP)
-	$(PY) -m attini_sdk.demo
+	$(PY) examples/demo.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/packaging.py

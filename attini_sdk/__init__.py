@@ -24,6 +24,7 @@ from attini_sdk.errors import (
     ExecutionError,
     LockError,
     NotFoundError,
+    PackagingError,
     PlanError,
     SignatureError,
     StepFailed,
@@ -31,6 +32,16 @@ from attini_sdk.errors import (
 
 # public name -> module that defines it; filled in as features land.
 _LAZY: dict[str, str] = {
+    "Distribution": "attini_sdk.packaging",
+    "Artifact": "attini_sdk.artifact",
+    "Limits": "attini_sdk.artifact",
+    "Manifest": "attini_sdk.manifest",
+    "AttiniConfig": "attini_sdk.config",
+    "Dependency": "attini_sdk.config",
+    "load_config": "attini_sdk.config",
+    "SigningKey": "attini_sdk.signing",
+    "PublicKey": "attini_sdk.signing",
+    "generate_key": "attini_sdk.signing",
     "Plan": "attini_sdk.plan",
     "PlanDefinition": "attini_sdk.plan",
 }
@@ -46,6 +57,7 @@ __all__ = [
     "ExecutionError",
     "LockError",
     "NotFoundError",
+    "PackagingError",
     "PlanError",
     "SignatureError",
     "StepFailed",

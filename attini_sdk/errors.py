@@ -23,6 +23,7 @@ __all__ = [
     "PlanError",
     "Problem",
     "ArtifactError",
+    "PackagingError",
     "SignatureError",
     "DependencyError",
     "LockError",
@@ -121,6 +122,10 @@ class PlanError(AttiniError):
 
 class ArtifactError(AttiniError):
     """An artifact (distribution zip) is unreadable, tampered with or unsafe to extract."""
+
+
+class PackagingError(AttiniError):
+    """Packaging a distribution failed: a prePackage/postPackage command, an unreadable or reserved file."""
 
 
 class SignatureError(ArtifactError):

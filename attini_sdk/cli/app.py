@@ -50,6 +50,20 @@ def _register() -> None:
         module.register(app)
 
 
+def _is_click_exception(err: Exception) -> bool:
+    """Usage errors come from click, or from the copy of click that recent typer versions vendor."""
+    import click
+
+    classes = [click.exceptions.ClickException]
+    try:
+        from typer._click import exceptions as vendored
+
+        classes.append(vendored.ClickException)
+    except ImportError:
+        pass
+    return isinstance(err, tuple(classes))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``attini`` script. Returns the process exit code.
 
@@ -75,9 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         output.stderr("Interrupted.")
         return 130
     except Exception as err:  # click usage errors are handled below; the rest are bugs
-        import click
-
-        if isinstance(err, click.exceptions.ClickException):
+        if _is_click_exception(err):
             err.show()
             return err.exit_code
         if output.state.debug:

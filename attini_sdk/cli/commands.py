@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-MODULES: list = []
+from attini_sdk.cli import config_cmd, configure, distribution, key
+
+MODULES: list = [distribution, key, config_cmd, configure]

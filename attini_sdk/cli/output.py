@@ -62,3 +62,24 @@ def err_console():
     from rich.console import Console
 
     return Console(stderr=True, highlight=False)
+
+
+class show_warnings:  # noqa: N801 - used as a context manager, reads like a statement
+    """Print library warnings (unknown config keys, skipped files) as one ``Warning:`` line each.
+
+    >>> with show_warnings():
+    ...     pass
+    """
+
+    def __enter__(self):
+        import warnings
+
+        self._catcher = warnings.catch_warnings(record=True)
+        self._caught = self._catcher.__enter__()
+        warnings.simplefilter("always")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._catcher.__exit__(*exc)
+        for w in self._caught:
+            stderr(f"Warning: {w.message}")

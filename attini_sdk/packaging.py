@@ -1,0 +1,229 @@
+"""Packaging a distribution into a deterministic, content-addressed artifact.
+
+From a folder with an attini-config::
+
+    >>> import attini_sdk as at
+    >>> artifact = at.Distribution.from_path("examples/platform/network").package()  # doctest: +SKIP
+    >>> artifact.id                                                                  # doctest: +SKIP
+    'sha256:...'
+
+or from Python, for scripts that build the distribution themselves::
+
+    >>> dist = Distribution(name="network", version="1.0.0", source="examples/platform/network",
+    ...                     dependencies=["base >=1.0.0"])
+    >>> dist.dependencies[0].version
+    '>=1.0.0'
+
+``package()`` selects files (``.attini-ignore``), runs ``prePackage`` commands in a temporary copy,
+resolves the plan, writes ``attini_dist/<name>.zip`` and returns the :class:`~attini_sdk.artifact.Artifact`.
+The same content always gives the same bytes and the same id.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from attini_sdk.config import AttiniConfig, Dependency, load_config, parse_config
+from attini_sdk.errors import ConfigError, PackagingError, PlanError
+from attini_sdk.manifest import MANIFEST_PATH, PLAN_PATH, Manifest, canonical_json, digest
+
+__all__ = ["Distribution", "DEFAULT_OUT_DIR"]
+
+DEFAULT_OUT_DIR = "attini_dist"
+_DEP_RE = re.compile(r"^\s*([a-zA-Z][-a-zA-Z0-9]*)\s*(.*?)\s*$")
+
+
+def _dependency(value: Any) -> Dependency:
+    if isinstance(value, Dependency):
+        return value
+    if isinstance(value, Mapping):
+        return Dependency(value.get("distributionName"), value.get("version", "*"))
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        return Dependency(*value)
+    if isinstance(value, str) and (m := _DEP_RE.match(value)):
+        return Dependency(m[1], m[2] or "*")
+    raise ConfigError(f"cannot read dependency {value!r}", where="Distribution(dependencies=...)",
+                      hint="give 'network >=1.0.0', ('network', '>=1.0.0') or Dependency('network', '>=1.0.0')")
+
+
+def _dependencies(values: Any) -> tuple[Dependency, ...]:
+    return tuple(_dependency(v) for v in (values or ()))
+
+
+@attrs.frozen(hash=False)
+class Distribution:
+    """A distribution to package: a name, a version, a source folder, dependencies, tags and a plan.
+
+    Build it from a folder with :meth:`from_path` (reads attini-config) or directly, then call
+    :meth:`package`::
+
+        >>> Distribution(name="app", version="1.2.0", source=".").version
+        '1.2.0'
+
+    ``plan`` is raw ASL data (a dict) for now; the plan builder will accept Python plans here.
+    Built directly, a distribution does not read the folder's attini-config (no prePackage
+    commands, no initDeployConfig): use :meth:`from_path` for Attini projects.
+    """
+
+    name: str
+    version: str
+    source: Path = attrs.field(default=Path("."), converter=Path)
+    plan: Mapping[str, Any] | None = attrs.field(default=None, eq=False)
+    dependencies: tuple[Dependency, ...] = attrs.field(default=(), converter=_dependencies)
+    tags: Mapping[str, str] = attrs.field(factory=dict, converter=lambda t: MappingProxyType(dict(t or {})))
+    config: AttiniConfig | None = attrs.field(default=None, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.effective_config()  # validate name, version, tags and dependencies now, not at package time
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike, *, version: str | None = None, strict: bool = False) -> Distribution:
+        """The distribution in folder ``path``, described by its attini-config.
+
+        ``version`` overrides the config's ``version`` (like ``attini distribution package -v``).
+        """
+        config = load_config(path, strict=strict)
+        version = version if version is not None else config.version
+        if version is None:
+            raise ConfigError("version is missing", where=f"{config.source}: version",
+                              hint="add 'version: 1.0.0' to attini-config or pass a version (-v 1.0.0)")
+        return cls(name=config.distribution_name, version=version, source=Path(path),
+                   dependencies=config.dependencies, tags=config.distribution_tags, config=config)
+
+    def effective_config(self) -> AttiniConfig:
+        """The config this distribution packages with: attini-config with this object's name,
+        version, tags and dependencies (or a config made from them when there is no file)."""
+        if self.config is None:
+            data = {"distributionName": self.name, "version": self.version, "distributionTags": dict(self.tags),
+                    "dependencies": [d.to_data() for d in self.dependencies]}
+            return parse_config(data, source="Distribution(...)")
+        cfg = parse_config({**_plain(self.config.to_data()), "distributionName": self.name,
+                            "version": self.version, "distributionTags": dict(self.tags),
+                            "dependencies": [d.to_data() for d in self.dependencies]},
+                           source=self.config.source, warn=False)
+        return attrs.evolve(cfg, raw=self.config.raw)
+
+    def package(self, out_dir: str | os.PathLike | None = None, *, skip_commands: bool = False,
+                cache: bool = True, workers: int | None = None):
+        """Package into ``out_dir/<name>.zip`` (default ``<source>/attini_dist``) and return the Artifact.
+
+        ``skip_commands`` skips prePackage/postPackage; ``cache=False`` ignores the repackage
+        cache; ``workers`` sets the number of compression threads (default: one per core).
+        """
+        from attini_sdk.package_hooks import run_commands, work_copy
+
+        source = self.source.resolve()
+        if not source.is_dir():
+            raise PackagingError(f"'{self.source}' is not a folder", where="Distribution.source",
+                                 hint="point source at the distribution's folder")
+        out_path = Path(out_dir or source / DEFAULT_OUT_DIR).resolve() / f"{self.name}.zip"
+        config = self.effective_config()
+        hooks = config.package if not skip_commands else None
+        if not hooks or not (hooks.pre_package or hooks.post_package):
+            return self._build(source, config, out_path, cache=cache, workers=workers)
+        env = {"ATTINI_DISTRIBUTION_NAME": self.name, "ATTINI_DISTRIBUTION_VERSION": self.version,
+               "ATTINI_SOURCE_DIR": str(source)}
+        with work_copy(source) as work:
+            run_commands("prePackage", hooks.pre_package, work.path, where=config.source, env=env)
+            config = self._reload(work.path, config)
+            artifact = self._build(work.path, config, out_path, cache=cache, workers=workers,
+                                   cache_root=source, origin=work.origin)
+            env["ATTINI_DISTRIBUTION_ID"] = artifact.id
+            env["ATTINI_DIST_FILE"] = str(artifact.path)
+            run_commands("postPackage", hooks.post_package, work.path, where=config.source, env=env)
+        return artifact
+
+    def _reload(self, work: Path, config: AttiniConfig) -> AttiniConfig:
+        # prePackage commands may have edited the copy's attini-config (attini configure ...).
+        if self.config is None:
+            return config
+        fresh = load_config(work)
+        changed = attrs.evolve(self, config=attrs.evolve(fresh, source=self.config.source),
+                               dependencies=fresh.dependencies, tags=fresh.distribution_tags)
+        return changed.effective_config()
+
+    def _build(self, root: Path, config: AttiniConfig, out_path: Path, *, cache: bool, workers: int | None,
+               cache_root: Path | None = None, origin: Mapping | None = None):
+        from attini_sdk.artifact import Artifact
+        from attini_sdk.file_selection import select_files
+        from attini_sdk.zip_build import PackCache, write_zip
+
+        files = select_files(root, exclude=[out_path.parent])
+        if origin:  # files the commands did not touch are cached under their source's key
+            files = [_source_keyed(f, origin.get(f.path)) for f in files]
+        plan = _resolve_plan(root, config, self.plan)
+        plan_bytes = canonical_json(plan) if plan is not None else None
+        made: list[Manifest] = []
+
+        def trailer(entries):
+            manifest = Manifest(
+                distribution_name=self.name, version=self.version, distribution_tags=dict(self.tags),
+                dependencies=[d.to_data() for d in self.dependencies], config=config.to_data(),
+                plan=digest(plan_bytes) if plan_bytes is not None else None, files=entries)
+            made.append(manifest)
+            members = [(PLAN_PATH, plan_bytes)] if plan_bytes is not None else []
+            return [*members, (MANIFEST_PATH, manifest.canonical())]
+
+        pack_cache = PackCache(cache_root or root) if cache else None
+        write_zip(out_path, files, trailer, cache=pack_cache, workers=workers)
+        return Artifact(path=out_path, manifest=made[0])
+
+
+def _source_keyed(f, keys):
+    if keys is None or f.key != keys[0]:
+        return attrs.evolve(f, inode=-1)  # new or changed by a command: never a cache hit
+    size, mtime_ns, inode = keys[1]
+    return attrs.evolve(f, size=size, mtime_ns=mtime_ns, inode=inode)
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
+def _resolve_plan(work_dir: Path, config: AttiniConfig, plan_arg: Mapping[str, Any] | None) -> dict | None:
+    """The deployment plan as raw ASL data, or None when the distribution has none.
+
+    The one place packaging learns about plans: ``Distribution(plan=<dict>)`` wins, else the config
+    key ``plan: <file>`` (.json/.yaml/.yml holding raw ASL). The plan builder (``attini_sdk.plan``)
+    replaces this with compilation and validation of Python, Attini YAML and ASL plans.
+    """
+    if plan_arg is not None:
+        if not isinstance(plan_arg, Mapping):
+            raise PlanError(f"plan must be ASL data (a dict), got {type(plan_arg).__name__}",
+                            where="Distribution(plan=...)")
+        return _json_data(plan_arg, "Distribution(plan=...)")
+    if config.plan is None:
+        return None
+    file = work_dir / config.plan
+    where = f"{config.source}: plan"
+    if file.suffix not in (".json", ".yaml", ".yml"):
+        raise PlanError(f"'{config.plan}' is not a .json, .yaml or .yml file", where=where,
+                        hint="point 'plan' at a file holding the ASL definition (StartAt, States)")
+    if not file.is_file():
+        raise PlanError(f"plan file '{config.plan}' does not exist", where=where,
+                        hint="create it or correct the path (relative to the folder holding attini-config)")
+    from attini_sdk.config import read_config_data
+
+    try:
+        data = read_config_data(file)
+    except ConfigError as err:
+        raise PlanError(err.what, where=err.where, hint=err.hint) from None
+    if not isinstance(data, dict):
+        raise PlanError("the plan must be a mapping with StartAt and States", where=str(file))
+    return _json_data(data, str(file))
+
+
+def _json_data(value: Any, where: str) -> dict:
+    try:
+        return json.loads(canonical_json(value))
+    except (TypeError, ValueError) as err:
+        raise PlanError(f"the plan is not JSON data: {err}", where=where,
+                        hint="use only mappings, lists, strings, numbers, booleans and null") from None
