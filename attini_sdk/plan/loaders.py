@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import runpy
+import sys
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -56,8 +57,11 @@ def load_plan(
         data = _parse(text, path, name)
         if isinstance(data, dict) and "Resources" in data:
             plan = load_template_data(data, source=name, validate=False)
-        else:
+        elif isinstance(data, dict):
             plan = plan_from_definition(data, source=name, validate=False)
+        else:
+            raise PlanError([Problem("a plan file must be a mapping with StartAt and States (ASL), "
+                                     "or a template with Resources", file=name)])
     return _validated(plan, name, files, dependencies) if validate else plan
 
 
@@ -66,7 +70,7 @@ def _parse(text: str, path: Path, name: str) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError as err:
-            raise PlanError([Problem(f"not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})",
+            raise PlanError([Problem(f"invalid JSON: {err.msg} (line {err.lineno}, column {err.colno})",
                                      file=name)]) from None
     return load_yaml(text, file=name)
 
@@ -74,6 +78,7 @@ def _parse(text: str, path: Path, name: str) -> Any:
 def _python_plan(path: Path, name: str) -> PlanDefinition:
     from attini_sdk.plan.builder import Plan
 
+    sys.path.insert(0, str(path.parent))  # the module may import its neighbours
     try:
         namespace = runpy.run_path(str(path), run_name="attini_plan")
     except PlanError as err:
@@ -81,6 +86,8 @@ def _python_plan(path: Path, name: str) -> PlanDefinition:
     except Exception as err:  # the user's module failed: say where, keep the cause
         raise PlanError([Problem(f"running the plan module failed: {type(err).__name__}: {err}", file=name)],
                         hint="run the module with python to see the traceback") from err
+    finally:
+        sys.path.remove(str(path.parent))
     plan = namespace.get("plan")
     if isinstance(plan, Plan):
         try:
