@@ -61,18 +61,20 @@ def _state(name: str, body: Any, resolver: Resolver, default_runner: str | None)
 
 def _attini(name: str, body: dict, resolver: Resolver, default_runner: str | None) -> dict:
     kind = body["Type"]
-    raw = body.get("Properties")
+    # Attini's LambdaInvoke takes ASL Parameters; every Attini step accepts either spelling here.
+    given = "Properties" if "Properties" in body or "Parameters" not in body else "Parameters"
+    raw = body.get(given)
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        resolver.problems.append(Problem(f"{kind} Properties must be an object", file=resolver.file, state=name,
-                                         field="Properties"))
+        resolver.problems.append(Problem(f"{kind} {given} must be an object", file=resolver.file, state=name,
+                                         field=given))
         raw = {}
     if kind in _RUNNER_TYPES and default_runner and "Runner" not in raw:
         raw = {**raw, "Runner": default_runner}
-    resolved = resolver.resolve(raw, state=name, field="Properties")
-    properties = _template(name, resolved, "Properties", resolver)
-    extra = {k: v for k, v in body.items() if k not in ("Type", "Properties")}
+    resolved = resolver.resolve(raw, state=name, field=given)
+    properties = _template(name, resolved, given, resolver)
+    extra = {k: v for k, v in body.items() if k not in ("Type", given)}
     return attini_task(kind, name, properties, extra)
 
 

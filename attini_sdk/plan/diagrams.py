@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 
 from attini_sdk.plan.attini_types import BY_RESOURCE
-from attini_sdk.plan.walk import branches, flow_targets
+from attini_sdk.plan.walk import branches, flow_targets, in_order
 
 
 def kind(state: dict) -> str:
@@ -48,7 +48,7 @@ class _Mermaid:
 
     def machine(self, machine: dict, indent: str) -> tuple[str, list[str]]:
         """Draw one (sub-)machine; return the id of its first node and of its end nodes."""
-        body = machine.get("States") or {}
+        body = in_order(machine)
         ids = {name: next(self.ids) for name in body}
         ends: list[str] = []
         for name, state in body.items():
@@ -110,7 +110,7 @@ def to_dot(definition: dict) -> str:
         return text.replace("\\", "\\\\").replace('"', '\\"')
 
     def machine(m: dict, indent: str) -> dict[str, str]:
-        body = m.get("States") or {}
+        body = in_order(m)
         names = {name: next(ids) for name in body}
         for name, state in body.items():
             node = names[name]
@@ -149,7 +149,7 @@ def to_tree(definition: dict) -> str:
     out: list[str] = []
 
     def machine(m: dict, indent: str) -> None:
-        for name, state in (m.get("States") or {}).items():
+        for name, state in in_order(m).items():
             extra = ""
             if isinstance(state, dict) and state.get("Type") == "Choice":
                 extra = "  -> " + ", ".join(flow_targets(state))

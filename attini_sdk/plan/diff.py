@@ -100,3 +100,18 @@ def format_plan_diff(changes: list[StepChange]) -> list[str]:
         fields = f": {', '.join(c.fields)}" if c.fields else ""
         lines.append(f"{_MARK[c.change]} {c.step} [{c.type}]{where}{fields}")
     return lines
+
+
+def plan_diff_rows(old: dict | None, new: dict | None) -> list[dict]:
+    """Rows for ``Artifact.diff``: kind ``plan step``, the step's name, the change, and
+    ``old``/``new`` = the step type before/after (for a change, ``new`` lists the fields that differ).
+
+    >>> plan_diff_rows(None, {"StartAt": "A", "States": {"A": {"Type": "Succeed"}}})
+    [{'kind': 'plan step', 'name': 'A', 'change': 'added', 'old': None, 'new': 'Succeed'}]
+    """
+    rows = []
+    for c in diff_plans(old, new):
+        before = None if c.change == "added" else c.type
+        after = {"added": c.type, "removed": None, "changed": ", ".join(c.fields)}[c.change]
+        rows.append({"kind": "plan step", "name": c.step, "change": c.change, "old": before, "new": after})
+    return rows

@@ -60,11 +60,11 @@ def flow_targets(body: dict) -> list[str]:
 
 
 def states(definition: dict, depth: int = 0, parent: str | None = None) -> Iterator[StateRef]:
-    """Every state, depth first, branch states right after the state that holds them."""
+    """Every state in reading order (from StartAt), branch states right after the state that holds them."""
     body = definition.get("States") if isinstance(definition, dict) else None
     if not isinstance(body, dict):
         return
-    for name, state in body.items():
+    for name, state in in_order(definition).items():
         yield StateRef(name, state, depth, parent)
         for branch in branches(state):
             yield from states(branch, depth + 1, name)
@@ -111,3 +111,16 @@ def ordered_states(states: dict, start: str) -> dict:
         todo.extend(reversed(flow_targets(states[name])))
     order.extend(n for n in states if n not in order)
     return {n: states[n] for n in order}
+
+
+def in_order(machine: dict) -> dict:
+    """A machine's ``States`` in reading order (a stored plan has its keys sorted).
+
+    >>> list(in_order({"StartAt": "B", "States": {"A": {"Type": "Succeed"}, "B": {"Type": "Pass", "Next": "A"}}}))
+    ['B', 'A']
+    """
+    body = machine.get("States") if isinstance(machine, dict) else None
+    if not isinstance(body, dict):
+        return {}
+    start = machine.get("StartAt")
+    return ordered_states(body, start) if isinstance(start, str) else dict(body)
