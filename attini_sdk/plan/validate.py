@@ -26,6 +26,7 @@ from attini_sdk.plan.asl_fields import (
     CATCHER, COMPARATORS, ERRORS, FIELDS, FLOWS, JSONATA_ONLY, JSONPATH_ONLY, RETRIER, TOP_LEVEL,
 )
 from attini_sdk.plan.attini_checks import attini_problems
+from attini_sdk.plan.output_refs import unknown_output_refs
 from attini_sdk.plan.walk import flow_targets
 
 __all__ = ["validate_definition", "check_definition"]
@@ -115,6 +116,8 @@ class _Validator:
             ql = "JSONPath"
         self.machine(definition, None, ql)
         self.unique_names(definition)
+        for state, field, what in unknown_output_refs(definition):
+            self.add(what, state=state, field=field)
 
     def unique_names(self, definition: dict) -> None:
         from attini_sdk.plan.walk import states

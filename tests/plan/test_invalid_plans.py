@@ -154,6 +154,11 @@ CASES = [
     ("Import bad mapping path", one({"Type": "Task", "Resource": "attini:import", "End": True, "Parameters": {
         "SourceType": "Distribution", "Source": {"Name": "n"}, "Mapping": {"a": "output.a"}}}), "S",
      "Parameters.Mapping.a", "starts with '$'"),
+    ("output of a step that does not exist", [
+        {"Name": "Network", "Type": "AttiniCfn", "Properties": {"StackName": "n", "Template": "/n.yaml"}},
+        {"Name": "Use", "Type": "AttiniRunnerJob", "Properties": {
+            "Commands": ["true"], "Environment": {"VPC.$": "$.output.Netwrok.VpcId"}}}],
+     "Use", "Parameters.Environment.VPC.$", "did you mean 'Network'"),
     ("simple syntax step without Name", [{"Type": "Pass"}], None, "DeploymentPlan.Name", "has no Name"),
     ("simple syntax step without Type", [{"Name": "A"}], "A", "Type", "no Type"),
     ("simple syntax Choice without Condition", [{"Name": "C", "Type": "Choice", "IsTrue": [{"Name": "A", "Type": "Pass"}]}],
