@@ -11,8 +11,7 @@ from attini_sdk.plan import Plan, Runner
 from attini_sdk.plan.graph import CycleError, Graph
 from .asl_walker import finished_before, occurrences
 
-settings.register_profile("plans", max_examples=150, deadline=None)
-settings.load_profile("plans")
+EXAMPLES = settings(max_examples=150, deadline=None)
 
 
 @st.composite
@@ -46,6 +45,7 @@ def closure(n, edges):
     return reach
 
 
+@EXAMPLES
 @given(dags())
 def test_every_edge_is_respected_and_no_step_appears_twice(dag):
     n, edges, order = dag
@@ -59,6 +59,7 @@ def test_every_edge_is_respected_and_no_step_appears_twice(dag):
         assert f"S{a}" in before[f"S{b}"], f"S{a} must finish before S{b} starts"
 
 
+@EXAMPLES
 @given(dags())
 def test_lost_concurrency_is_reported_exactly(dag):
     n, edges, order = dag
@@ -92,6 +93,7 @@ def series_parallel(draw, budget=40):
     return make(draw(st.integers(1, budget)))
 
 
+@EXAMPLES
 @given(series_parallel())
 def test_series_parallel_graphs_lose_no_concurrency(sp):
     nodes, edges, _, _ = sp
@@ -114,6 +116,7 @@ def test_the_n_shape_is_not_series_parallel_and_says_what_it_serialises():
     assert compiled.lost_concurrency == {("A", "D")}
 
 
+@EXAMPLES
 @given(dags(max_steps=25), st.data())
 def test_cycles_are_rejected_naming_a_real_cycle(dag, data):
     n, edges, _ = dag
