@@ -26,6 +26,7 @@ from attini_sdk.plan.asl_fields import (
     CATCHER, COMPARATORS, ERRORS, FIELDS, FLOWS, JSONATA_ONLY, JSONPATH_ONLY, RETRIER, TOP_LEVEL,
 )
 from attini_sdk.plan.attini_checks import attini_problems
+from attini_sdk.plan.attini_types import ATTINI_TYPES
 from attini_sdk.plan.output_refs import unknown_output_refs
 from attini_sdk.plan.walk import flow_targets
 
@@ -173,8 +174,15 @@ class _Validator:
             return
         t = body.get("Type")
         if t not in FIELDS:
-            hint = " (Attini step types are compiled to Task states; load the plan with attini_sdk.plan)" \
-                if isinstance(t, str) and t.startswith("Attini") else _suggest(str(t), FIELDS)
+            if t in ATTINI_TYPES:
+                hint = " (Attini step types are compiled to Task states; load the plan with attini_sdk.plan)"
+            elif t == "AttiniMap":
+                hint = " (not supported: use a Map state whose ItemProcessor holds AttiniCfn steps)"
+            elif isinstance(t, str) and t.startswith("Attini"):
+                close = _suggest(t, ATTINI_TYPES)
+                hint = close or f" (Attini step types: {', '.join(sorted(ATTINI_TYPES))})"
+            else:
+                hint = _suggest(str(t), [*FIELDS, *ATTINI_TYPES])
             self.add(f"unknown state Type {t!r}{hint}", state=name, field="Type")
             return
         ql = body.get("QueryLanguage", ql)
