@@ -42,6 +42,8 @@ _LAZY: dict[str, str] = {
     "SigningKey": "attini_sdk.signing",
     "PublicKey": "attini_sdk.signing",
     "generate_key": "attini_sdk.signing",
+    "Plan": "attini_sdk.plan",
+    "PlanDefinition": "attini_sdk.plan",
 }
 
 __all__ = [

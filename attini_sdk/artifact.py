@@ -188,11 +188,20 @@ class Artifact:
 
     def diff(self, other: Artifact):
         """What changed from ``self`` to ``other``, as a DataFrame with columns
-        ``kind`` (file, config, plan, distribution), ``name``, ``change`` (added, removed, changed),
+        ``kind`` (file, config, plan, plan step, distribution), ``name``, ``change`` (added, removed, changed),
         ``old`` and ``new``."""
         from attini_sdk.artifact_diff import diff_manifests
 
-        return diff_manifests(self.manifest, other.manifest)
+        frame = diff_manifests(self.manifest, other.manifest)
+        if self.manifest.plan == other.manifest.plan:
+            return frame
+        import pandas as pd
+
+        from attini_sdk.plan.diff import plan_diff_rows
+
+        steps = pd.DataFrame(plan_diff_rows(self.plan, other.plan), columns=frame.columns)
+        both = pd.concat([frame.astype(object), steps.astype(object)], ignore_index=True)
+        return both.astype({"kind": "category", "change": "category"})
 
     def sign(self, private_key) -> Artifact:
         """Add ``attini_data/signature.json`` (replacing an earlier one); the id does not change.

@@ -32,7 +32,7 @@ from typing import Any
 import attrs
 
 from attini_sdk.config import AttiniConfig, Dependency, load_config, parse_config
-from attini_sdk.errors import ConfigError, PackagingError, PlanError
+from attini_sdk.errors import ConfigError, PackagingError
 from attini_sdk.manifest import MANIFEST_PATH, PLAN_PATH, Manifest, canonical_json, digest
 
 __all__ = ["Distribution", "DEFAULT_OUT_DIR"]
@@ -68,7 +68,8 @@ class Distribution:
         >>> Distribution(name="app", version="1.2.0", source=".").version
         '1.2.0'
 
-    ``plan`` is raw ASL data (a dict) for now; the plan builder will accept Python plans here.
+    ``plan`` is a :class:`~attini_sdk.plan.Plan`, a :class:`~attini_sdk.plan.PlanDefinition` or raw
+    ASL data (a dict); it is compiled and validated when packaging.
     Built directly, a distribution does not read the folder's attini-config (no prePackage
     commands, no initDeployConfig): use :meth:`from_path` for Attini projects.
     """
@@ -76,7 +77,7 @@ class Distribution:
     name: str
     version: str
     source: Path = attrs.field(default=Path("."), converter=Path)
-    plan: Mapping[str, Any] | None = attrs.field(default=None, eq=False)
+    plan: Any = attrs.field(default=None, eq=False)
     dependencies: tuple[Dependency, ...] = attrs.field(default=(), converter=_dependencies)
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=lambda t: MappingProxyType(dict(t or {})))
     config: AttiniConfig | None = attrs.field(default=None, eq=False, repr=False)
@@ -159,7 +160,8 @@ class Distribution:
         files = select_files(root, exclude=[out_path.parent])
         if origin:  # files the commands did not touch are cached under their source's key
             files = [_source_keyed(f, origin.get(f.path)) for f in files]
-        plan = _resolve_plan(root, config, self.plan)
+        plan = _resolve_plan(root, config, self.plan, files=[f.path for f in files],
+                             dependencies=[d.distribution_name for d in self.dependencies])
         plan_bytes = canonical_json(plan) if plan is not None else None
         made: list[Manifest] = []
 
@@ -188,42 +190,13 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
-def _resolve_plan(work_dir: Path, config: AttiniConfig, plan_arg: Mapping[str, Any] | None) -> dict | None:
-    """The deployment plan as raw ASL data, or None when the distribution has none.
+def _resolve_plan(work_dir: Path, config: AttiniConfig, plan_arg: Any, *, files=None,
+                  dependencies=None) -> dict | None:
+    """The compiled, validated deployment plan as ASL data, or None when the distribution has none.
 
-    The one place packaging learns about plans: ``Distribution(plan=<dict>)`` wins, else the config
-    key ``plan: <file>`` (.json/.yaml/.yml holding raw ASL). The plan builder (``attini_sdk.plan``)
-    replaces this with compilation and validation of Python, Attini YAML and ASL plans.
+    The one place packaging learns about plans; ``attini_sdk.plan`` compiles Python, Attini YAML and
+    ASL plans and validates them against the distribution's files and declared dependencies.
     """
-    if plan_arg is not None:
-        if not isinstance(plan_arg, Mapping):
-            raise PlanError(f"plan must be ASL data (a dict), got {type(plan_arg).__name__}",
-                            where="Distribution(plan=...)")
-        return _json_data(plan_arg, "Distribution(plan=...)")
-    if config.plan is None:
-        return None
-    file = work_dir / config.plan
-    where = f"{config.source}: plan"
-    if file.suffix not in (".json", ".yaml", ".yml"):
-        raise PlanError(f"'{config.plan}' is not a .json, .yaml or .yml file", where=where,
-                        hint="point 'plan' at a file holding the ASL definition (StartAt, States)")
-    if not file.is_file():
-        raise PlanError(f"plan file '{config.plan}' does not exist", where=where,
-                        hint="create it or correct the path (relative to the folder holding attini-config)")
-    from attini_sdk.config import read_config_data
+    from attini_sdk.plan.resolve import resolve_plan
 
-    try:
-        data = read_config_data(file)
-    except ConfigError as err:
-        raise PlanError(err.what, where=err.where, hint=err.hint) from None
-    if not isinstance(data, dict):
-        raise PlanError("the plan must be a mapping with StartAt and States", where=str(file))
-    return _json_data(data, str(file))
-
-
-def _json_data(value: Any, where: str) -> dict:
-    try:
-        return json.loads(canonical_json(value))
-    except (TypeError, ValueError) as err:
-        raise PlanError(f"the plan is not JSON data: {err}", where=where,
-                        hint="use only mappings, lists, strings, numbers, booleans and null") from None
+    return resolve_plan(work_dir, config, plan_arg, files=files, dependencies=dependencies)

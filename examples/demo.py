@@ -25,12 +25,18 @@ def distributions(root: Path) -> list[Path]:
     return sorted(found)
 
 
+def _plan_steps(artifact: at.Artifact) -> str:
+    """How many states the compiled plan has (Python, Attini YAML or ASL: all compile to ASL)."""
+    plan = artifact.plan
+    return "-" if plan is None else str(len(at.PlanDefinition(plan).state_names()))
+
+
 def main() -> int:
     from rich.console import Console
     from rich.table import Table
 
     console = Console(width=None if sys.stdout.isatty() else 110)
-    table = Table("distribution", "version", "id", "files", "bytes", "seconds", "needs")
+    table = Table("distribution", "version", "id", "files", "bytes", "plan steps", "seconds", "needs")
     built: dict[str, at.Artifact] = {}
     for folder in distributions(EXAMPLES):
         start = time.perf_counter()
@@ -40,7 +46,7 @@ def main() -> int:
         built[verified.name] = verified
         needs = ", ".join(f"{d.distribution_name} {d.version}" for d in verified.config.dependencies) or "-"
         table.add_row(verified.name, verified.version, verified.id[:19] + "…", str(len(verified.manifest.files)),
-                      f"{verified.manifest.total_size:,}", f"{seconds:.2f}", needs)
+                      f"{verified.manifest.total_size:,}", _plan_steps(verified), f"{seconds:.2f}", needs)
     console.print(table)
     problems = [f"{name} needs {dep.distribution_name} {dep.version}, built {built[dep.distribution_name].version}"
                 if dep.distribution_name in built else f"{name} needs {dep.distribution_name}, which is not built"

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from attini_sdk.cli import config_cmd, configure, distribution, key
+from attini_sdk.cli import config_cmd, configure, distribution, key, plan
 
-MODULES: list = [distribution, key, config_cmd, configure]
+MODULES: list = [distribution, key, config_cmd, configure, plan]

@@ -276,7 +276,8 @@ def test_plan_file_named_in_the_config_is_packaged_as_canonical_json(project, tm
 
 @pytest.mark.parametrize("plan_line, files, message", [
     ("plan: missing.yaml\n", {}, "does not exist"),
-    ("plan: plan.py\n", {"plan.py": "x = 1\n"}, "is not a .json, .yaml or .yml file"),
+    ("plan: plan.txt\n", {"plan.txt": "x\n"}, "is not a .py, .json, .yaml or .yml file"),
+    ("plan: plan.py\n", {"plan.py": "x = 1\n"}, "defines no 'plan'"),
     ("plan: plan.yaml\n", {"plan.yaml": "- a\n- b\n"}, "must be a mapping"),
     ("plan: plan.json\n", {"plan.json": "{bad json"}, "invalid JSON"),
 ])

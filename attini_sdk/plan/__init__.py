@@ -1,0 +1,72 @@
+"""Deployment plans: write them in Python, Attini YAML or raw ASL; compile, validate, look at them.
+
+    >>> from attini_sdk.plan import Plan, Cfn, Runner, env, fmt
+    >>> plan = Plan()
+    >>> net = plan.add(Cfn("Network", stack_name=fmt("{}-network", env.name), template="/network.yaml"))
+    >>> plan.add(Runner("Check", commands=["aws ec2 describe-vpcs --vpc-ids $VPC"],
+    ...                 environment={"VPC": net.output("VpcId")})).name
+    'Check'
+    >>> print(plan.compile().tree())
+    Network  [AttiniCfn]
+    Check  [AttiniRunnerJob]
+"""
+
+from __future__ import annotations
+
+from attini_sdk.plan.builder import Plan
+from attini_sdk.plan.definition import PlanDefinition
+from attini_sdk.plan.loaders import load_plan, load_template, plan_from_definition
+from attini_sdk.plan.refs import (
+    Condition,
+    Expr,
+    Reference,
+    all_of,
+    any_of,
+    dependency,
+    deployment,
+    env,
+    fmt,
+    intrinsic,
+    not_,
+    stack_parameter,
+)
+from attini_sdk.plan.states import Choice, Fail, Map, Parallel, Pass, Succeed, Task, Wait
+from attini_sdk.plan.steps import Cfn, Import, LambdaInvoke, ManualApproval, MergeOutput, Runner, Step
+from attini_sdk.plan.validate import check_definition, validate_definition
+
+__all__ = [
+    "Plan",
+    "PlanDefinition",
+    "Step",
+    "Cfn",
+    "Runner",
+    "LambdaInvoke",
+    "ManualApproval",
+    "Import",
+    "MergeOutput",
+    "Pass",
+    "Choice",
+    "Wait",
+    "Parallel",
+    "Map",
+    "Succeed",
+    "Fail",
+    "Task",
+    "env",
+    "deployment",
+    "dependency",
+    "stack_parameter",
+    "fmt",
+    "intrinsic",
+    "all_of",
+    "any_of",
+    "not_",
+    "Condition",
+    "Expr",
+    "Reference",
+    "load_plan",
+    "load_template",
+    "plan_from_definition",
+    "validate_definition",
+    "check_definition",
+]

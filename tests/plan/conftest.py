@@ -1,0 +1,23 @@
+"""Fixtures for plan tests: a private ATTINI_HOME so packaging caches never leak between tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def attini_home(tmp_path_factory, monkeypatch) -> Path:
+    home = tmp_path_factory.mktemp("attini-home")
+    monkeypatch.setenv("ATTINI_HOME", str(home))
+    return home
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """Create ``files`` (path -> text) under ``root``."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    return root

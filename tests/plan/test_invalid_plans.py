@@ -1,0 +1,239 @@
+"""Invalid plans: each is refused with a PlanError naming file, state and field; all problems at once."""
+
+import copy
+
+import pytest
+
+from attini_sdk.errors import PlanError
+from attini_sdk.plan import plan_from_definition, validate_definition
+
+
+def cfn(**extra):
+    return {"Type": "Task", "Resource": "attini:cfn",
+            "Parameters": {"StackName": "s", "Template": "/s.yaml"}, "End": True, **extra}
+
+
+def one(state, name="S"):
+    return {"StartAt": name, "States": {name: state}}
+
+
+def two(first, second=None):
+    return {"StartAt": "A", "States": {"A": {**first, "Next": "B"} if "End" not in first else first,
+                                       "B": second or {"Type": "Succeed"}}}
+
+
+def choice(rule):
+    return {"StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": [rule], "Default": "D"},
+                                       "D": {"Type": "Succeed"}}}
+
+
+def with_params(**params):
+    return one({"Type": "Task", "Resource": "attini:cfn", "End": True,
+                "Parameters": {"StackName": "s", "Template": "/s.yaml", **params}})
+
+
+CASES = [
+    # (id, definition, state, field, words in the message)
+    ("not an object", [1, 2], None, "DeploymentPlan", "each step"),
+    ("unknown top-level field", {**one({"Type": "Succeed"}), "Startat": "S"}, None, "Startat", "did you mean 'StartAt'"),
+    ("StartAt missing state", {"StartAt": "X", "States": {"S": {"Type": "Succeed"}}}, None, "StartAt", "'X' is not a state"),
+    ("no StartAt", {"States": {"S": {"Type": "Succeed"}}}, None, "StartAt", "must name the first state"),
+    ("empty States", {"StartAt": "S", "States": {}}, None, "States", "at least one state"),
+    ("bad TimeoutSeconds", {**one({"Type": "Succeed"}), "TimeoutSeconds": -1}, None, "TimeoutSeconds", "positive"),
+    ("bad QueryLanguage", {**one({"Type": "Succeed"}), "QueryLanguage": "SQL"}, None, "QueryLanguage", "JSONPath or JSONata"),
+    ("unknown type", one({"Type": "Sleep", "End": True}), "S", "Type", "unknown state Type"),
+    ("unknown Attini type", one({"Type": "AttiniCfnn", "End": True}), "S", "Type", "AttiniCfnn"),
+    ("missing Next and End", one({"Type": "Pass"}), "S", "Next", "exactly one of Next or End"),
+    ("both Next and End", one({"Type": "Pass", "Next": "S", "End": True}), "S", "Next", "both Next and End"),
+    ("End false", one({"Type": "Pass", "End": False}), "S", "End", "End must be true"),
+    ("Next to nowhere", {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nope"}, "B": {"Type": "Succeed"}}},
+     "A", "Next", "'Nope' is not a state"),
+    ("unreachable state", {"StartAt": "A", "States": {"A": {"Type": "Succeed"}, "B": {"Type": "Succeed"}}},
+     "B", None, "never reached"),
+    ("no terminal state", {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "A"}}}, "A", None,
+     "no reachable state ends"),
+    ("state name too long", one({"Type": "Succeed"}, name="X" * 81), "X" * 81, None, "limit is 80"),
+    ("unknown field", one({"Type": "Pass", "End": True, "Resutl": {}}), "S", "Resutl", "did you mean 'Result'"),
+    ("Succeed with Next", two({"Type": "Succeed", "End": True}), "A", "End", "Succeed states have no field"),
+    ("Fail with Error and ErrorPath", one({"Type": "Fail", "Error": "E", "ErrorPath": "$.e"}), "S", "Error", "not both"),
+    ("Wait with nothing", one({"Type": "Wait", "End": True}), "S", "Seconds", "exactly one of Seconds"),
+    ("Wait negative", one({"Type": "Wait", "Seconds": -5, "End": True}), "S", "Seconds", "non-negative"),
+    ("Wait bad timestamp", one({"Type": "Wait", "Timestamp": "tomorrow", "End": True}), "S", "Timestamp", "RFC 3339"),
+    ("Task without Resource", one({"Type": "Task", "End": True}), "S", "Resource", "needs a Resource"),
+    ("Task bad Resource", one({"Type": "Task", "Resource": "lambda", "End": True}), "S", "Resource", "not a URI"),
+    ("heartbeat above timeout", one({"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "End": True,
+                                     "TimeoutSeconds": 10, "HeartbeatSeconds": 20}), "S", "HeartbeatSeconds", "less than"),
+    ("InputPath not a path", one({"Type": "Pass", "End": True, "InputPath": "input"}), "S", "InputPath", "starts with '$'"),
+    ("ResultPath with wildcard", one({"Type": "Pass", "End": True, "ResultPath": "$.a[*]"}), "S", "ResultPath",
+     "reference path"),
+    ("ResultPath with context object", one({"Type": "Pass", "End": True, "ResultPath": "$$.Execution"}), "S",
+     "ResultPath", "context object"),
+    ("unclosed bracket", one({"Type": "Pass", "End": True, "OutputPath": "$.a['b'"}), "S", "OutputPath", "unclosed"),
+    (".$ value not a path", one({"Type": "Pass", "End": True, "Parameters": {"x.$": "output.a"}}), "S",
+     "Parameters.x.$", "neither a path"),
+    (".$ value not a string", one({"Type": "Pass", "End": True, "Parameters": {"x.$": 5}}), "S", "Parameters.x.$",
+     "needs a path or intrinsic"),
+    ("unknown intrinsic", one({"Type": "Pass", "End": True, "Parameters": {"x.$": "States.Fromat('a')"}}), "S",
+     "Parameters.x.$", "unknown intrinsic function 'States.Fromat'"),
+    ("intrinsic arity", one({"Type": "Pass", "End": True, "Parameters": {"x.$": "States.ArrayGetItem($.a)"}}), "S",
+     "Parameters.x.$", "takes 2 arguments, got 1"),
+    ("format holes", one({"Type": "Pass", "End": True, "Parameters": {"x.$": "States.Format('{}{}', $.a)"}}), "S",
+     "Parameters.x.$", "2 '{}' but 1 values"),
+    ("intrinsic unbalanced", one({"Type": "Pass", "End": True, "Parameters": {"x.$": "States.UUID("}}), "S",
+     "Parameters.x.$", "missing ')'"),
+    ("nested bad path", one({"Type": "Pass", "End": True, "Parameters": {"a": {"b": [{"c.$": "$.x["}]}}}), "S",
+     "Parameters.a.b[0].c.$", "unclosed"),
+    ("Choice without Choices", {"StartAt": "C", "States": {"C": {"Type": "Choice", "Default": "D"},
+                                                           "D": {"Type": "Succeed"}}}, "C", "Choices", "non-empty"),
+    ("Choice rule without Next", {"StartAt": "C", "States": {"C": {"Type": "Choice", "Default": "D",
+                                  "Choices": [{"Variable": "$.a", "IsPresent": True}]}, "D": {"Type": "Succeed"}}},
+     "C", "Choices[0].Next", "needs Next"),
+    ("Choice two comparisons", choice({"Variable": "$.a", "StringEquals": "x", "NumericEquals": 1, "Next": "D"}),
+     "C", "Choices[0]", "exactly one comparison"),
+    ("Choice wrong value type", choice({"Variable": "$.a", "NumericEquals": "1", "Next": "D"}), "C",
+     "Choices[0].NumericEquals", "needs a number"),
+    ("Choice unknown operator", choice({"Variable": "$.a", "StringEqual": "x", "Next": "D"}), "C",
+     "Choices[0].StringEqual", "did you mean 'StringEquals'"),
+    ("Choice nested Next", choice({"And": [{"Variable": "$.a", "IsNull": True, "Next": "D"}], "Next": "D"}), "C",
+     "Choices[0].And[0].Next", "only top-level"),
+    ("Choice empty And", choice({"And": [], "Next": "D"}), "C", "Choices[0].And", "non-empty list"),
+    ("Choice bad Variable", choice({"Variable": "a", "IsNull": True, "Next": "D"}), "C", "Choices[0].Variable",
+     "starts with '$'"),
+    ("Choice bad Default", {"StartAt": "C", "States": {"C": {"Type": "Choice", "Default": "Gone",
+                            "Choices": [{"Variable": "$.a", "IsNull": True, "Next": "D"}]}, "D": {"Type": "Succeed"}}},
+     "C", "Default", "'Gone' is not a state"),
+    ("Retry without ErrorEquals", one(cfn(Retry=[{"MaxAttempts": 2}])), "S", "Retry[0].ErrorEquals", "non-empty list"),
+    ("Retry bad BackoffRate", one(cfn(Retry=[{"ErrorEquals": ["E"], "BackoffRate": 0.5}])), "S",
+     "Retry[0].BackoffRate", ">= 1.0"),
+    ("Retry unknown field", one(cfn(Retry=[{"ErrorEquals": ["E"], "MaxAttempt": 2}])), "S", "Retry[0].MaxAttempt",
+     "did you mean 'MaxAttempts'"),
+    ("States.ALL not last", one(cfn(Retry=[{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["E"]}])), "S",
+     "Retry[0].ErrorEquals", "must be the last"),
+    ("States.ALL not alone", one(cfn(Retry=[{"ErrorEquals": ["States.ALL", "E"]}])), "S", "Retry[0].ErrorEquals",
+     "alone"),
+    ("unknown States error", one(cfn(Retry=[{"ErrorEquals": ["States.Timout"]}])), "S", "Retry[0].ErrorEquals",
+     "did you mean 'States.Timeout'"),
+    ("JitterStrategy", one(cfn(Retry=[{"ErrorEquals": ["E"], "JitterStrategy": "SOME"}])), "S",
+     "Retry[0].JitterStrategy", "FULL or NONE"),
+    ("Catch to nowhere", one(cfn(Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Gone"}])), "S", "Catch[0].Next",
+     "'Gone' is not a state"),
+    ("Catch bad ResultPath", two(cfn(Catch=[{"ErrorEquals": ["States.ALL"], "Next": "B", "ResultPath": "$..e"}])),
+     "A", "Catch[0].ResultPath", "deep scan"),
+    ("Parallel without branches", one({"Type": "Parallel", "End": True}), "S", "Branches", "non-empty"),
+    ("Parallel branch Next leaves branch", {"StartAt": "P", "States": {"P": {"Type": "Parallel", "Next": "Z",
+     "Branches": [{"StartAt": "In", "States": {"In": {"Type": "Pass", "Next": "Z"}}}]}, "Z": {"Type": "Succeed"}}},
+     "In", "Next", "'Z' is not a state"),
+    ("duplicate name across branches", {"StartAt": "P", "States": {"P": {"Type": "Parallel", "Next": "A",
+     "Branches": [{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}]}, "A": {"Type": "Succeed"}}},
+     "A", None, "used twice"),
+    ("Map without processor", one({"Type": "Map", "End": True}), "S", "ItemProcessor", "exactly one"),
+    ("Map bad MaxConcurrency", one({"Type": "Map", "End": True, "MaxConcurrency": -1, "ItemProcessor": {
+        "StartAt": "I", "States": {"I": {"Type": "Succeed"}}}}), "S", "MaxConcurrency", "non-negative"),
+    ("JSONata state with Parameters", one({"Type": "Pass", "End": True, "QueryLanguage": "JSONata",
+                                          "Parameters": {}}), "S", "Parameters", "JSONPath field"),
+    ("JSONata bad expression", one({"Type": "Pass", "End": True, "QueryLanguage": "JSONata",
+                                    "Output": "{% $states.input. %}"}), "S", "Output", "bad JSONata"),
+    ("Arguments in JSONPath", one({"Type": "Pass", "End": True, "Arguments": {}}), "S", "Arguments", "needs QueryLanguage"),
+    ("unknown attini resource", one({"Type": "Task", "Resource": "attini:cfm", "End": True}), "S", "Resource",
+     "did you mean 'attini:cfn'"),
+    ("Cfn missing StackName", one({"Type": "Task", "Resource": "attini:cfn", "End": True,
+                                   "Parameters": {"Template": "/s.yaml"}}), "S", "Parameters", "needs StackName"),
+    ("Cfn unknown property", with_params(Tags={"a": "b"}), "S", "Parameters.Tags", "has no property 'Tags'"),
+    ("Cfn relative template", with_params(Template="s.yaml"), "S", "Parameters.Template", "starting with '/'"),
+    ("Cfn bad Action", with_params(Action="Destroy"), "S", "Parameters.Action", "Deploy, Delete"),
+    ("Cfn bad OnFailure", with_params(OnFailure="KEEP"), "S", "Parameters.OnFailure", "DELETE, ROLLBACK"),
+    ("Runner without Commands", one({"Type": "Task", "Resource": "attini:runner", "End": True}), "S", "Parameters",
+     "needs Commands"),
+    ("Runner Commands a string", one({"Type": "Task", "Resource": "attini:runner", "End": True,
+                                      "Parameters": {"Commands": "make"}}), "S", "Parameters.Commands", "list of strings"),
+    ("Lambda without FunctionName", one({"Type": "Task", "Resource": "attini:lambda-invoke", "End": True,
+                                         "Parameters": {"Payload": {}}}), "S", "Parameters", "needs FunctionName"),
+    ("Import bad SourceType", one({"Type": "Task", "Resource": "attini:import", "End": True, "Parameters": {
+        "SourceType": "Git", "Source": {"Name": "n"}, "Mapping": {"a": "$.a"}}}), "S", "Parameters.SourceType",
+     "Distribution, S3"),
+    ("Import bad mapping path", one({"Type": "Task", "Resource": "attini:import", "End": True, "Parameters": {
+        "SourceType": "Distribution", "Source": {"Name": "n"}, "Mapping": {"a": "output.a"}}}), "S",
+     "Parameters.Mapping.a", "starts with '$'"),
+    ("output of a step that does not exist", [
+        {"Name": "Network", "Type": "AttiniCfn", "Properties": {"StackName": "n", "Template": "/n.yaml"}},
+        {"Name": "Use", "Type": "AttiniRunnerJob", "Properties": {
+            "Commands": ["true"], "Environment": {"VPC.$": "$.output.Netwrok.VpcId"}}}],
+     "Use", "Parameters.Environment.VPC.$", "did you mean 'Network'"),
+    ("simple syntax step without Name", [{"Type": "Pass"}], None, "DeploymentPlan.Name", "has no Name"),
+    ("simple syntax step without Type", [{"Name": "A"}], "A", "Type", "no Type"),
+    ("simple syntax Choice without Condition", [{"Name": "C", "Type": "Choice", "IsTrue": [{"Name": "A", "Type": "Pass"}]}],
+     "C", "Condition", "needs a Condition"),
+    ("simple syntax duplicate names", [{"Name": "A", "Type": "Pass"}, {"Name": "A", "Type": "Pass"}], "A", "Name",
+     "two steps are named"),
+]
+
+
+@pytest.mark.parametrize("definition, state, field, words", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_invalid_plan_is_refused_naming_file_state_and_field(definition, state, field, words):
+    with pytest.raises(PlanError) as err:
+        plan_from_definition(copy.deepcopy(definition), source="plan.yaml")
+
+    problems = err.value.problems
+    assert any(p.state == state and p.field == field and words in p.what for p in problems), \
+        "\n".join(map(repr, problems))
+    assert all(p.file == "plan.yaml" for p in problems)
+    assert "plan.yaml" in str(err.value)
+
+
+def test_there_are_at_least_forty_cases():
+    assert len(CASES) >= 40
+
+
+def test_every_problem_is_listed_at_once():
+    definition = {"StartAt": "Deploy", "States": {
+        "Deploy": {"Type": "Task", "Resource": "attini:cfn", "Parameters": {"StackName": "app"}, "Next": "Wiat"},
+        "Wait": {"Type": "Wait", "Seconds": -1, "Next": "Check"},
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$.x", "StringEquals": 1, "Next": "Done"}]},
+        "Done": {"Type": "Succeed", "End": True},
+    }}
+    problems = validate_definition(definition, file="plan.json")
+    located = {(p.state, p.field) for p in problems}
+    assert {("Deploy", "Next"), ("Deploy", "Parameters"), ("Wait", "Seconds"), ("Check", "Choices[0].StringEquals"),
+            ("Done", "End"), ("Wait", None)} <= located
+    assert len(problems) >= 6
+
+
+def test_files_and_dependencies_are_checked_when_given():
+    definition = {"StartAt": "Import", "States": {
+        "Import": {"Type": "Task", "Resource": "attini:import", "Next": "Db", "Parameters": {
+            "SourceType": "Distribution", "Source": {"Name": "network"}, "Mapping": {"VpcId": "$.output.Vpc.VpcId"}}},
+        "Db": {"Type": "Task", "Resource": "attini:cfn", "End": True, "Parameters": {
+            "StackName": "db", "Template": "/database/db.yaml", "ConfigFile": "/config/db-${Env}.yaml"}},
+    }}
+    assert validate_definition(definition) == []
+
+    problems = validate_definition(definition, file="p.yaml", files=["database/other.yaml"], dependencies=["dns"])
+
+    messages = {(p.state, p.field): p.what for p in problems}
+    assert "not a declared dependency (declared: dns)" in messages[("Import", "Parameters.Source.Name")]
+    assert "'/database/db.yaml' is not in the distribution" in messages[("Db", "Parameters.Template")]
+    assert ("Db", "Parameters.ConfigFile") not in messages  # ${Env} is filled in at deploy time
+
+
+def test_a_valid_plan_with_every_state_type_passes():
+    definition = {"StartAt": "P", "TimeoutSeconds": 3600, "Version": "1.0", "States": {
+        "P": {"Type": "Pass", "Parameters": {"a.$": "States.Array($.x, 'y', States.UUID())"}, "ResultPath": "$.p",
+              "Next": "W"},
+        "W": {"Type": "Wait", "SecondsPath": "$.p.wait", "Next": "T"},
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:listBuckets", "TimeoutSecondsPath": "$.t",
+              "Retry": [{"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 2, "BackoffRate": 1.5,
+                         "MaxDelaySeconds": 10, "JitterStrategy": "FULL"}],
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "F", "ResultPath": "$.error"}], "Next": "M"},
+        "M": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 2, "ItemSelector": {"v.$": "$$.Map.Item.Value"},
+              "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "I",
+                                "States": {"I": {"Type": "Pass", "End": True}}}, "Next": "Par"},
+        "Par": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Succeed"}}}], "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [
+            {"And": [{"Variable": "$.a", "IsPresent": True}, {"Not": {"Variable": "$.a", "StringMatches": "x*"}}],
+             "Next": "J"},
+            {"Variable": "$.t", "TimestampLessThanPath": "$.u", "Next": "J"}], "Default": "F"},
+        "J": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input.a & 'x' %}", "Next": "S"},
+        "S": {"Type": "Succeed"},
+        "F": {"Type": "Fail", "Error": "Boom", "CausePath": "States.Format('bad {}', $.error.Cause)"},
+    }}
+    assert validate_definition(definition) == []
