@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import traceback
 from typing import Any
 
+import attrs
+
 from attini_sdk.asl.failures import RUNTIME, TIMEOUT, Failure
-from attini_sdk.asl.history import History, history_frame
+from attini_sdk.asl.history import History, history_frame, public_events
 from attini_sdk.asl.runtime import Aborted, CancelScope, Run, iso
 from attini_sdk.asl.scope import Variables
 
 __all__ = ["Execution", "TERMINAL"]
 
 TERMINAL = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
+BATCH_TRANSITIONS = 256
+BATCH_SECONDS = 0.1
 
 
 def _dumps(value) -> str:
@@ -60,6 +65,10 @@ class Execution:
         self.cancel = CancelScope()
         self.deadline = started_at + machine.timeout_seconds if machine.timeout_seconds else None
         self._paused = 0
+        self._checkpoint_lock = threading.Lock()
+        self._pending_frames: dict = {}
+        self._unflushed = 0
+        self._last_flush = time.monotonic()
         self._active = 0
         self._tokens: set[str] = set()
         self._changed = threading.Condition()
@@ -77,8 +86,8 @@ class Execution:
     # -- public -----------------------------------------------------------------------------
     @property
     def history(self) -> list[dict]:
-        """The events so far, oldest first (a copy)."""
-        return list(self.recorder.events)
+        """The events so far, oldest first (copies, timestamps as aware datetimes)."""
+        return public_events(self.recorder.events)
 
     def history_frame(self):
         """The history as a pandas DataFrame (one row per event)."""
@@ -126,6 +135,32 @@ class Execution:
         with self._changed:
             (self._tokens.add if active else self._tokens.discard)(token)
 
+    def checkpoint(self, frame, durable: bool) -> None:
+        """Hand a frame to the store: at once when ``durable``, else batched (at most
+        ``BATCH_TRANSITIONS`` transitions or ``BATCH_SECONDS`` of pure states)."""
+        with self._checkpoint_lock:
+            pending = self._pending_frames
+            if frame.variables is None and frame.key in pending and pending[frame.key].variables is not None:
+                frame = attrs.evolve(frame, variables=pending[frame.key].variables)
+            pending[frame.key] = frame
+            self._unflushed += 1
+            if not durable and self._unflushed < BATCH_TRANSITIONS and \
+                    time.monotonic() - self._last_flush < BATCH_SECONDS:
+                return
+            self._flush_locked()
+
+    def flush(self) -> None:
+        """Write every batched frame and event now."""
+        with self._checkpoint_lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        frames = list(self._pending_frames.values())
+        self._pending_frames = {}
+        self._unflushed = 0
+        self._last_flush = time.monotonic()
+        self.store.checkpoint(self.execution_id, frames, self.recorder.take_pending())
+
     def time_out(self) -> None:
         self.cancel.cancel("timeout")
 
@@ -172,6 +207,9 @@ class Execution:
     def _finish(self, status, output, error, cause, out_json=None) -> None:
         stopped = self.clock.now()
         try:
+            with self._checkpoint_lock:
+                if self._pending_frames:
+                    self._flush_locked()
             self.store.finish(self.execution_id, status, out_json, error, cause, stopped, self.recorder.take_pending())
         finally:
             with self._changed:

@@ -1,10 +1,11 @@
 """Execution history: events shaped like Step Functions' ``GetExecutionHistory``.
 
 Each event is a dict ``{"id", "previousEventId", "timestamp", "type",
-"<type>EventDetails": {...}}`` with ``timestamp`` a timezone-aware datetime,
-exactly the shape boto3 returns. Events are numbered under a lock (branches
-and iterations record concurrently) and buffered until the next checkpoint
-takes them::
+"<type>EventDetails": {...}}``. Inside the engine and the stores ``timestamp`` is
+epoch seconds (cheap to record and to serialise); :func:`public_events` turns it
+into a timezone-aware datetime, exactly the shape boto3 returns. Events are
+numbered under a lock (branches and iterations record concurrently) and buffered
+until the next checkpoint takes them::
 
     >>> h = History(clock_now=lambda: 0.0)
     >>> e = h.add("PassStateEntered", {"name": "A", "input": "{}"}, previous=0)
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["History", "details_key", "history_frame"]
+__all__ = ["History", "details_key", "history_frame", "public_events"]
 
 _SPECIAL_KEYS = {
     "TaskStateAborted": "stateExitedEventDetails",
@@ -55,7 +56,7 @@ class History:
 
     def add(self, event_type: str, details: dict | None, previous: int) -> dict:
         """Record one event after event ``previous`` (0: none) and return it."""
-        stamp = datetime.fromtimestamp(self._now(), timezone.utc)
+        stamp = self._now()
         with self._lock:
             event = {"id": self._next_id, "previousEventId": previous, "timestamp": stamp, "type": event_type}
             if details is not None:
@@ -76,13 +77,29 @@ class History:
         return self._next_id - 1
 
 
+def public_events(events: list[dict]) -> list[dict]:
+    """Copies of raw events with ``timestamp`` as an aware datetime (GetExecutionHistory's shape).
+
+    >>> public_events([{"id": 1, "previousEventId": 0, "timestamp": 0.0, "type": "ExecutionStarted"}])[0]["timestamp"]
+    datetime.datetime(1970, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)
+    """
+    out = []
+    for event in events:
+        copy = dict(event)
+        stamp = copy["timestamp"]
+        if not isinstance(stamp, datetime):
+            copy["timestamp"] = datetime.fromtimestamp(stamp, timezone.utc)
+        out.append(copy)
+    return out
+
+
 def history_frame(events: list[dict]) -> Any:
     """Events as a pandas DataFrame: id, previous_event_id, timestamp, type, state_name,
     and the event's details (a dict) in ``details``.
 
     >>> h = History(clock_now=lambda: 0.0)
     >>> _ = h.add("ExecutionStarted", {"input": "{}"}, 0)
-    >>> history_frame(h.events)[["id", "type"]].to_dict("records")
+    >>> history_frame(public_events(h.events))[["id", "type"]].to_dict("records")
     [{'id': 1, 'type': 'ExecutionStarted'}]
     """
     import pandas as pd

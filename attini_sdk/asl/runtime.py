@@ -33,6 +33,8 @@ from attini_sdk.asl.store import Frame
 
 __all__ = ["Run", "CancelScope", "Aborted", "iso"]
 
+_PURE = frozenset({"Pass", "Choice"})
+
 
 def _dumps(value) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
@@ -209,17 +211,23 @@ class Run:
             self.step += 1
             if next_name is None:
                 return output, out_json
-            self.checkpoint(next_name, out_json)
+            following = states.get(next_name)
+            # Pass and Choice are deterministic and touch nothing outside: replaying them after a
+            # crash gives the same result, so their checkpoints may be batched. Everything around
+            # a side effect (Task, Wait, Parallel, Map) is made durable before going on.
+            durable = state.type_name not in _PURE or following is None or following.type_name not in _PURE
+            self.checkpoint(next_name, out_json, durable=durable)
             name, raw, raw_json = next_name, output, out_json
 
     def checkpoint(self, state: str | None, input_json: str, *, status: str = "running", token: str | None = None,
-                   retries: str | None = None, error: str | None = None, cause: str | None = None) -> None:
+                   retries: str | None = None, error: str | None = None, cause: str | None = None,
+                   durable: bool = True) -> None:
         variables = None
         if self.variables.version != self.saved_version:
             variables = _dumps(self.variables.values)
             self.saved_version = self.variables.version
         frame = Frame(self.key, state, input_json, self.step, status, variables, retries, token, error, cause)
-        self.ex.store.checkpoint(self.ex.execution_id, [frame], self.ex.recorder.take_pending())
+        self.ex.checkpoint(frame, durable)
 
     # -- sleeping, retrying -----------------------------------------------------------------
     def sleep(self, seconds: float) -> None:
