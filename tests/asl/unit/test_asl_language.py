@@ -139,6 +139,8 @@ def choose(rule: dict, data) -> bool:
     ({"Variable": "$.s", "StringMatches": r"c:\\*"}, {"s": "c:\\dir"}, True),
     ({"Variable": "$.x", "IsPresent": False}, {}, True),
     ({"Variable": "$.x", "IsNull": True}, {"x": None}, True),
+    ({"Variable": "$.x", "IsNull": False}, {}, True),
+    ({"Variable": "$.x", "IsString": True}, {}, False),
     ({"Variable": "$.x", "IsNumeric": True}, {"x": "1"}, False),
     ({"Variable": "$.x", "IsString": True}, {"x": "1"}, True),
     ({"Variable": "$.x", "IsBoolean": True}, {"x": False}, True),
