@@ -98,6 +98,14 @@ class Engine:
         self._lock = threading.Lock()
 
     # -- executions -------------------------------------------------------------------------
+    def execution_id_for(self, name: str) -> str:
+        """The execution id an execution started with ``name`` gets (an ARN-shaped string).
+
+        >>> Engine().execution_id_for("deploy-7")
+        'arn:aws:states:local:000000000000:execution:local:deploy-7'
+        """
+        return self._execution_prefix + name
+
     def start(self, definition: dict | str, input: Any = None, name: str | None = None) -> Execution:
         """Start an execution and return its handle at once (call ``.wait()`` for the result).
 
@@ -107,7 +115,7 @@ class Engine:
         spec = load_definition(definition)
         machine = compile_machine(spec)
         name = name or uuid.uuid4().hex
-        execution_id = self._execution_prefix + name
+        execution_id = self.execution_id_for(name)
         if self.store.load(execution_id) is not None:
             raise ExecutionError(f"an execution named {name!r} already exists", where=execution_id,
                                  hint="choose another name, or resume the existing execution")

@@ -30,7 +30,7 @@ WORKER = textwrap.dedent('''
         return inv.input * 10
 
     engine = Engine({"test:work": work}, SqliteCheckpointStore(db))
-    execution_id = engine._execution_prefix + "fan"
+    execution_id = engine.execution_id_for("fan")
     if engine.store.load(execution_id) is None:
         execution = engine.start(definition, [0, 1, 2, 3, 4, 5], name="fan")
     else:
