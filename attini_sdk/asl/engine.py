@@ -29,7 +29,7 @@ from attini_sdk.asl.history import History
 from attini_sdk.asl.machine import Machine, compile_machine, load_definition
 from attini_sdk.asl.resources import Registry, TaskInvocation
 from attini_sdk.asl.store import ExecutionRecord, MemoryStore
-from attini_sdk.errors import ExecutionError, NotFoundError
+from attini_sdk.errors import ExecutionError, NotFoundError, PlanError
 
 __all__ = ["Engine"]
 
@@ -200,7 +200,9 @@ class Engine:
         except ImportError:
             validate_definition = None
         if validate_definition is not None:
-            validate_definition(spec)
+            problems = validate_definition(spec)  # raises PlanError, or returns the problems found
+            if problems:
+                raise PlanError(problems)
         machine = compile_machine(spec)
         missing = sorted(_missing_targets(machine))
         if missing:
