@@ -70,7 +70,8 @@ def evaluate(call: str, data=None):
     ("States.Array(1, 'two', $.n, null, true)", [1, "two", 2, None, True]),
     ("States.ArrayPartition(States.ArrayRange(1, 5, 1), 2)", [[1, 2], [3, 4], [5]]),
     ("States.ArrayContains($.list, 3)", True),
-    ("States.ArrayRange(10, 1, -3)", [10, 7, 4, 1]),
+    ("States.ArrayRange(1, 10, 3)", [1, 4, 7, 10]),
+    ("States.ArrayRange(5, 1, 1)", []),
     ("States.ArrayGetItem($.list, 1)", 2),
     ("States.ArrayLength($.list)", 3),
     ("States.ArrayUnique(States.Array(1, 1, 'a', 'a', 2))", [1, "a", 2]),
@@ -96,6 +97,7 @@ def test_uuid_and_seeded_random():
 @pytest.mark.parametrize("call", [
     "States.ArrayGetItem(States.Array(1), 5)",
     "States.ArrayRange(1, 2000, 1)",
+    "States.ArrayRange(10, 1, -3)",
     "States.JsonMerge(States.Array(1), States.Array(2), false)",
     "States.Hash('x', 'SHA-3')",
     "States.Format('{} {}', 1)",
