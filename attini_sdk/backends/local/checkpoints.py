@@ -6,7 +6,9 @@ Three tables, created if missing (the local backend's migrations can adopt the D
 * ``asl_frames``: one row per running branch (``key``): next state, its input, this scope's
   variables, retry counters, the task token it is paused on. Each transition is **one
   UPSERT of one small row plus one INSERT of the new events, in one transaction**.
-* ``asl_events``: history events in batches (one JSON array per checkpoint).
+* ``asl_events``: history events in batches, one JSON array per checkpoint; each event a compact
+  row ``[id, previous, timestamp, type, name, input-or-output]`` for a state's entered/exited
+  event, ``[id, previous, timestamp, type, details]`` for the others.
 
 WAL mode with ``synchronous=NORMAL``: a committed checkpoint survives the process being
 killed (``kill -9``); only an OS crash or power loss can lose the last few.
@@ -80,14 +82,39 @@ ON CONFLICT (execution_id, key) DO UPDATE SET
 
 _INSERT_EVENTS = "INSERT OR REPLACE INTO asl_events (execution_id, first_id, events) VALUES (?, ?, ?)"
 
+_DATA_FIELD = {"stateEnteredEventDetails": "input", "stateExitedEventDetails": "output"}
+
 
 def _encode_events(events: Sequence[dict]) -> str:
-    # timestamps are epoch seconds inside the engine: plain JSON, no per-value callback
-    return json.dumps(events, separators=(",", ":"), ensure_ascii=False, default=str)
+    rows = []
+    for event in events:
+        event_type = event["type"]
+        key = "stateEnteredEventDetails" if event_type.endswith("StateEntered") else \
+            "stateExitedEventDetails" if event_type.endswith("StateExited") else None
+        head = [event["id"], event["previousEventId"], event["timestamp"], event_type]
+        details = event.get(key) if key else next((v for k, v in event.items() if k.endswith("EventDetails")), None)
+        if key is not None and details is not None and len(details) == 3:
+            head += [details["name"], details[_DATA_FIELD[key]]]
+        else:
+            head.append(details)
+        rows.append(head)
+    return json.dumps(rows, separators=(",", ":"), default=str)
 
 
 def _decode_events(text: str) -> list[dict]:
-    return json.loads(text)
+    from attini_sdk.asl.history import details_key
+
+    events = []
+    for row in json.loads(text):
+        event = {"id": row[0], "previousEventId": row[1], "timestamp": row[2], "type": row[3]}
+        key = details_key(row[3])
+        if len(row) == 6:
+            field = _DATA_FIELD[key]
+            event[key] = {"name": row[4], field: row[5], f"{field}Details": {"truncated": False}}
+        elif row[4] is not None:
+            event[key] = row[4]
+        events.append(event)
+    return events
 
 
 class SqliteCheckpointStore:
@@ -156,11 +183,10 @@ class SqliteCheckpointStore:
                 "FROM asl_frames WHERE execution_id = ?", (execution_id,)).fetchall()
             batches = self._db.execute("SELECT events FROM asl_events WHERE execution_id = ? ORDER BY first_id",
                                        (execution_id,)).fetchall()
-        events: list[dict] = []
-        for (text,) in batches:
-            events.extend(_decode_events(text))
-        # a batch written again after a crash may repeat ids: keep the last of each
-        by_id = {e["id"]: e for e in events}
+        by_id: dict[int, dict] = {}
+        for (text,) in batches:  # a batch written again after a crash may repeat ids: the last one wins
+            for event in _decode_events(text):
+                by_id[event["id"]] = event
         return SavedExecution(ExecutionRecord(*row), {f[0]: Frame(*f) for f in frames},
                               [by_id[i] for i in sorted(by_id)])
 
