@@ -228,8 +228,12 @@ class _Validator:
         for field in ("InputPath", "OutputPath"):
             if field in body and body[field] is not None:
                 self.path(name, field, body[field])
-        if "ResultPath" in body and body["ResultPath"] is not None:
-            self.path(name, "ResultPath", body["ResultPath"], reference=True)
+        result_path = body.get("ResultPath")
+        if isinstance(result_path, str) and result_path.startswith("$$"):
+            self.add("bad reference path: ResultPath cannot write into the context object '$$'",
+                     state=name, field="ResultPath")
+        elif result_path is not None:
+            self.path(name, "ResultPath", result_path, reference=True)
         for field in ("Parameters", "ResultSelector", "ItemSelector", "Credentials"):
             if field in body:
                 if field != "Parameters" and not isinstance(body[field], dict):
