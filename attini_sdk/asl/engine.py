@@ -24,7 +24,6 @@ from typing import Any
 
 from attini_sdk.asl.clock import Clock, RealClock
 from attini_sdk.asl.execution import TERMINAL, Execution
-from attini_sdk.asl.failures import DefinitionError
 from attini_sdk.asl.history import History
 from attini_sdk.asl.machine import Machine, compile_machine, load_definition
 from attini_sdk.asl.resources import Registry, TaskInvocation
@@ -191,24 +190,14 @@ class Engine:
     def validate(self, definition: dict | str) -> Machine:
         """Check a definition without running it; returns the compiled machine.
 
-        Runs the plan validator (``attini_sdk.plan.validate.validate_definition``) when it
-        is installed, then the engine's own checks; raises on the first problem set.
+        The plan validator (:func:`attini_sdk.plan.validate.validate_definition`) is the
+        judge: a :class:`~attini_sdk.errors.PlanError` lists every problem at once.
         """
+        from attini_sdk.plan.validate import check_definition  # lazy: plan/ imports asl/
+
         spec = load_definition(definition)
-        try:
-            from attini_sdk.plan.validate import validate_definition
-        except ImportError:
-            validate_definition = None
-        if validate_definition is not None:
-            problems = validate_definition(spec)  # raises PlanError, or returns the problems found
-            if problems:
-                raise PlanError(problems)
-        machine = compile_machine(spec)
-        missing = sorted(_missing_targets(machine))
-        if missing:
-            raise DefinitionError("; ".join(f"state {s!r} moves to {t!r}, which does not exist" for s, t in missing),
-                                  hint="fix Next/Default/Catch targets to name states of the same level")
-        return machine
+        check_definition(spec)
+        return compile_machine(spec)
 
     # -- task tokens ------------------------------------------------------------------------
     def send_task_success(self, token: str, output: Any) -> Execution | None:
@@ -260,16 +249,3 @@ class Engine:
         with self._lock:
             if self._live.get(execution.execution_id) is execution:
                 del self._live[execution.execution_id]
-
-
-def _missing_targets(machine: Machine):
-    for name, state in machine.states.items():
-        targets = [state.next] if getattr(state, "next", None) else []
-        targets += [c.next for c in getattr(state, "catchers", ())]
-        if state.type_name == "Choice":
-            targets += [rule[1] for rule in state.rules] + ([state.default] if state.default else [])
-        for target in targets:
-            if target not in machine.states:
-                yield name, target
-        for sub in list(getattr(state, "branches", ())) + ([state.processor] if hasattr(state, "processor") else []):
-            yield from _missing_targets(sub)

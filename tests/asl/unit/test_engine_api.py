@@ -119,8 +119,8 @@ def test_stop_aborts_a_running_execution():
 
 
 def test_validate_reports_a_next_to_a_missing_state():
-    from attini_sdk.asl import DefinitionError
+    from attini_sdk.errors import PlanError
 
-    with pytest.raises(DefinitionError, match="'Gone'"):
+    with pytest.raises(PlanError, match="'Gone'"):
         Engine().validate({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Gone"}}})
     assert Engine().validate(pass_chain(3)).start_at == "S0"
