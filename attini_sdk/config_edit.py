@@ -53,7 +53,7 @@ def _section(data: dict, keys: list[str], file: Path) -> dict:
         if child is None:
             child = node[key] = {}
         if not isinstance(child, dict):
-            raise ConfigError(f"must be a mapping to add a value to it", where=f"{file}: {'.'.join(keys[:i + 1])}")
+            raise ConfigError("must be a mapping to add a value to it", where=f"{file}: {'.'.join(keys[:i + 1])}")
         node = child
     return node
 

@@ -28,7 +28,7 @@ from attini_sdk.asl.history import History
 from attini_sdk.asl.machine import Machine, compile_machine, load_definition
 from attini_sdk.asl.resources import Registry, TaskInvocation
 from attini_sdk.asl.store import ExecutionRecord, MemoryStore
-from attini_sdk.errors import ExecutionError, NotFoundError, PlanError
+from attini_sdk.errors import ExecutionError, NotFoundError
 
 __all__ = ["Engine"]
 

@@ -11,7 +11,6 @@ again (at-least-once for the in-flight Task only).
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
