@@ -16,8 +16,8 @@ A case file looks like this::
 Every case names a ``definition`` (a whole state machine) or one of two shorthands that expand
 into one: ``state`` (a single state, run as ``{"StartAt": "S", "States": {"S": ...}}`` with
 ``End: true`` added where the state type allows it) and ``choice`` (one Choice Rule without
-``Next``; a match ends in the Pass state ``Matched`` with result ``"matched"``, otherwise the
-``Default`` Pass state ``NoMatch`` gives ``"default"``). The expectation is ``output`` (compared
+``Next``; a match ends in the Pass state ``Matched`` with result ``{"matched": true}``, otherwise
+the ``Default`` Pass state ``NoMatch`` gives ``{"matched": false}``). The expectation is ``output`` (compared
 exactly, JSON types included), or ``error`` (+ optional ``cause`` substring, + optional
 ``status``, default ``FAILED``), or ``rejected: true`` (AWS refuses the definition).
 
@@ -161,8 +161,8 @@ def _definition(raw: dict, where: str) -> dict:
         "StartAt": "C",
         "States": {
             "C": {"Type": "Choice", "Choices": [rule], "Default": "NoMatch"},
-            "Matched": {"Type": "Pass", "Result": "matched", "End": True},
-            "NoMatch": {"Type": "Pass", "Result": "default", "End": True},
+            "Matched": {"Type": "Pass", "Result": {"matched": True}, "End": True},
+            "NoMatch": {"Type": "Pass", "Result": {"matched": False}, "End": True},
         },
     }
 

@@ -13,10 +13,10 @@ Each case names the resources it uses (``resources: [test:echo]``); every case g
 | ``test:fail-n-times`` | ``{"key", "times", "error", "cause"?}`` | fails the first ``times`` calls per key, then returns the input with ``"calls"`` |
 | ``test:fail-sequence`` | ``{"key", "errors": [..]}`` | call *k* raises ``errors[k]`` until they run out, then returns the input with ``"calls"`` |
 | ``test:count`` | ``{"key"}`` | how many times it was called for that key |
-| ``test:sleep`` | ``{"seconds": s}`` | waits ``s`` s (or until cancelled), returns the input |
-| ``test:heartbeat`` | ``{"beats": n, "interval": s}`` | heartbeats ``n`` times ``s`` s apart, returns ``{"beats": n}`` |
+| ``test:sleep`` | ``{"seconds": s}`` | takes ``s`` s of engine-clock time (or until cancelled), returns the input |
+| ``test:heartbeat`` | ``{"beats": n, "interval": s}`` | heartbeats ``n`` times ``s`` s (engine clock) apart, returns ``{"beats": n}`` |
 | ``test:barrier`` | ``{"key", "parties": n}`` | waits until ``n`` invocations meet (proves concurrency), returns the input |
-| ``test:gauge`` | ``{"key", "hold": s}`` | counts concurrent invocations per key, holds ``s`` s, returns the input |
+| ``test:gauge`` | ``{"key", "hold": s}`` | counts concurrent invocations per key, holds ``s`` real seconds, returns the input |
 | ``test:gauge-max`` | ``{"key"}`` | the highest concurrency ``test:gauge`` saw for that key |
 | ``test:callback`` | anything | answers its task token later with ``{"echo": input}`` (callback pattern) |
 """
@@ -24,7 +24,6 @@ Each case names the resources it uses (``resources: [test:echo]``); every case g
 from __future__ import annotations
 
 import collections
-import inspect
 import threading
 from typing import Any
 
@@ -119,14 +118,14 @@ class TaskResources:
 
     @staticmethod
     def sleep(invocation) -> Any:
-        invocation.cancelled.wait(invocation.input["seconds"])
+        _take_time(invocation, invocation.input["seconds"])
         return invocation.input
 
     @staticmethod
     def heartbeat(invocation) -> Any:
         spec = invocation.input
         for _ in range(spec["beats"]):
-            if invocation.cancelled.wait(spec["interval"]):
+            if not _take_time(invocation, spec["interval"]):
                 break
             invocation.heartbeat()
         return {"beats": spec["beats"]}
@@ -167,26 +166,22 @@ class TaskResources:
         raise WaitForCallback()
 
 
+def _take_time(invocation, seconds: float) -> bool:
+    """Spend ``seconds`` the way the engine's clock can see (instant under FakeClock).
+
+    Returns False when the engine cancelled the task (timeout, heartbeat timeout, stop)."""
+    sleep = getattr(invocation, "sleep", None)
+    if sleep is not None:
+        return sleep(seconds) is not False and not invocation.cancelled.is_set()
+    return not invocation.cancelled.wait(seconds)
+
+
 def make_engine(resources: dict[str, Any]):
-    """An Engine with an instant clock, so Wait states and retry intervals take no real time."""
+    """An Engine on a FakeClock: Wait states, retry intervals, timeouts and heartbeats take no real time."""
     from attini_sdk.asl import Engine
+    from attini_sdk.asl.clock import FakeClock
 
-    kwargs = {}
-    clock = instant_clock()
-    if clock is not None and "clock" in inspect.signature(Engine).parameters:
-        kwargs["clock"] = clock
-    return Engine(resources=resources, **kwargs)
-
-
-def instant_clock():
-    """The engine's fake clock if it ships one (name checked against the engine branch)."""
-    import attini_sdk.asl as asl
-
-    for name in ("FakeClock", "ManualClock", "InstantClock", "VirtualClock"):
-        factory = getattr(asl, name, None)
-        if factory is not None:
-            return factory()
-    return None
+    return Engine(resources=resources, clock=FakeClock())
 
 
 @pytest.fixture
