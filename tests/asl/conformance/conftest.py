@@ -16,7 +16,7 @@ Each case names the resources it uses (``resources: [test:echo]``); every case g
 | ``test:sleep`` | ``{"seconds": s}`` | takes ``s`` s of engine-clock time (or until cancelled), returns the input |
 | ``test:heartbeat`` | ``{"beats": n, "interval": s}`` | heartbeats ``n`` times ``s`` s (engine clock) apart, returns ``{"beats": n}`` |
 | ``test:barrier`` | ``{"key", "parties": n}`` | waits until ``n`` invocations meet (proves concurrency), returns the input |
-| ``test:gauge`` | ``{"key", "hold": s}`` | counts concurrent invocations per key, holds ``s`` real seconds, returns the input |
+| ``test:gauge`` | ``{"key", "hold": s, "parties"?: n}`` | counts concurrent invocations per key (meeting ``n`` at a barrier first), holds ``s`` real seconds, returns the input |
 | ``test:gauge-max`` | ``{"key"}`` | the highest concurrency ``test:gauge`` saw for that key |
 | ``test:callback`` | anything | answers its task token later with ``{"echo": input}`` (callback pattern) |
 """
@@ -143,16 +143,21 @@ class TaskResources:
         return spec
 
     def gauge(self, invocation) -> Any:
-        key = invocation.input["key"]
+        """Count concurrent invocations; with ``parties`` they also meet at a barrier while counted,
+        so the peak is at least ``parties`` whenever the engine really runs them side by side."""
+        spec = invocation.input
+        key = spec["key"]
         with self._lock:
             self._active[key] += 1
             self._peak[key] = max(self._peak[key], self._active[key])
         try:
-            invocation.cancelled.wait(invocation.input.get("hold", 0.05))
+            if spec.get("parties"):
+                self.barrier(invocation)
+            invocation.cancelled.wait(spec.get("hold", 0.05))
         finally:
             with self._lock:
                 self._active[key] -= 1
-        return invocation.input
+        return spec
 
     def gauge_max(self, invocation) -> Any:
         with self._lock:
