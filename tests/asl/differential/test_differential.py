@@ -30,7 +30,7 @@ CASES = load_cases()
 AGREEING = [case for case in CASES if case.moto_verdict == "agree" and not case.resources]
 DIFFERING = [case for case in CASES if case.moto_verdict == "differs" and not case.resources]
 SERVICES = yaml.safe_load((Path(__file__).parent / "services.yaml").read_text(encoding="utf-8"))["cases"]
-WAIT_SECONDS = 60
+WAIT_SECONDS = 20
 QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/{}"
 
 
