@@ -1,0 +1,265 @@
+"""The local engine: start, resume, stop executions and answer task tokens.
+
+    >>> from attini_sdk.asl import Engine, FakeClock
+    >>> engine = Engine({"test:double": lambda inv: inv.input * 2}, clock=FakeClock())
+    >>> definition = {"StartAt": "Nap", "States": {
+    ...     "Nap": {"Type": "Wait", "Seconds": 3600, "Next": "Double"},
+    ...     "Double": {"Type": "Task", "Resource": "test:double", "End": True}}}
+    >>> engine.start(definition, 21).wait().output
+    42
+
+``store`` decides where progress is checkpointed (a
+:class:`~attini_sdk.asl.store.MemoryStore` by default; the local backend passes
+``SqliteCheckpointStore``); after a crash, ``engine.resume(execution_id)``
+continues from the last completed state.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from attini_sdk.asl.clock import Clock, RealClock
+from attini_sdk.asl.execution import TERMINAL, Execution
+from attini_sdk.asl.failures import DefinitionError
+from attini_sdk.asl.history import History
+from attini_sdk.asl.machine import Machine, compile_machine, load_definition
+from attini_sdk.asl.resources import Registry, TaskInvocation
+from attini_sdk.asl.store import ExecutionRecord, MemoryStore
+from attini_sdk.errors import ExecutionError, NotFoundError
+
+__all__ = ["Engine"]
+
+ACCOUNT_ARN = "arn:aws:states:local:000000000000"
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class _Waiter:
+    """A task token being waited on: the answer, and how to wake the waiting run."""
+
+    def __init__(self, execution: Execution, key: str):
+        self.execution = execution
+        self.key = key
+        self.event = threading.Event()
+        self.cancelled = threading.Event()
+        self.outcome: dict = {}
+        self.on_heartbeat: Callable[[], None] = lambda: None
+        self._held = False
+        self._lock = threading.Lock()
+
+    def hold(self) -> None:
+        """The run now waits: count it as paused."""
+        with self._lock:
+            if not self._held and not self.event.is_set():
+                self._held = True
+                self.execution.set_paused(+1)
+
+    def release(self) -> None:
+        with self._lock:
+            if self._held:
+                self._held = False
+                self.execution.set_paused(-1)
+
+    def deliver(self, outcome: dict) -> None:
+        self.outcome = outcome
+        self.release()  # not paused any more, even before the run's thread wakes up
+        self.event.set()
+
+
+class Engine:
+    """Runs Amazon States Language definitions locally.
+
+    ``resources`` maps Task ``Resource`` strings (or prefixes ending in ``:``) to
+    handlers; ``store`` checkpoints progress; ``max_workers`` bounds a Map's
+    concurrent iterations when it sets no MaxConcurrency; ``clock`` makes time
+    injectable (:class:`~attini_sdk.asl.clock.FakeClock` in tests).
+    """
+
+    def __init__(self, resources: Mapping[str, Callable[[TaskInvocation], Any]] | None = None, store=None, *,
+                 max_workers: int = 40, clock: Clock | None = None, region: str = "local",
+                 role_arn: str = "arn:aws:iam::000000000000:role/attini-local",
+                 state_machine_name: str = "local"):
+        self.registry = Registry(resources)
+        self.store = store if store is not None else MemoryStore()
+        self.max_workers = max(1, int(max_workers))
+        self.clock = clock or RealClock()
+        self.region = region
+        self.role_arn = role_arn
+        self.state_machine_arn = f"{ACCOUNT_ARN}:stateMachine:{state_machine_name}"
+        self._execution_prefix = f"{ACCOUNT_ARN}:execution:{state_machine_name}:"
+        self._live: dict[str, Execution] = {}
+        self._waiters: dict[str, _Waiter] = {}
+        self._lock = threading.Lock()
+
+    # -- executions -------------------------------------------------------------------------
+    def start(self, definition: dict | str, input: Any = None, name: str | None = None) -> Execution:
+        """Start an execution and return its handle at once (call ``.wait()`` for the result).
+
+        Raises :class:`DefinitionError` for a definition that cannot run and
+        :class:`ExecutionError` when ``name`` was used before.
+        """
+        spec = load_definition(definition)
+        machine = compile_machine(spec)
+        name = name or uuid.uuid4().hex
+        execution_id = self._execution_prefix + name
+        if self.store.load(execution_id) is not None:
+            raise ExecutionError(f"an execution named {name!r} already exists", where=execution_id,
+                                 hint="choose another name, or resume the existing execution")
+        try:
+            input_json = _dumps(input)
+        except (TypeError, ValueError) as err:
+            raise ExecutionError(f"the execution input is not JSON: {err}", where=execution_id) from None
+        started = self.clock.now()
+        self.store.create(ExecutionRecord(execution_id, name, _dumps(spec), input_json, started))
+        history = History(self.clock.now)
+        execution = Execution(self, execution_id, name, machine, json.loads(input_json), started, history)
+        history.add("ExecutionStarted", {"input": input_json, "inputDetails": {"truncated": False},
+                                         "roleArn": self.role_arn, "stateMachineArn": self.state_machine_arn}, 0)
+        with self._lock:
+            self._live[execution_id] = execution
+        execution.launch()
+        return execution
+
+    def resume(self, execution_id: str) -> Execution:
+        """Continue an execution from its last checkpoint (after a crash or in a new process).
+
+        A finished execution is returned as it is; a running one in this engine too.
+        """
+        with self._lock:
+            live = self._live.get(execution_id)
+        if live is not None:
+            return live
+        execution = self._restore(execution_id)
+        if execution.status in TERMINAL:
+            return execution
+        with self._lock:
+            self._live[execution_id] = execution
+        execution.launch(execution.saved_frames.get(""))
+        return execution
+
+    def execution(self, execution_id: str) -> Execution:
+        """The execution as stored (or live), without running it."""
+        with self._lock:
+            live = self._live.get(execution_id)
+        return live if live is not None else self._restore(execution_id)
+
+    def _restore(self, execution_id: str) -> Execution:
+        saved = self.store.load(execution_id)
+        if saved is None:
+            raise NotFoundError(f"no execution {execution_id!r} in this engine's store",
+                                hint="check the id (execution.execution_id) and the store the engine uses")
+        record = saved.record
+        machine = compile_machine(record.definition)
+        history = History(self.clock.now, saved.events)
+        execution = Execution(self, execution_id, record.name, machine, json.loads(record.input), record.started_at,
+                              history)
+        execution.saved_frames = saved.frames
+        if record.status in TERMINAL:
+            execution.status = record.status
+            execution.output = json.loads(record.output) if record.output is not None else None
+            execution.error, execution.cause, execution.stopped_at = record.error, record.cause, record.stopped_at
+        return execution
+
+    def stop(self, execution_id: str, error: str | None = None, cause: str | None = None) -> Execution:
+        """Abort an execution (live here, or only stored, e.g. paused in another process)."""
+        with self._lock:
+            live = self._live.get(execution_id)
+        if live is not None:
+            return live.stop(error, cause)
+        execution = self._restore(execution_id)
+        if execution.status not in TERMINAL:
+            event = execution.recorder.add("ExecutionAborted", {"error": error or "", "cause": cause or ""},
+                                           execution.recorder.last_id)
+            self.store.finish(execution_id, "ABORTED", None, error, cause, self.clock.now(), [event])
+            execution.status, execution.error, execution.cause = "ABORTED", error, cause
+        return execution
+
+    def validate(self, definition: dict | str) -> Machine:
+        """Check a definition without running it; returns the compiled machine.
+
+        Runs the plan validator (``attini_sdk.plan.validate.validate_definition``) when it
+        is installed, then the engine's own checks; raises on the first problem set.
+        """
+        spec = load_definition(definition)
+        try:
+            from attini_sdk.plan.validate import validate_definition
+        except ImportError:
+            validate_definition = None
+        if validate_definition is not None:
+            validate_definition(spec)
+        machine = compile_machine(spec)
+        missing = sorted(_missing_targets(machine))
+        if missing:
+            raise DefinitionError("; ".join(f"state {s!r} moves to {t!r}, which does not exist" for s, t in missing),
+                                  hint="fix Next/Default/Catch targets to name states of the same level")
+        return machine
+
+    # -- task tokens ------------------------------------------------------------------------
+    def send_task_success(self, token: str, output: Any) -> Execution | None:
+        """Complete the Task waiting on ``token`` with ``output`` (resuming it if stored only)."""
+        return self._answer(token, {"output": json.loads(_dumps(output))})
+
+    def send_task_failure(self, token: str, error: str | None = None, cause: str | None = None) -> Execution | None:
+        """Fail the Task waiting on ``token`` with ``error``/``cause``."""
+        return self._answer(token, {"error": error or "", "cause": cause or ""})
+
+    def send_task_heartbeat(self, token: str) -> None:
+        """Reset the HeartbeatSeconds timer of the Task waiting on ``token``."""
+        with self._lock:
+            waiter = self._waiters.get(token)
+        if waiter is None:
+            raise NotFoundError(f"no task waits on token {token[:16]}...", hint="the task may have finished or timed out")
+        waiter.on_heartbeat()
+
+    def _answer(self, token: str, outcome: dict) -> Execution | None:
+        with self._lock:
+            waiter = self._waiters.get(token)
+        if waiter is not None:
+            # durable first, so a crash right after this call still sees the answer
+            self.store.record_callback(waiter.execution.execution_id, waiter.key, token, _dumps(outcome))
+            waiter.deliver(outcome)
+            return waiter.execution
+        found = self.store.find_token(token)
+        if found is None:
+            raise NotFoundError(f"no task waits on token {token[:16]}...",
+                                hint="the task may have finished, timed out, or belong to another store")
+        execution_id, key = found
+        self.store.record_callback(execution_id, key, token, _dumps(outcome))
+        return self.resume(execution_id)
+
+    def _register_token(self, token: str, execution: Execution, key: str) -> _Waiter:
+        waiter = _Waiter(execution, key)
+        with self._lock:
+            self._waiters[token] = waiter
+        execution.track_token(token, True)
+        return waiter
+
+    def _unregister_token(self, token: str) -> None:
+        with self._lock:
+            waiter = self._waiters.pop(token, None)
+        if waiter is not None:
+            waiter.execution.track_token(token, False)
+
+    def _forget(self, execution: Execution) -> None:
+        with self._lock:
+            if self._live.get(execution.execution_id) is execution:
+                del self._live[execution.execution_id]
+
+
+def _missing_targets(machine: Machine):
+    for name, state in machine.states.items():
+        targets = [state.next] if getattr(state, "next", None) else []
+        targets += [c.next for c in getattr(state, "catchers", ())]
+        if state.type_name == "Choice":
+            targets += [rule[1] for rule in state.rules] + ([state.default] if state.default else [])
+        for target in targets:
+            if target not in machine.states:
+                yield name, target
+        for sub in list(getattr(state, "branches", ())) + ([state.processor] if hasattr(state, "processor") else []):
+            yield from _missing_targets(sub)

@@ -1,0 +1,119 @@
+"""Errors (spec section "Errors"): the ``States.*`` names and how failures travel.
+
+Two families live here:
+
+* :class:`Failure` is an *execution* failure, the thing Retry and Catch match
+  on. It carries an error name and a cause, exactly as Step Functions does::
+
+      >>> f = Failure("States.Timeout", "the task ran longer than 5 seconds")
+      >>> f.error, f.cause
+      ('States.Timeout', 'the task ran longer than 5 seconds')
+
+  Task handlers raise its public subclass :class:`TaskFailed`.
+
+* ``*SyntaxError`` / :class:`DefinitionError` are *user* errors found while
+  loading a definition; they are :class:`attini_sdk.errors.ExecutionError`
+  subclasses and say what, where and what to do.
+"""
+
+from __future__ import annotations
+
+from attini_sdk.errors import ExecutionError
+
+__all__ = [
+    "ALL",
+    "BRANCH_FAILED",
+    "DATA_LIMIT_EXCEEDED",
+    "EXCEED_TOLERATED_FAILURE_THRESHOLD",
+    "HEARTBEAT_TIMEOUT",
+    "INTRINSIC_FAILURE",
+    "NO_CHOICE_MATCHED",
+    "PARAMETER_PATH_FAILURE",
+    "QUERY_EVALUATION_ERROR",
+    "RESULT_PATH_MATCH_FAILURE",
+    "RUNTIME",
+    "TASK_FAILED",
+    "TIMEOUT",
+    "UNCATCHABLE",
+    "DefinitionError",
+    "Failure",
+    "IntrinsicSyntaxError",
+    "PathSyntaxError",
+    "TaskFailed",
+    "WaitForCallback",
+]
+
+# Appendix A of the spec, plus the names AWS added since.
+ALL = "States.ALL"
+TIMEOUT = "States.Timeout"
+HEARTBEAT_TIMEOUT = "States.HeartbeatTimeout"
+TASK_FAILED = "States.TaskFailed"
+PERMISSIONS = "States.Permissions"
+RESULT_PATH_MATCH_FAILURE = "States.ResultPathMatchFailure"
+PARAMETER_PATH_FAILURE = "States.ParameterPathFailure"
+BRANCH_FAILED = "States.BranchFailed"
+NO_CHOICE_MATCHED = "States.NoChoiceMatched"
+INTRINSIC_FAILURE = "States.IntrinsicFailure"
+EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
+ITEM_READER_FAILED = "States.ItemReaderFailed"
+RESULT_WRITER_FAILED = "States.ResultWriterFailed"
+DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
+RUNTIME = "States.Runtime"
+QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
+
+# "States.ALL" does not match these: they end the execution whatever Retry/Catch say.
+UNCATCHABLE = frozenset({RUNTIME, DATA_LIMIT_EXCEEDED})
+
+
+class Failure(Exception):
+    """A state failed with a Step Functions error name and a cause.
+
+    >>> str(Failure("MyError", "it broke"))
+    'MyError: it broke'
+    """
+
+    def __init__(self, error: str, cause: str | None = None):
+        self.error = error
+        self.cause = cause
+        super().__init__(f"{error}: {cause}" if cause else error)
+
+    def output(self) -> dict:
+        """The error output a Catch hands on: ``{"Error": ..., "Cause": ...}``.
+
+        >>> Failure("E", "c").output()
+        {'Error': 'E', 'Cause': 'c'}
+        """
+        return {"Error": self.error, "Cause": self.cause if self.cause is not None else ""}
+
+
+class TaskFailed(Failure):
+    """Raised by a task handler to fail its Task state with a chosen error name.
+
+    >>> def handler(invocation):
+    ...     raise TaskFailed("Deploy.StackRollback", "stack app-dev rolled back")
+    """
+
+
+class WaitForCallback(Exception):
+    """Raised by a task handler that will be answered later through the task token.
+
+    The engine persists the execution as *paused* on ``invocation.token``; a
+    later ``engine.send_task_success(token, output)`` (possibly in another
+    process) completes the Task.
+
+    >>> def approval(invocation):
+    ...     print("approve with token", invocation.token)
+    ...     raise WaitForCallback()
+    """
+
+
+class DefinitionError(ExecutionError):
+    """A state machine definition cannot be loaded (bad structure or field)."""
+
+
+class PathSyntaxError(ExecutionError):
+    """A JSONPath or reference path does not parse."""
+
+
+class IntrinsicSyntaxError(ExecutionError):
+    """An intrinsic function call (``States.Format(...)``) does not parse."""

@@ -1,0 +1,161 @@
+"""AWS service integrations through boto3 (its standard configuration: env vars, profiles,
+``AWS_ENDPOINT_URL``...).
+
+* ``arn:aws:states:::aws-sdk:<service>:<action>`` calls ``boto3.client(service).<snake_action>(**Parameters)``;
+  AWS errors become ``<Service>.<ErrorCode>`` (``S3.NoSuchBucket``, ``DynamoDb.ResourceNotFoundException``).
+* Optimised integrations: ``lambda:invoke``, ``dynamodb:getItem|putItem|updateItem|deleteItem``,
+  ``sqs:sendMessage``, ``sns:publish``; errors named ``Lambda.*``, ``DynamoDB.*``, ``SQS.*``, ``SNS.*``.
+* ``.waitForTaskToken``: the call is made (pass ``$$.Task.Token`` in it), then the task waits
+  for ``send_task_success``. ``.sync`` runs as request-response (no job to wait for locally).
+
+    >>> snake("PutItem"), snake("ListObjectsV2"), snake("GetSSHPublicKey")
+    ('put_item', 'list_objects_v2', 'get_ssh_public_key')
+    >>> error_prefix("DynamoDB"), error_prefix("EC2"), error_prefix("Secrets Manager")
+    ('DynamoDb', 'Ec2', 'SecretsManager')
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import re
+from typing import Any
+
+from attini_sdk.asl.failures import Failure, TaskFailed, WaitForCallback
+from attini_sdk.asl.resources import TaskInvocation, split_pattern
+
+__all__ = ["default_handlers", "aws_sdk", "snake", "error_prefix", "OPTIMISED"]
+
+SDK_PREFIX = "arn:aws:states:::aws-sdk:"
+
+# aws-sdk service names that differ from boto3's
+_SERVICE_ALIASES = {"sfn": "stepfunctions", "states": "stepfunctions", "elasticloadbalancingv2": "elbv2",
+                    "cloudwatchlogs": "logs", "cloudwatch": "cloudwatch"}
+
+
+def snake(action: str) -> str:
+    """PascalCase API action → boto3 method name."""
+    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", action)
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s)
+    return s.lower()
+
+
+def error_prefix(service_id: str) -> str:
+    """A boto3 ``service_id`` in the PascalCase Step Functions uses as an error prefix."""
+    words = []
+    for word in service_id.split():
+        words.append("".join(c.lower() if i and word[i - 1].isupper() and c.isupper() else c
+                             for i, c in enumerate(word)))
+    return "".join(w[:1].upper() + w[1:] for w in words)
+
+
+def _client(service: str):
+    import boto3
+
+    return boto3.client(_SERVICE_ALIASES.get(service.lower(), service))
+
+
+def _plain(value: Any) -> Any:
+    """A boto3 response as JSON: datetimes as ISO text, bytes and streams as text."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k != "ResponseMetadata"}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return base64.b64encode(value).decode("ascii")
+    if hasattr(value, "read"):
+        return _plain(value.read())
+    if hasattr(value, "as_tuple"):  # Decimal from DynamoDB resources
+        return int(value) if value == int(value) else float(value)
+    return value
+
+
+def _call(client, method: str, params: dict, prefix: str):
+    from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+    fn = getattr(client, method, None)
+    if fn is None:
+        raise TaskFailed(f"{prefix}.UnknownOperation", f"the {prefix} API has no operation {method!r}")
+    try:
+        return fn(**(params or {}))
+    except ClientError as err:
+        code = err.response.get("Error", {}).get("Code", "Unknown")
+        message = err.response.get("Error", {}).get("Message", str(err))
+        raise TaskFailed(f"{prefix}.{code}", message) from None
+    except ParamValidationError as err:
+        raise TaskFailed(f"{prefix}.ValidationException", str(err)) from None
+    except BotoCoreError as err:
+        raise TaskFailed(f"{prefix}.SdkClientException", str(err)) from None
+
+
+def _finish(invocation: TaskInvocation, result):
+    if split_pattern(invocation.resource)[1] == "waitForTaskToken":
+        raise WaitForCallback()
+    return result
+
+
+def aws_sdk(invocation: TaskInvocation):
+    """``arn:aws:states:::aws-sdk:<service>:<action>``: any boto3 API call."""
+    base, _ = split_pattern(invocation.resource)
+    service, _, action = base[len(SDK_PREFIX):].partition(":")
+    if not service or not action:
+        raise Failure("States.Runtime", f"cannot read service and action from Resource '{invocation.resource}'")
+    params = invocation.input if isinstance(invocation.input, dict) else {}
+    client = _client(service)
+    prefix = error_prefix(client.meta.service_model.service_id)
+    return _finish(invocation, _plain(_call(client, snake(action), params, prefix)))
+
+
+def _lambda_invoke(invocation: TaskInvocation):
+    params = dict(invocation.input or {})
+    payload = params.get("Payload")
+    if payload is not None and not isinstance(payload, (str, bytes)):
+        params["Payload"] = json.dumps(payload)
+    response = _call(_client("lambda"), "invoke", params, "Lambda")
+    body = response.get("Payload")
+    text = body.read().decode("utf-8") if hasattr(body, "read") else (body or b"").decode("utf-8") \
+        if isinstance(body, bytes) else body
+    try:
+        parsed = json.loads(text) if text else None
+    except ValueError:
+        parsed = text
+    if response.get("FunctionError"):
+        error = parsed.get("errorType") if isinstance(parsed, dict) and parsed.get("errorType") else "Lambda.Unknown"
+        raise TaskFailed(error, text)
+    result = _plain({k: v for k, v in response.items() if k != "Payload"})
+    result["Payload"] = parsed
+    return _finish(invocation, result)
+
+
+def _service_call(service: str, method: str, prefix: str, json_fields: tuple[str, ...] = ()):
+    def handler(invocation: TaskInvocation):
+        params = dict(invocation.input or {})
+        for field in json_fields:
+            if field in params and not isinstance(params[field], str):
+                params[field] = json.dumps(params[field], separators=(",", ":"))
+        return _finish(invocation, _plain(_call(_client(service), method, params, prefix)))
+    handler.__name__ = f"{service}_{method}"
+    handler.__doc__ = f"``arn:aws:states:::{service}:{method}`` through boto3."
+    return handler
+
+
+OPTIMISED = {
+    "arn:aws:states:::lambda:invoke": _lambda_invoke,
+    "arn:aws:states:::dynamodb:getItem": _service_call("dynamodb", "get_item", "DynamoDB"),
+    "arn:aws:states:::dynamodb:putItem": _service_call("dynamodb", "put_item", "DynamoDB"),
+    "arn:aws:states:::dynamodb:updateItem": _service_call("dynamodb", "update_item", "DynamoDB"),
+    "arn:aws:states:::dynamodb:deleteItem": _service_call("dynamodb", "delete_item", "DynamoDB"),
+    "arn:aws:states:::sqs:sendMessage": _service_call("sqs", "send_message", "SQS", ("MessageBody",)),
+    "arn:aws:states:::sns:publish": _service_call("sns", "publish", "SNS", ("Message",)),
+}
+
+
+def default_handlers() -> dict:
+    """The handlers every Engine starts with (the caller's ``resources`` override them)."""
+    return {SDK_PREFIX: aws_sdk, **OPTIMISED}
