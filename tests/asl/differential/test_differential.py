@@ -35,7 +35,7 @@ QUEUE_URL = "https://sqs.us-east-1.amazonaws.com/123456789012/{}"
 
 
 def _param(case: Case):
-    marks = [pytest.mark.xfail(reason=case.xfail, strict=True)] if case.xfail else []
+    marks = [pytest.mark.xfail(reason=case.xfail, strict=case.xfail_strict)] if case.xfail else []
     return pytest.param(case, id=case.id, marks=marks)
 
 
@@ -79,11 +79,12 @@ def run_engine(definition: dict, input, name: str | None = None) -> tuple:
     from attini_sdk.errors import AttiniError
 
     from asl.conformance.conftest import make_engine
+    from asl.conformance.test_conformance import finish
 
     engine = make_engine({})
     try:
         engine.validate(definition)
-        execution = engine.start(definition, input, name=name).wait(timeout=WAIT_SECONDS)
+        execution = finish(engine.start(definition, input, name=name), WAIT_SECONDS)
     except AttiniError:
         return ("REJECTED",)
     if execution.status == "SUCCEEDED":
