@@ -10,7 +10,8 @@ Each rule is compiled once into a predicate over a :class:`~attini_sdk.asl.scope
 
 A comparison whose ``Variable`` (or ``*Path`` operand) selects nothing fails the
 execution with ``States.Runtime``, as Step Functions does; a value of the wrong
-type simply does not match.
+type simply does not match. A type test (``IsNull``, ``IsString``...) on a missing
+variable is a value *not* of that type (``IsNull: false`` matches), as moto does.
 """
 
 from __future__ import annotations
@@ -157,7 +158,13 @@ def _compile_comparison(rule: dict, state: str, where: str) -> Predicate:
     if op in _TYPE_TESTS:
         expect = _bool_operand(op, operand, state, where)
         test = _TYPE_TESTS[op]
-        return lambda scope: test(_value(scope, variable)) is expect
+        def type_test(scope):
+            try:
+                value = scope.resolve(variable)
+            except PathMissing:
+                return expect is False
+            return test(value) is expect
+        return type_test
     if op == "StringMatches":
         if not isinstance(operand, str):
             raise DefinitionError("StringMatches needs a string pattern", where=f"state {state!r}, field {where!r}")

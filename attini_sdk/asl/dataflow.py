@@ -28,7 +28,7 @@ from attini_sdk.asl.failures import (
     Failure,
     PathSyntaxError,
 )
-from attini_sdk.asl.paths import Path, PathMissing, parse_path
+from attini_sdk.asl.paths import PathMissing, parse_path
 from attini_sdk.asl.scope import Scope
 from attini_sdk.asl.templates import compile_template
 

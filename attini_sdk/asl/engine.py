@@ -29,7 +29,7 @@ from attini_sdk.asl.history import History
 from attini_sdk.asl.machine import Machine, compile_machine, load_definition
 from attini_sdk.asl.resources import Registry, TaskInvocation
 from attini_sdk.asl.store import ExecutionRecord, MemoryStore
-from attini_sdk.errors import ExecutionError, NotFoundError
+from attini_sdk.errors import ExecutionError, NotFoundError, PlanError
 
 __all__ = ["Engine"]
 
@@ -98,6 +98,14 @@ class Engine:
         self._lock = threading.Lock()
 
     # -- executions -------------------------------------------------------------------------
+    def execution_id_for(self, name: str) -> str:
+        """The execution id an execution started with ``name`` gets (an ARN-shaped string).
+
+        >>> Engine().execution_id_for("deploy-7")
+        'arn:aws:states:local:000000000000:execution:local:deploy-7'
+        """
+        return self._execution_prefix + name
+
     def start(self, definition: dict | str, input: Any = None, name: str | None = None) -> Execution:
         """Start an execution and return its handle at once (call ``.wait()`` for the result).
 
@@ -107,7 +115,7 @@ class Engine:
         spec = load_definition(definition)
         machine = compile_machine(spec)
         name = name or uuid.uuid4().hex
-        execution_id = self._execution_prefix + name
+        execution_id = self.execution_id_for(name)
         if self.store.load(execution_id) is not None:
             raise ExecutionError(f"an execution named {name!r} already exists", where=execution_id,
                                  hint="choose another name, or resume the existing execution")
@@ -192,7 +200,9 @@ class Engine:
         except ImportError:
             validate_definition = None
         if validate_definition is not None:
-            validate_definition(spec)
+            problems = validate_definition(spec)  # raises PlanError, or returns the problems found
+            if problems:
+                raise PlanError(problems)
         machine = compile_machine(spec)
         missing = sorted(_missing_targets(machine))
         if missing:

@@ -185,7 +185,8 @@ class Execution:
         try:
             output, out_json = root.start(self.input, saved_root)
         except Failure as failure:
-            root.emit("ExecutionFailed", {"error": failure.error, "cause": failure.cause or ""})
+            details = {k: v for k, v in (("error", failure.error), ("cause", failure.cause)) if v is not None}
+            root.emit("ExecutionFailed", details)
             self._finish("FAILED", None, failure.error, failure.cause)
         except Aborted as aborted:
             if aborted.reason == "timeout":

@@ -64,6 +64,9 @@ class Expression:
         """
         from jsonata import Utils
 
+        null = Utils.NULL_VALUE
+        # jsonata-python reads a top-level binding of None as *undefined*; JSON null must stay null
+        bindings = {k: null if v is None else v for k, v in bindings.items()}
         try:
             with self._lock:
                 value = self._compiled.evaluate(None, bindings)
@@ -74,7 +77,7 @@ class Expression:
         if value is None:
             raise Failure(QUERY_EVALUATION_ERROR,
                           f"{self.where}: the JSONata expression {{% {self.text.strip()} %}} returned nothing (undefined)")
-        return _plain(value, Utils.NULL_VALUE)
+        return _plain(value, null)
 
 
 def compile_expression(text: str, where: str) -> Expression:

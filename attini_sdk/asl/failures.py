@@ -72,10 +72,10 @@ class Failure(Exception):
     'MyError: it broke'
     """
 
-    def __init__(self, error: str, cause: str | None = None):
-        self.error = error
+    def __init__(self, error: str | None, cause: str | None = None):
+        self.error = error  # None only for a Fail state without Error
         self.cause = cause
-        super().__init__(f"{error}: {cause}" if cause else error)
+        super().__init__(f"{error}: {cause}" if cause else str(error))
 
     def output(self) -> dict:
         """The error output a Catch hands on: ``{"Error": ..., "Cause": ...}``.
@@ -83,7 +83,8 @@ class Failure(Exception):
         >>> Failure("E", "c").output()
         {'Error': 'E', 'Cause': 'c'}
         """
-        return {"Error": self.error, "Cause": self.cause if self.cause is not None else ""}
+        return {"Error": self.error if self.error is not None else "",
+                "Cause": self.cause if self.cause is not None else ""}
 
 
 class TaskFailed(Failure):

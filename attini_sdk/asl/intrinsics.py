@@ -351,8 +351,8 @@ def _same(a, b) -> bool:
 def _array_range(call, values):
     _need(all(_is_int(v) for v in values), f"{call.name}: start, end and step must be integers")
     start, end, step = values
-    _need(step != 0, f"{call.name}: step must not be 0")
-    result = list(range(start, end + (1 if step > 0 else -1), step))
+    _need(step > 0, f"{call.name}: step must be a positive integer")
+    result = list(range(start, end + 1, step))
     _need(len(result) <= MAX_ARRAY_RANGE, f"{call.name}: at most {MAX_ARRAY_RANGE} items, got {len(result)}")
     return result
 

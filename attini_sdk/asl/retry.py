@@ -33,6 +33,8 @@ def matches(error_equals: tuple[str, ...], error: str) -> bool:
     >>> matches(("States.ALL",), "States.Runtime"), matches(("States.TaskFailed",), "Lambda.Unknown")
     (False, True)
     """
+    if error is None:  # a Fail state without Error inside a branch: only States.ALL catches it
+        return ALL in error_equals
     if error in error_equals:
         return True
     if error in UNCATCHABLE:

@@ -211,7 +211,7 @@ class Fail(State):
     def execute(self, run, raw):
         error = self._value(run, self.error, raw, "Error")
         cause = self._value(run, self.cause, raw, "Cause")
-        raise Failure(error if error is not None else "", cause)
+        raise Failure(error, cause)
 
 
 class Wait(State):

@@ -42,7 +42,7 @@ WORKER = textwrap.dedent('''
 
     engine = Engine({"test:effect": effect}, SqliteCheckpointStore(db))
     name = "crash"
-    execution_id = engine._execution_prefix + name
+    execution_id = engine.execution_id_for(name)
     if engine.store.load(execution_id) is None:
         execution = engine.start(json.load(open(definition)), {"n": 0, "log": []}, name=name)
     else:
