@@ -31,6 +31,7 @@ __all__ = [
     "NotFoundError",
     "DeploymentError",
     "ExecutionError",
+    "ConflictError",
 ]
 
 
@@ -160,3 +161,7 @@ class DeploymentError(AttiniError):
 
 class ExecutionError(AttiniError):
     """A state machine definition cannot be executed, or an execution was misused."""
+
+
+class ConflictError(AttiniError):
+    """The stored state forbids the change: the name is taken, deployments still run, already decided."""
