@@ -67,8 +67,8 @@ def to_us(value: datetime | float | None) -> int | None:
         if value.tzinfo is None:
             raise ConfigError(f"time {value.isoformat()} has no timezone",
                               hint="pass an aware datetime, e.g. datetime.now(timezone.utc)")
-        return int(value.timestamp() * 1_000_000)
-    return int(value * 1_000_000)
+        return round(value.timestamp() * 1_000_000)
+    return round(value * 1_000_000)
 
 
 def to_json(value: Any) -> str:
@@ -118,7 +118,7 @@ class StoreCore:
         return conn
 
     def _now(self) -> int:
-        return int(self._clock() * 1_000_000)
+        return round(self._clock() * 1_000_000)
 
     def close(self) -> None:
         """Close every connection this store opened in this process."""
