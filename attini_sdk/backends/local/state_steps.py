@@ -149,7 +149,8 @@ class StepOps(StoreCore):
 
     def pending_approvals(self, environment: str | None = None) -> list[Approval]:
         """Approvals nobody decided yet, oldest first."""
-        sql = f"{_SELECT_APPROVAL} JOIN deployments d ON d.id = a.deployment_id WHERE a.decision IS NULL"
+        # CROSS JOIN keeps approvals outermost: walk the small partial index of undecided ones
+        sql = f"{_SELECT_APPROVAL} CROSS JOIN deployments d ON d.id = a.deployment_id WHERE a.decision IS NULL"
         args: tuple = ()
         if environment:
             sql, args = sql + " AND d.environment = ?", (environment,)

@@ -58,7 +58,10 @@ def history_query(environment: str | None, *, distribution: str | None = None, s
         where.append(f"d.status IN ({', '.join('?' * len(statuses))})")
         args.extend(statuses)
     sql = f"SELECT {select} FROM deployments d {joins}" + (" WHERE " + " AND ".join(where) if where else "")
-    sql += " ORDER BY d.started_at DESC"
+    # within one distribution, revisions are handed out under its lock in start order: ordering by revision
+    # is the same order and lets SQLite walk the (environment, distribution, revision) index
+    sql += " ORDER BY d.revision DESC" if environment is not None and distribution is not None \
+        else " ORDER BY d.started_at DESC"
     if limit is not None:
         sql += " LIMIT ?"
         args.append(int(limit))
@@ -91,6 +94,8 @@ def _decode_artifacts(conn: sqlite3.Connection, keys: Sequence[int]) -> dict[str
     import numpy as np
 
     keys = np.asarray(keys, dtype=np.int64)
+    if not len(keys):
+        return {name: np.array([], dtype=object) for name in ("distribution", "version", "distribution_id")}
     unique, inverse = np.unique(keys, return_inverse=True)
     if len(unique) <= _MANY_KEYS:
         marks = ", ".join("?" * len(unique))
@@ -102,7 +107,7 @@ def _decode_artifacts(conn: sqlite3.Connection, keys: Sequence[int]) -> dict[str
     out = {}
     for i, name in enumerate(("distribution", "version", "distribution_id")):
         lookup = np.array([found[k][i] for k in unique.tolist()], dtype=object)
-        out[name] = lookup[inverse] if len(keys) else np.array([], dtype=object)
+        out[name] = lookup[inverse]
     return out
 
 
