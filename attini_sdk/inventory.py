@@ -46,7 +46,8 @@ def history(store: StateStore, env: Any = None, distribution: str | None = None,
     """Deployments of ``env`` (None: every environment), newest first.
 
     Columns: deployment_id, environment, distribution, revision, version, distribution_id, status,
-    started_at, finished_at, duration, deployed_by, reason, error.
+    started_at, finished_at, duration, deployed_by, reason, error. Labels that repeat (environment,
+    distribution, version, distribution_id, status) are categoricals, so a million rows stay small.
 
     >>> import tempfile
     >>> from attini_sdk.backends.local.state import SqliteStateStore
@@ -60,7 +61,7 @@ def history(store: StateStore, env: Any = None, distribution: str | None = None,
     """
     table = store.history_table(None if env is None else _name(env), distribution=distribution, since=since,
                                 status=status, limit=limit)
-    return _frame(table, ints=("revision",), times=("started_at", "finished_at"),
+    return _frame(table, ints=("revision",), times=("started_at", "finished_at"), labels=("environment",),
                   durations={"duration": ("started_at", "finished_at", "deployed_by")})
 
 
@@ -152,10 +153,9 @@ def version_key(version: str) -> tuple:
 
 def _frame(table: Table, *, ints: Collection[str] = (), times: Collection[str] = (),
            durations: dict[str, tuple[str, str, str]] | None = None,
-           objects: Collection[str] = ()) -> pd.DataFrame:
-    """Give each column its dtype: times, nullable ints, categoricals for coded columns, strings otherwise.
-
-    ``durations`` adds ``name: (start, end, insert_before)`` timedelta columns.
+           objects: Collection[str] = (), labels: Collection[str] = ()) -> pd.DataFrame:
+    """Give each column its dtype: times, nullable ints, categoricals for coded columns and ``labels``,
+    strings otherwise. ``durations`` adds ``name: (start, end, insert_before)`` timedelta columns.
     """
     import pandas as pd
 
@@ -169,13 +169,14 @@ def _frame(table: Table, *, ints: Collection[str] = (), times: Collection[str] =
             columns[name] = _ints(values)
         elif name in objects:
             columns[name] = pd.Series(list(values), dtype=object)
+        elif name in labels:
+            columns[name] = pd.Series(pd.Categorical(values))
         else:
-            columns[name] = pd.Series(values, dtype="str")
+            columns[name] = _strings(values)
     for name, (start, end, before) in (durations or {}).items():
         duration = pd.Series(columns[end] - columns[start])
         columns = _insert_before(columns, before, name, duration)
-    return pd.DataFrame({k: (v.reset_index(drop=True) if isinstance(v, pd.Series) else v)
-                         for k, v in columns.items()})
+    return pd.DataFrame(columns, copy=False)
 
 
 def _insert_before(columns: dict[str, Any], before: str, name: str, value: Any) -> dict[str, Any]:
@@ -199,20 +200,37 @@ def _times(values: Any) -> pd.Series:
     return pd.Series(pd.to_datetime(ns, unit="ns", utc=True))
 
 
+def _strings(values: Any) -> pd.Series:
+    """Text (None for missing) -> pandas' default ``str`` dtype, validated in one vectorised pass."""
+    import numpy as np
+    import pandas as pd
+
+    dtype = pd.StringDtype(na_value=np.nan)
+    if dtype.storage != "python":  # e.g. pyarrow storage: let pandas convert
+        return pd.Series(values, dtype="str")
+    array = np.array(values, dtype=object)
+    array[np.equal(array, None)] = np.nan
+    return pd.Series(pd.arrays.StringArray(array, dtype=dtype))
+
+
 def _ints(values: Any) -> pd.Series:
     import numpy as np
     import pandas as pd
 
+    if isinstance(values, np.ndarray):
+        return pd.Series(values.astype(np.int64, copy=False))
     if not any(v is None for v in values):
         return pd.Series(np.array(values, dtype=np.int64))
     return pd.Series(pd.array(list(values), dtype="Int64"))
 
 
 def _categorical(codes: Any, categories: tuple[str, ...]) -> pd.Series:
+    """Integer codes (None or -1: missing) into ``categories`` -> a categorical column, no string hashing."""
     import numpy as np
     import pandas as pd
 
-    as_float = np.array(codes, dtype=np.float64)
-    as_int = np.where(np.isnan(as_float), -1, as_float).astype(np.int8)
-    return pd.Series(pd.Categorical.from_codes(as_int, categories=list(categories)))
-
+    if not (isinstance(codes, np.ndarray) and codes.dtype.kind == "i"):
+        as_float = np.array(codes, dtype=np.float64)
+        codes = np.where(np.isnan(as_float), -1, as_float)
+    dtype = np.int8 if len(categories) < 127 else np.int32 if len(categories) < 2**31 else np.int64
+    return pd.Series(pd.Categorical.from_codes(codes.astype(dtype), categories=list(categories)))

@@ -116,3 +116,13 @@ def _concurrent_deployers(store, home, tmp_path):
 def _span(store, dists):
     times = [d.started_at for dist in dists for d in store.list_deployments("dev", distribution=dist)]
     return min(times), max(times)
+
+
+def test_connections_of_finished_threads_are_closed(store):
+    store.create_environment("dev")
+    for _ in range(10):
+        worker = threading.Thread(target=store.list_environments)
+        worker.start()
+        worker.join()
+    # each new connection closes those of threads that have ended: the main thread's and the last one's remain
+    assert len(store._connections) == 2

@@ -183,8 +183,8 @@ def state_db_path(home: str | os.PathLike | None = None) -> Path:
 def connect(path: str | os.PathLike, *, timeout: float = 30.0) -> sqlite3.Connection:
     """Open (creating and migrating if needed) the state database at ``path``.
 
-    The connection is in autocommit mode: use :func:`transaction` for every write. It may be used from
-    the thread that opened it only; open one connection per thread.
+    The connection is in autocommit mode: use :func:`transaction` for every write. Use it from one thread
+    at a time (open one connection per thread) and never across a fork.
 
     >>> import tempfile, pathlib
     >>> connect(pathlib.Path(tempfile.mkdtemp()) / "state.db").execute("PRAGMA foreign_keys").fetchone()
@@ -193,7 +193,9 @@ def connect(path: str | os.PathLike, *, timeout: float = 30.0) -> sqlite3.Connec
     path = Path(path)
     _create_private(path)
     try:
-        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+        # check_same_thread=False only so that the store can close a finished thread's connection;
+        # each connection is still used by one thread at a time
+        conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
             raise BackendError("the state database cannot use write-ahead logging", where=str(path),

@@ -102,7 +102,7 @@ class StoreCore:
         self.timeout = timeout
         self._clock = clock
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: list[tuple[int, threading.Thread, sqlite3.Connection]] = []
         self._guard = threading.Lock()
         self._conn()  # create and migrate now, so errors surface at open
 
@@ -114,8 +114,21 @@ class StoreCore:
         conn = db.connect(self.path, timeout=self.timeout)
         self._local.held = (os.getpid(), conn)
         with self._guard:
-            self._connections.append(conn)
+            self._reap()
+            self._connections.append((os.getpid(), threading.current_thread(), conn))
         return conn
+
+    def _reap(self) -> None:
+        """Close the connections of threads that have ended; forget (never touch) a parent process's."""
+        keep = []
+        for pid, thread, conn in self._connections:
+            if pid != os.getpid():
+                continue
+            if thread.is_alive():
+                keep.append((pid, thread, conn))
+            else:
+                conn.close()
+        self._connections = keep
 
     def _now(self) -> int:
         return round(self._clock() * 1_000_000)
@@ -123,11 +136,9 @@ class StoreCore:
     def close(self) -> None:
         """Close every connection this store opened in this process."""
         with self._guard:
-            for conn in self._connections:
-                try:
+            for pid, _, conn in self._connections:
+                if pid == os.getpid():
                     conn.close()
-                except sqlite3.ProgrammingError:  # opened by a thread that is still using it
-                    pass
             self._connections.clear()
         self._local = threading.local()
 

@@ -16,7 +16,8 @@ from contextlib import contextmanager
 
 from attini_sdk.records import DEPLOYMENT_STATUSES, STEP_STATUSES, Table
 
-__all__ = ["history_query", "history", "inventory", "landscape", "steps"]
+__all__ = ["HISTORY_COLUMNS", "INVENTORY_COLUMNS", "LANDSCAPE_COLUMNS", "STEP_COLUMNS", "history_query", "history",
+           "inventory", "landscape", "steps"]
 
 _STATUS_CODE = "CASE {col} " + " ".join(
     f"WHEN '{s}' THEN {i}" for i, s in enumerate(DEPLOYMENT_STATUSES)) + " END"
@@ -39,9 +40,9 @@ def _gc_paused() -> Iterator[None]:
 def _columns(cursor: sqlite3.Cursor, names: Sequence[str]) -> dict[str, tuple]:
     with _gc_paused():
         rows = cursor.fetchall()
-        if not rows:
-            return {name: () for name in names}
-        return dict(zip(names, zip(*rows)))
+        columns = list(zip(*rows)) if rows else [() for _ in names]
+        del rows  # free the row tuples before the collector is back, or its next pass walks them all
+    return dict(zip(names, columns))
 
 
 def history_query(environment: str | None, *, distribution: str | None = None, since_us: int | None = None,
@@ -68,9 +69,12 @@ def history_query(environment: str | None, *, distribution: str | None = None, s
     return sql, args
 
 
-_HISTORY_SELECT = ("d.id, d.environment, d.artifact, d.revision, " + _STATUS_CODE.format(col="d.status")
+# One history row is 9 cells: the driver's per-cell cost dominates a million-row history, so the artifact
+# comes back as its integer key, and revision and status share one integer.
+_HISTORY_SELECT = ("d.id, d.environment, d.artifact, "
+                   "(d.revision << 4) | " + _STATUS_CODE.format(col="d.status")
                    + ", d.started_at, d.finished_at, d.deployed_by, d.reason, d.error")
-_HISTORY_FETCHED = ("deployment_id", "environment", "artifact", "revision", "status", "started_at",
+_HISTORY_FETCHED = ("deployment_id", "environment", "artifact", "revision_status", "started_at",
                     "finished_at", "deployed_by", "reason", "error")
 #: the columns of a history table, in DataFrame order
 HISTORY_COLUMNS = ("deployment_id", "environment", "distribution", "revision", "version", "distribution_id",
@@ -81,33 +85,46 @@ def history(conn: sqlite3.Connection, environment: str | None, **filters) -> Tab
     """Deployments newest first; ``environment=None`` means every environment.
 
     ``filters``: ``distribution``, ``since_us``, ``statuses``, ``limit`` (see :func:`history_query`).
+    Labels that repeat (distribution, version, distribution_id, status) come back as integer codes with
+    their categories in ``Table.codes``.
     """
+    import numpy as np
+
     sql, args = history_query(environment, select=_HISTORY_SELECT, **filters)
-    fetched = _columns(conn.execute(sql, args), _HISTORY_FETCHED)
-    decoded = _decode_artifacts(conn, fetched.pop("artifact"))
-    data = {**fetched, **decoded}
-    return Table({name: data[name] for name in HISTORY_COLUMNS}, codes={"status": DEPLOYMENT_STATUSES})
+    data: dict = _columns(conn.execute(sql, args), _HISTORY_FETCHED)
+    packed = np.asarray(data.pop("revision_status"), dtype=np.int64)
+    data["revision"], data["status"] = packed >> 4, packed & 15
+    codes = {"status": DEPLOYMENT_STATUSES}
+    artifacts = _decode(conn, data.pop("artifact"),
+                        "SELECT key, distribution, version, distribution_id FROM artifacts", "key")
+    for name, (column, categories) in artifacts.items():
+        data[name], codes[name] = column, categories
+    return Table({name: data[name] for name in HISTORY_COLUMNS}, codes=codes)
 
 
-def _decode_artifacts(conn: sqlite3.Connection, keys: Sequence[int]) -> dict[str, object]:
-    """Artifact keys -> distribution, version and distribution id columns, one lookup per distinct key."""
+def _decode(conn: sqlite3.Connection, keys: Sequence[int], select: str, key: str) -> dict[str, tuple]:
+    """Integer keys -> for each other column of ``select``: (codes per row, categories), via numpy.
+
+    Looks each distinct key up once; returns ``{column: (codes, categories)}``.
+    """
     import numpy as np
 
     keys = np.asarray(keys, dtype=np.int64)
     if not len(keys):
-        return {name: np.array([], dtype=object) for name in ("distribution", "version", "distribution_id")}
+        names = select.split(" FROM ")[0].removeprefix("SELECT ").split(", ")[1:]
+        return {name: (np.array([], dtype=np.int64), ()) for name in names}
     unique, inverse = np.unique(keys, return_inverse=True)
     if len(unique) <= _MANY_KEYS:
-        marks = ", ".join("?" * len(unique))
-        rows = conn.execute(f"SELECT key, distribution, version, distribution_id FROM artifacts "
-                            f"WHERE key IN ({marks})", unique.tolist()).fetchall()
+        cursor = conn.execute(f"{select} WHERE {key} IN ({', '.join('?' * len(unique))})", unique.tolist())
     else:
-        rows = conn.execute("SELECT key, distribution, version, distribution_id FROM artifacts").fetchall()
-    found = {row[0]: row[1:] for row in rows}
+        cursor = conn.execute(select)
+    names = [d[0] for d in cursor.description][1:]
+    found = {row[0]: row[1:] for row in cursor.fetchall()}
     out = {}
-    for i, name in enumerate(("distribution", "version", "distribution_id")):
-        lookup = np.array([found[k][i] for k in unique.tolist()], dtype=object)
-        out[name] = lookup[inverse]
+    for i, name in enumerate(names):
+        per_key = np.array([found[k][i] for k in unique.tolist()], dtype=object)
+        categories, to_category = np.unique(per_key, return_inverse=True)
+        out[name] = (to_category[inverse].astype(np.int64), tuple(categories.tolist()))
     return out
 
 
