@@ -12,6 +12,7 @@ pandas. Prints medians and ratios; targets from issue 5 are printed next to ours
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import statistics
 import sys
@@ -156,7 +157,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:34} {ours_ms:9.1f} {'<' + str(target):>8} {peer_ms:9.1f} {peer_ms / ours_ms:9.1f}x  "
               f"{len(frame):,} {verdict}")
     print("\npeer = the same question on a copy of the table with no indexes, pandas.read_sql + groupby")
-    print(f"python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}, pandas {pd.__version__}")
+    print(f"python {sys.version.split()[0]}, sqlite {sqlite3.sqlite_version}, pandas {pd.__version__}, "
+          f"{os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f} (other work on the machine slows both sides)")
 
 
 if __name__ == "__main__":

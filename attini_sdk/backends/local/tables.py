@@ -96,35 +96,44 @@ def history(conn: sqlite3.Connection, environment: str | None, **filters) -> Tab
     data["revision"], data["status"] = packed >> 4, packed & 15
     codes = {"status": DEPLOYMENT_STATUSES}
     artifacts = _decode(conn, data.pop("artifact"),
-                        "SELECT key, distribution, version, distribution_id FROM artifacts", "key")
+                        "SELECT key, distribution, version, distribution_id FROM artifacts", "key",
+                        unique_columns=("distribution_id",))
     for name, (column, categories) in artifacts.items():
         data[name], codes[name] = column, categories
     return Table({name: data[name] for name in HISTORY_COLUMNS}, codes=codes)
 
 
-def _decode(conn: sqlite3.Connection, keys: Sequence[int], select: str, key: str) -> dict[str, tuple]:
+def _decode(conn: sqlite3.Connection, keys: Sequence[int], select: str, key: str,
+            unique_columns: Collection[str] = ()) -> dict[str, tuple]:
     """Integer keys -> for each other column of ``select``: (codes per row, categories), via numpy.
 
-    Looks each distinct key up once; returns ``{column: (codes, categories)}``.
+    Each distinct key is looked up once. Columns in ``unique_columns`` hold a different value for every key,
+    so their categories need no sorting. Returns ``{column: (codes, categories)}``.
     """
     import numpy as np
 
     keys = np.asarray(keys, dtype=np.int64)
+    names = select.split(" FROM ")[0].removeprefix("SELECT ").split(", ")[1:]
     if not len(keys):
-        names = select.split(" FROM ")[0].removeprefix("SELECT ").split(", ")[1:]
         return {name: (np.array([], dtype=np.int64), ()) for name in names}
     unique, inverse = np.unique(keys, return_inverse=True)
     if len(unique) <= _MANY_KEYS:
-        cursor = conn.execute(f"{select} WHERE {key} IN ({', '.join('?' * len(unique))})", unique.tolist())
+        where = f" WHERE {key} IN ({', '.join('?' * len(unique))})"
+        rows = conn.execute(f"{select}{where} ORDER BY {key}", unique.tolist()).fetchall()
     else:
-        cursor = conn.execute(select)
-    names = [d[0] for d in cursor.description][1:]
-    found = {row[0]: row[1:] for row in cursor.fetchall()}
+        rows = conn.execute(f"{select} ORDER BY {key}").fetchall()
+    columns = list(zip(*rows))
+    at = np.searchsorted(np.array(columns[0], dtype=np.int64), unique)
     out = {}
-    for i, name in enumerate(names):
-        per_key = np.array([found[k][i] for k in unique.tolist()], dtype=object)
-        categories, to_category = np.unique(per_key, return_inverse=True)
-        out[name] = (to_category[inverse].astype(np.int64), tuple(categories.tolist()))
+    for name, column in zip(names, columns[1:]):
+        per_key = np.array(column, dtype=object)[at]
+        if name in unique_columns:
+            out[name] = (inverse, tuple(per_key.tolist()))
+            continue
+        categories = sorted(set(per_key.tolist()))
+        position = {value: n for n, value in enumerate(categories)}
+        to_category = np.fromiter((position[v] for v in per_key.tolist()), dtype=np.int64, count=len(per_key))
+        out[name] = (to_category[inverse], tuple(categories))
     return out
 
 
