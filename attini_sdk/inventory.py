@@ -61,7 +61,7 @@ def history(store: StateStore, env: Any = None, distribution: str | None = None,
     """
     table = store.history_table(None if env is None else _name(env), distribution=distribution, since=since,
                                 status=status, limit=limit)
-    return _frame(table, ints=("revision",), times=("started_at", "finished_at"), labels=("environment",),
+    return _frame(table, ints=("revision",), times=("started_at", "finished_at"),
                   durations={"duration": ("started_at", "finished_at", "deployed_by")})
 
 
@@ -153,9 +153,10 @@ def version_key(version: str) -> tuple:
 
 def _frame(table: Table, *, ints: Collection[str] = (), times: Collection[str] = (),
            durations: dict[str, tuple[str, str, str]] | None = None,
-           objects: Collection[str] = (), labels: Collection[str] = ()) -> pd.DataFrame:
-    """Give each column its dtype: times, nullable ints, categoricals for coded columns and ``labels``,
-    strings otherwise. ``durations`` adds ``name: (start, end, insert_before)`` timedelta columns.
+           objects: Collection[str] = ()) -> pd.DataFrame:
+    """Give each column its dtype: times, nullable ints, categoricals for coded columns, strings otherwise.
+
+    ``durations`` adds ``name: (start, end, insert_before)`` timedelta columns.
     """
     import pandas as pd
 
@@ -169,8 +170,6 @@ def _frame(table: Table, *, ints: Collection[str] = (), times: Collection[str] =
             columns[name] = _ints(values)
         elif name in objects:
             columns[name] = pd.Series(list(values), dtype=object)
-        elif name in labels:
-            columns[name] = pd.Series(pd.Categorical(values))
         else:
             columns[name] = _strings(values)
     for name, (start, end, before) in (durations or {}).items():

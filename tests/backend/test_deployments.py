@@ -165,7 +165,6 @@ def test_history_filters_by_distribution_status_time_and_limit(store, dev, deplo
     assert versions(distribution="network") == [("network", "1.0.0")]
     assert versions(status="failed") == [("app", "1.1.0")]
     assert versions(status=["failed", "succeeded"], limit=2) == [("app", "1.2.0"), ("app", "1.1.0")]
-    from datetime import datetime, timezone
     assert len(versions(since=datetime.fromtimestamp(since, tz=timezone.utc))) == 3
     with pytest.raises(DeploymentError, match="unknown deployment status 'ok'"):
         versions(status="ok")

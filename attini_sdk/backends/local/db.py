@@ -47,7 +47,7 @@ _ACTIVE = "'pending','running','waiting_approval'"
 # Each migration is (version, description, statements). Append only: never edit a shipped migration.
 MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     (1, "environments, deployments, step runs, outputs, approvals, locks, inventory", (
-        f"""CREATE TABLE environments (
+        """CREATE TABLE environments (
             name              TEXT PRIMARY KEY,
             type              TEXT NOT NULL CHECK (type IN ('test', 'production')),
             created_at        INTEGER NOT NULL,

@@ -25,12 +25,13 @@ from attini_sdk.records import DeploymentRecord, Lock
 __all__ = ["StoreCore", "whoami"]
 
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
-#: a deployment row joined with its artifact, in DeploymentRecord field order
-SELECT_DEPLOYMENT = (
-    "SELECT d.id, d.environment, d.distribution, d.revision, a.distribution_id, a.version, d.status, "
-    "d.started_at, d.finished_at, d.deployed_by, d.reason, d.error, d.cause, d.execution_id, d.tags, "
-    "d.parameters FROM deployments d JOIN artifacts a ON a.key = d.artifact"
+#: the columns of a deployment joined with its artifact (``d``, ``a``), in DeploymentRecord field order
+DEPLOYMENT_FIELDS = (
+    "d.id, d.environment, d.distribution, d.revision, a.distribution_id, a.version, d.status, d.started_at, "
+    "d.finished_at, d.deployed_by, d.reason, d.error, d.cause, d.execution_id, d.tags, d.parameters"
 )
+ARTIFACT_JOIN = "JOIN artifacts a ON a.key = d.artifact"
+SELECT_DEPLOYMENT = f"SELECT {DEPLOYMENT_FIELDS} FROM deployments d {ARTIFACT_JOIN}"
 ENV_COLUMNS = "name, type, created_at, require_signature, trusted_keys, keep_versions, keep_days"
 # the status changes a deployment may make; final statuses change no more
 _TRANSITIONS = {

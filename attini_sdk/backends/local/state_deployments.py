@@ -11,6 +11,8 @@ from typing import Any
 
 from attini_sdk.backends.local import db, locking, retention, tables
 from attini_sdk.backends.local.state_core import (
+    ARTIFACT_JOIN,
+    DEPLOYMENT_FIELDS,
     SELECT_DEPLOYMENT,
     StoreCore,
     check_name,
@@ -197,9 +199,8 @@ class DeploymentOps(StoreCore):
         if environment is not None:
             self._require_environment(conn, environment)
         sql, args = tables.history_query(environment, distribution=distribution, since_us=to_us(since),
-                                         statuses=_statuses(status), limit=limit,
-                                         select=SELECT_DEPLOYMENT.split(" FROM ")[0][len("SELECT "):],
-                                         joins="JOIN artifacts a ON a.key = d.artifact")
+                                         statuses=_statuses(status), limit=limit, select=DEPLOYMENT_FIELDS,
+                                         joins=ARTIFACT_JOIN)
         return [deployment_from_row(row) for row in conn.execute(sql, args)]
 
     def successful_deployments(self, environment: str, distribution: str,
@@ -229,29 +230,33 @@ class DeploymentOps(StoreCore):
                       limit: int | None = None) -> Table:
         """Deployment columns newest first (``environment=None``: every environment)."""
         conn = self._conn()
-        if environment is not None:
-            self._require_environment(conn, environment)
-        return tables.history(conn, environment, distribution=distribution, since_us=to_us(since),
-                              statuses=_statuses(status), limit=limit)
+        with db.transaction(conn, "DEFERRED"):  # one snapshot for the rows and the names they refer to
+            if environment is not None:
+                self._require_environment(conn, environment)
+            return tables.history(conn, environment, distribution=distribution, since_us=to_us(since),
+                                  statuses=_statuses(status), limit=limit)
 
     def inventory_table(self, environment: str) -> Table:
         """Per distribution: current and last attempted deployment (see :func:`attini_sdk.inventory.inventory`)."""
         conn = self._conn()
-        self._require_environment(conn, environment)
-        return tables.inventory(conn, environment)
+        with db.transaction(conn, "DEFERRED"):
+            self._require_environment(conn, environment)
+            return tables.inventory(conn, environment)
 
     def landscape_table(self, environments: Sequence[str]) -> Table:
         """Current deployments of every distribution in each of ``environments``."""
         conn = self._conn()
-        for name in environments:
-            self._require_environment(conn, name)
-        return tables.landscape(conn, list(environments))
+        with db.transaction(conn, "DEFERRED"):
+            for name in environments:
+                self._require_environment(conn, name)
+            return tables.landscape(conn, list(environments))
 
     def steps_table(self, deployment_id: str) -> Table:
         """Step runs of one deployment, newest first."""
         conn = self._conn()
-        self._deployment(conn, deployment_id)
-        return tables.steps(conn, deployment_id)
+        with db.transaction(conn, "DEFERRED"):
+            self._deployment(conn, deployment_id)
+            return tables.steps(conn, deployment_id)
 
 
 def _statuses(status: str | Collection[str] | None) -> list[str]:

@@ -47,7 +47,7 @@ def _columns(cursor: sqlite3.Cursor, names: Sequence[str]) -> dict[str, tuple]:
 
 def history_query(environment: str | None, *, distribution: str | None = None, since_us: int | None = None,
                   statuses: Collection[str] | None = None, limit: int | None = None,
-                  select: str = "d.*", joins: str = "") -> tuple[str, list]:
+                  select: str, joins: str = "") -> tuple[str, list]:
     """The SQL and arguments of a history query (newest first); ``select`` lists the columns."""
     where, args = [], []
     for clause, value in (("d.environment = ?", environment), ("d.distribution = ?", distribution),
@@ -85,8 +85,8 @@ def history(conn: sqlite3.Connection, environment: str | None, **filters) -> Tab
     """Deployments newest first; ``environment=None`` means every environment.
 
     ``filters``: ``distribution``, ``since_us``, ``statuses``, ``limit`` (see :func:`history_query`).
-    Labels that repeat (distribution, version, distribution_id, status) come back as integer codes with
-    their categories in ``Table.codes``.
+    Labels that repeat (environment, distribution, version, distribution_id, status) come back as integer
+    codes with their categories in ``Table.codes``.
     """
     import numpy as np
 
@@ -95,17 +95,21 @@ def history(conn: sqlite3.Connection, environment: str | None, **filters) -> Tab
     packed = np.asarray(data.pop("revision_status"), dtype=np.int64)
     data["revision"], data["status"] = packed >> 4, packed & 15
     codes = {"status": DEPLOYMENT_STATUSES}
-    artifacts = _decode(conn, data.pop("artifact"),
-                        "SELECT key, distribution, version, distribution_id FROM artifacts", "key",
-                        unique_columns=("distribution_id",))
+    names = sorted(name for (name,) in conn.execute("SELECT name FROM environments"))
+    position = {name: n for n, name in enumerate(names)}  # a handful of names: code them with a dict
+    data["environment"] = np.fromiter(map(position.__getitem__, data["environment"]), dtype=np.int64,
+                                      count=len(data["environment"]))
+    codes["environment"] = tuple(names)
+    artifacts = _decode(conn, data.pop("artifact"), "artifacts", "key",
+                        ("distribution", "version", "distribution_id"), unique_columns=("distribution_id",))
     for name, (column, categories) in artifacts.items():
         data[name], codes[name] = column, categories
     return Table({name: data[name] for name in HISTORY_COLUMNS}, codes=codes)
 
 
-def _decode(conn: sqlite3.Connection, keys: Sequence[int], select: str, key: str,
+def _decode(conn: sqlite3.Connection, keys: Sequence[int], table: str, key: str, columns: Sequence[str],
             unique_columns: Collection[str] = ()) -> dict[str, tuple]:
-    """Integer keys -> for each other column of ``select``: (codes per row, categories), via numpy.
+    """Integer ``keys`` of ``table`` -> for each of ``columns``: (codes per row, categories), via numpy.
 
     Each distinct key is looked up once. Columns in ``unique_columns`` hold a different value for every key,
     so their categories need no sorting. Returns ``{column: (codes, categories)}``.
@@ -113,19 +117,19 @@ def _decode(conn: sqlite3.Connection, keys: Sequence[int], select: str, key: str
     import numpy as np
 
     keys = np.asarray(keys, dtype=np.int64)
-    names = select.split(" FROM ")[0].removeprefix("SELECT ").split(", ")[1:]
     if not len(keys):
-        return {name: (np.array([], dtype=np.int64), ()) for name in names}
+        return {name: (np.array([], dtype=np.int64), ()) for name in columns}
     unique, inverse = np.unique(keys, return_inverse=True)
+    select = f"SELECT {key}, {', '.join(columns)} FROM {table}"
     if len(unique) <= _MANY_KEYS:
         where = f" WHERE {key} IN ({', '.join('?' * len(unique))})"
         rows = conn.execute(f"{select}{where} ORDER BY {key}", unique.tolist()).fetchall()
     else:
         rows = conn.execute(f"{select} ORDER BY {key}").fetchall()
-    columns = list(zip(*rows))
-    at = np.searchsorted(np.array(columns[0], dtype=np.int64), unique)
+    found = list(zip(*rows))
+    at = np.searchsorted(np.array(found[0], dtype=np.int64), unique)
     out = {}
-    for name, column in zip(names, columns[1:]):
+    for name, column in zip(columns, found[1:]):
         per_key = np.array(column, dtype=object)[at]
         if name in unique_columns:
             out[name] = (inverse, tuple(per_key.tolist()))
