@@ -13,7 +13,7 @@ class Clock:
     """Unix seconds that only move when a test says so."""
 
     def __init__(self, start: float | None = None):
-        self.now = time.time() if start is None else start
+        self.now = float(int(time.time())) if start is None else start  # whole seconds: exact in floats
 
     def __call__(self) -> float:
         return self.now

@@ -146,3 +146,13 @@ def test_steps_frame_newest_first_with_redacted_output(store, clock):
     assert steps["status"].tolist() == ["failed", "succeeded"]
     assert "hunter2" not in steps.to_json(date_format="iso")
     assert frames.steps(store, d.id).equals(steps)
+
+
+def test_history_is_right_even_when_keys_outgrow_the_packed_form(store, deploy):
+    store.create_environment("dev")
+    deploy("dev", "app", "1.0.0")
+    store._conn().execute("INSERT INTO artifacts VALUES (?, 'sha256:far', 'app', '0.0.1', 0)", (2**31,))
+    deploy("dev", "app", "2.0.0")  # its artifact key is now beyond 31 bits
+    hist = frames.history(store, "dev")
+    assert hist[["revision", "version", "status"]].values.tolist() == [[2, "2.0.0", "succeeded"],
+                                                                      [1, "1.0.0", "succeeded"]]

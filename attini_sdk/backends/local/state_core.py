@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from attini_sdk.records import DeploymentRecord, Lock
 
 __all__ = ["StoreCore", "whoami"]
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 #: the columns of a deployment joined with its artifact (``d``, ``a``), in DeploymentRecord field order
 DEPLOYMENT_FIELDS = (
@@ -68,7 +69,7 @@ def to_us(value: datetime | float | None) -> int | None:
         if value.tzinfo is None:
             raise ConfigError(f"time {value.isoformat()} has no timezone",
                               hint="pass an aware datetime, e.g. datetime.now(timezone.utc)")
-        return round(value.timestamp() * 1_000_000)
+        return (value - _EPOCH) // timedelta(microseconds=1)  # exact, no float rounding
     return round(value * 1_000_000)
 
 

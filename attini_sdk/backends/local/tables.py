@@ -69,13 +69,15 @@ def history_query(environment: str | None, *, distribution: str | None = None, s
     return sql, args
 
 
-# One history row is 9 cells: the driver's per-cell cost dominates a million-row history, so the artifact
-# comes back as its integer key, and revision and status share one integer.
-_HISTORY_SELECT = ("d.id, d.environment, d.artifact, "
-                   "(d.revision << 4) | " + _STATUS_CODE.format(col="d.status")
+# The driver's per-cell cost dominates a million-row history, so one history row is 8 cells: the artifact
+# (its integer key), the revision and the status code share one integer (31 + 28 + 4 bits; see _fits).
+_HISTORY_SELECT = ("d.id, d.environment, (d.artifact << 32) | (d.revision << 4) | "
+                   + _STATUS_CODE.format(col="d.status")
                    + ", d.started_at, d.finished_at, d.deployed_by, d.reason, d.error")
-_HISTORY_FETCHED = ("deployment_id", "environment", "artifact", "revision_status", "started_at",
-                    "finished_at", "deployed_by", "reason", "error")
+_HISTORY_UNPACKED = ("d.id, d.environment, d.artifact, d.revision, " + _STATUS_CODE.format(col="d.status")
+                     + ", d.started_at, d.finished_at, d.deployed_by, d.reason, d.error")
+_HISTORY_FETCHED = ("deployment_id", "environment", "packed", "started_at", "finished_at", "deployed_by",
+                    "reason", "error")
 #: the columns of a history table, in DataFrame order
 HISTORY_COLUMNS = ("deployment_id", "environment", "distribution", "revision", "version", "distribution_id",
                    "status", "started_at", "finished_at", "deployed_by", "reason", "error")
@@ -90,10 +92,16 @@ def history(conn: sqlite3.Connection, environment: str | None, **filters) -> Tab
     """
     import numpy as np
 
-    sql, args = history_query(environment, select=_HISTORY_SELECT, **filters)
-    data: dict = _columns(conn.execute(sql, args), _HISTORY_FETCHED)
-    packed = np.asarray(data.pop("revision_status"), dtype=np.int64)
-    data["revision"], data["status"] = packed >> 4, packed & 15
+    if _fits(conn):
+        sql, args = history_query(environment, select=_HISTORY_SELECT, **filters)
+        data: dict = _columns(conn.execute(sql, args), _HISTORY_FETCHED)
+        packed = np.asarray(data.pop("packed"), dtype=np.int64)
+        data["artifact"], data["revision"], data["status"] = packed >> 32, (packed >> 4) & (2**28 - 1), packed & 15
+    else:
+        sql, args = history_query(environment, select=_HISTORY_UNPACKED, **filters)
+        names = ("deployment_id", "environment", "artifact", "revision", "status", *_HISTORY_FETCHED[3:])
+        data = _columns(conn.execute(sql, args), names)
+        data["revision"], data["status"] = (np.asarray(data[k], dtype=np.int64) for k in ("revision", "status"))
     codes = {"status": DEPLOYMENT_STATUSES}
     names = sorted(name for (name,) in conn.execute("SELECT name FROM environments"))
     position = {name: n for n, name in enumerate(names)}  # a handful of names: code them with a dict
@@ -105,6 +113,14 @@ def history(conn: sqlite3.Connection, environment: str | None, **filters) -> Tab
     for name, (column, categories) in artifacts.items():
         data[name], codes[name] = column, categories
     return Table({name: data[name] for name in HISTORY_COLUMNS}, codes=codes)
+
+
+def _fits(conn: sqlite3.Connection) -> bool:
+    """True when every artifact key fits 31 bits and every revision 28 (revisions never exceed rowids)."""
+    artifacts, deployments = conn.execute(
+        "SELECT (SELECT COALESCE(MAX(key), 0) FROM artifacts), (SELECT COALESCE(MAX(rowid), 0) FROM deployments)"
+    ).fetchone()
+    return artifacts < 2**31 and deployments < 2**28
 
 
 def _decode(conn: sqlite3.Connection, keys: Sequence[int], table: str, key: str, columns: Sequence[str],
