@@ -216,7 +216,7 @@ def _ints(values: Any) -> pd.Series:
     import numpy as np
     import pandas as pd
 
-    if isinstance(values, np.ndarray):
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
         return pd.Series(values.astype(np.int64, copy=False))
     if not any(v is None for v in values):
         return pd.Series(np.array(values, dtype=np.int64))

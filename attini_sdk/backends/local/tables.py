@@ -37,12 +37,22 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _columns(cursor: sqlite3.Cursor, names: Sequence[str]) -> dict[str, tuple]:
+def _columns(cursor: sqlite3.Cursor, names: Sequence[str], dtypes: dict[str, str] | None = None) -> dict:
+    """Fetch every row and hand back one numpy array per column (``dtypes``: e.g. int64; default object).
+
+    The row tuples never meet the garbage collector: it is paused while they exist, and numpy arrays (which
+    it does not walk) are all that is left when it resumes.
+    """
+    import numpy as np
+
+    dtypes = dtypes or {}
     with _gc_paused():
         rows = cursor.fetchall()
         columns = list(zip(*rows)) if rows else [() for _ in names]
-        del rows  # free the row tuples before the collector is back, or its next pass walks them all
-    return dict(zip(names, columns))
+        del rows
+        out = {name: np.array(column, dtype=dtypes.get(name, object)) for name, column in zip(names, columns)}
+        del columns
+    return out
 
 
 def history_query(environment: str | None, *, distribution: str | None = None, since_us: int | None = None,
@@ -78,6 +88,7 @@ _HISTORY_UNPACKED = ("d.id, d.environment, d.artifact, d.revision, " + _STATUS_C
                      + ", d.started_at, d.finished_at, d.deployed_by, d.reason, d.error")
 _HISTORY_FETCHED = ("deployment_id", "environment", "packed", "started_at", "finished_at", "deployed_by",
                     "reason", "error")
+_HISTORY_DTYPES = {"packed": "int64", "started_at": "int64", "finished_at": "float64"}  # None -> NaN
 #: the columns of a history table, in DataFrame order
 HISTORY_COLUMNS = ("deployment_id", "environment", "distribution", "revision", "version", "distribution_id",
                    "status", "started_at", "finished_at", "deployed_by", "reason", "error")
@@ -94,14 +105,14 @@ def history(conn: sqlite3.Connection, environment: str | None, **filters) -> Tab
 
     if _fits(conn):
         sql, args = history_query(environment, select=_HISTORY_SELECT, **filters)
-        data: dict = _columns(conn.execute(sql, args), _HISTORY_FETCHED)
-        packed = np.asarray(data.pop("packed"), dtype=np.int64)
+        data: dict = _columns(conn.execute(sql, args), _HISTORY_FETCHED, _HISTORY_DTYPES)
+        packed = data.pop("packed")
         data["artifact"], data["revision"], data["status"] = packed >> 32, (packed >> 4) & (2**28 - 1), packed & 15
     else:
         sql, args = history_query(environment, select=_HISTORY_UNPACKED, **filters)
         names = ("deployment_id", "environment", "artifact", "revision", "status", *_HISTORY_FETCHED[3:])
-        data = _columns(conn.execute(sql, args), names)
-        data["revision"], data["status"] = (np.asarray(data[k], dtype=np.int64) for k in ("revision", "status"))
+        data = _columns(conn.execute(sql, args), names,
+                        {**_HISTORY_DTYPES, "artifact": "int64", "revision": "int64", "status": "int64"})
     codes = {"status": DEPLOYMENT_STATUSES}
     names = sorted(name for (name,) in conn.execute("SELECT name FROM environments"))
     position = {name: n for n, name in enumerate(names)}  # a handful of names: code them with a dict
