@@ -36,15 +36,15 @@ def synthesise(store: SqliteStateStore, envs: int, dists: int, deploys: int) -> 
     started = time.perf_counter()
     conn = store._conn()
     with db.transaction(conn):
-        conn.executemany("INSERT INTO environments (name, type, created_at) VALUES (?, ?, ?)",
-                         [(f"env-{e:03d}", "production" if e == 0 else "test", BASE_US) for e in range(envs)])
+        conn.executemany("INSERT INTO environments (key, name, type, created_at) VALUES (?, ?, ?, ?)",
+                         [(e + 1, f"env-{e:03d}", "production" if e == 0 else "test", BASE_US) for e in range(envs)])
         conn.executemany(
             "INSERT INTO artifacts (key, distribution_id, distribution, version, recorded_at) VALUES (?, ?, ?, ?, ?)",
             ((d * deploys + v + 1, f"sha256:{d:04x}{v:060x}", f"dist-{d:02d}", f"1.{v // 10}.{v % 10}", BASE_US)
              for d in range(dists) for v in range(deploys)))
         conn.executemany(
-            "INSERT INTO deployments (id, environment, distribution, revision, artifact, status, started_at, "
-            "finished_at, deployed_by, reason, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO deployments (id, environment, environment_key, distribution, revision, artifact, status, "
+            "started_at, finished_at, deployed_by, reason, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             _deployments(envs, dists, deploys))
         # the inventory pointers the deploy flow maintains: last attempt and last success per distribution
         conn.execute("""
@@ -68,7 +68,7 @@ def _deployments(envs: int, dists: int, deploys: int):
                 status = STATUSES[(r * 7 + e + d) % len(STATUSES)]
                 version = max(0, r - 1 - e % 7)
                 n += 1
-                yield (f"{started:014x}{n:010x}", f"env-{e:03d}", f"dist-{d:02d}", r, d * deploys + version + 1,
+                yield (f"{started:014x}{n:010x}", f"env-{e:03d}", e + 1, f"dist-{d:02d}", r, d * deploys + version + 1,
                        status, started, started + 120_000_000, f"ci@runner-{e % 4}",
                        "Rollback to 3" if r % 50 == 0 else None, "States.TaskFailed" if status == "failed" else None)
 

@@ -6,8 +6,11 @@ import pandas as pd
 import pytest
 
 from attini_sdk import inventory as frames
+from attini_sdk.backends.local.state import SqliteStateStore
 from attini_sdk.errors import NotFoundError
 from attini_sdk.records import DEPLOYMENT_STATUSES
+
+from .conftest import Clock
 
 UTC_NS = "datetime64[ns, UTC]"
 
@@ -156,3 +159,12 @@ def test_history_is_right_even_when_keys_outgrow_the_packed_form(store, deploy):
     hist = frames.history(store, "dev")
     assert hist[["revision", "version", "status"]].values.tolist() == [[2, "2.0.0", "succeeded"],
                                                                       [1, "1.0.0", "succeeded"]]
+
+
+def test_history_before_1970_still_reads_right(home):
+    with SqliteStateStore.open(home, clock=Clock(start=-3600.0)) as store:  # a clock gone badly wrong
+        store.create_environment("dev")
+        d, lock = store.start_deployment("dev", "app", distribution_id="sha256:a", version="1.0.0")
+        store.finish_deployment(d.id, "failed", lock=lock)
+        row = frames.history(store).iloc[0]
+    assert (row.environment, row.status, row.started_at.year) == ("dev", "failed", 1969)

@@ -48,7 +48,8 @@ _ACTIVE = "'pending','running','waiting_approval'"
 MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     (1, "environments, deployments, step runs, outputs, approvals, locks, inventory", (
         """CREATE TABLE environments (
-            name              TEXT PRIMARY KEY,
+            key               INTEGER PRIMARY KEY,
+            name              TEXT NOT NULL UNIQUE,
             type              TEXT NOT NULL CHECK (type IN ('test', 'production')),
             created_at        INTEGER NOT NULL,
             require_signature INTEGER NOT NULL DEFAULT 0 CHECK (require_signature IN (0, 1)),
@@ -75,6 +76,7 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         f"""CREATE TABLE deployments (
             id              TEXT PRIMARY KEY,
             environment     TEXT NOT NULL REFERENCES environments(name) ON DELETE CASCADE,
+            environment_key INTEGER NOT NULL,  -- environments.key: lets a history read an integer, not a name
             distribution    TEXT NOT NULL,
             revision        INTEGER NOT NULL CHECK (revision >= 1),
             artifact        INTEGER NOT NULL REFERENCES artifacts(key),

@@ -63,7 +63,9 @@ class DeploymentOps(StoreCore):
     def _start(self, environment: str, distribution: str, ttl: float, r: dict) -> tuple[DeploymentRecord, Lock]:
         conn = self._conn()
         with db.transaction(conn):
-            self._require_environment(conn, environment)
+            env_key = conn.execute("SELECT key FROM environments WHERE name = ?", (environment,)).fetchone()
+            if env_key is None:
+                self._require_environment(conn, environment)  # raises the NotFoundError
             held = self._lock_row(conn, environment, distribution)
             if held is not None:
                 raise locking.lock_held_error(held, locking.stale_reason(held, self._now()))
@@ -76,10 +78,11 @@ class DeploymentOps(StoreCore):
             now = self._now()
             deployment_id = f"{now:014x}{secrets.token_hex(5)}"  # sorts by start time
             conn.execute(
-                "INSERT INTO deployments (id, environment, distribution, revision, artifact, status, started_at, "
-                "deployed_by, reason, execution_id, tags, parameters) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (deployment_id, environment, distribution, revision, artifact, r["status"], now, r["deployed_by"],
-                 r["reason"], r["execution_id"], to_json(r["tags"]), to_json(params)))
+                "INSERT INTO deployments (id, environment, environment_key, distribution, revision, artifact, status, "
+                "started_at, deployed_by, reason, execution_id, tags, parameters) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (deployment_id, environment, env_key[0], distribution, revision, artifact, r["status"], now,
+                 r["deployed_by"], r["reason"], r["execution_id"], to_json(r["tags"]), to_json(params)))
             conn.execute(
                 "INSERT INTO inventory (environment, distribution, current_id, last_id) VALUES (?, ?, NULL, ?) "
                 "ON CONFLICT (environment, distribution) DO UPDATE SET last_id = excluded.last_id",

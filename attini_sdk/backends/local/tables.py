@@ -79,16 +79,20 @@ def history_query(environment: str | None, *, distribution: str | None = None, s
     return sql, args
 
 
-# The driver's per-cell cost dominates a million-row history, so one history row is 8 cells: the artifact
-# (its integer key), the revision and the status code share one integer (31 + 28 + 4 bits; see _fits).
-_HISTORY_SELECT = ("d.id, d.environment, (d.artifact << 32) | (d.revision << 4) | "
-                   + _STATUS_CODE.format(col="d.status")
-                   + ", d.started_at, d.finished_at, d.deployed_by, d.reason, d.error")
-_HISTORY_UNPACKED = ("d.id, d.environment, d.artifact, d.revision, " + _STATUS_CODE.format(col="d.status")
-                     + ", d.started_at, d.finished_at, d.deployed_by, d.reason, d.error")
-_HISTORY_FETCHED = ("deployment_id", "environment", "packed", "started_at", "finished_at", "deployed_by",
-                    "reason", "error")
-_HISTORY_DTYPES = {"packed": "int64", "started_at": "int64", "finished_at": "float64"}  # None -> NaN
+# The driver's per-cell cost dominates a million-row history, so one history row is 7 cells: the environment
+# (its integer key) shares an integer with the start time (11 + 52 bits), the artifact (its integer key), the
+# revision and the status code share another (31 + 28 + 4 bits). _fits checks the values fit.
+_HISTORY_SELECT = ("d.id, (d.environment_key << 52) | d.started_at, (d.artifact << 32) | (d.revision << 4) | "
+                   + _STATUS_CODE.format(col="d.status") + ", d.finished_at, d.deployed_by, d.reason, d.error")
+_HISTORY_FETCHED = ("deployment_id", "env_started", "packed", "finished_at", "deployed_by", "reason", "error")
+_HISTORY_DTYPES = {"env_started": "int64", "packed": "int64", "finished_at": "float64"}  # None -> NaN
+_HISTORY_UNPACKED = ("d.id, d.environment_key, d.started_at, d.artifact, d.revision, "
+                     + _STATUS_CODE.format(col="d.status") + ", d.finished_at, d.deployed_by, d.reason, d.error")
+_UNPACKED_FETCHED = ("deployment_id", "environment", "started_at", "artifact", "revision", "status",
+                     "finished_at", "deployed_by", "reason", "error")
+_UNPACKED_DTYPES = {**_HISTORY_DTYPES, **dict.fromkeys(("environment", "started_at", "artifact", "revision",
+                                                          "status"), "int64")}
+_LOW_52 = 2**52 - 1
 #: the columns of a history table, in DataFrame order
 HISTORY_COLUMNS = ("deployment_id", "environment", "distribution", "revision", "version", "distribution_id",
                    "status", "started_at", "finished_at", "deployed_by", "reason", "error")
@@ -101,24 +105,18 @@ def history(conn: sqlite3.Connection, environment: str | None, **filters) -> Tab
     Labels that repeat (environment, distribution, version, distribution_id, status) come back as integer
     codes with their categories in ``Table.codes``.
     """
-    import numpy as np
-
     if _fits(conn):
         sql, args = history_query(environment, select=_HISTORY_SELECT, **filters)
         data: dict = _columns(conn.execute(sql, args), _HISTORY_FETCHED, _HISTORY_DTYPES)
-        packed = data.pop("packed")
+        env_started, packed = data.pop("env_started"), data.pop("packed")
+        data["environment"], data["started_at"] = env_started >> 52, env_started & _LOW_52
         data["artifact"], data["revision"], data["status"] = packed >> 32, (packed >> 4) & (2**28 - 1), packed & 15
     else:
         sql, args = history_query(environment, select=_HISTORY_UNPACKED, **filters)
-        names = ("deployment_id", "environment", "artifact", "revision", "status", *_HISTORY_FETCHED[3:])
-        data = _columns(conn.execute(sql, args), names,
-                        {**_HISTORY_DTYPES, "artifact": "int64", "revision": "int64", "status": "int64"})
+        data = _columns(conn.execute(sql, args), _UNPACKED_FETCHED, _UNPACKED_DTYPES)
     codes = {"status": DEPLOYMENT_STATUSES}
-    names = sorted(name for (name,) in conn.execute("SELECT name FROM environments"))
-    position = {name: n for n, name in enumerate(names)}  # a handful of names: code them with a dict
-    data["environment"] = np.fromiter(map(position.__getitem__, data["environment"]), dtype=np.int64,
-                                      count=len(data["environment"]))
-    codes["environment"] = tuple(names)
+    environments = _decode(conn, data["environment"], "environments", "key", ("name",))
+    data["environment"], codes["environment"] = environments["name"]
     artifacts = _decode(conn, data.pop("artifact"), "artifacts", "key",
                         ("distribution", "version", "distribution_id"), unique_columns=("distribution_id",))
     for name, (column, categories) in artifacts.items():
@@ -127,11 +125,14 @@ def history(conn: sqlite3.Connection, environment: str | None, **filters) -> Tab
 
 
 def _fits(conn: sqlite3.Connection) -> bool:
-    """True when every artifact key fits 31 bits and every revision 28 (revisions never exceed rowids)."""
-    artifacts, deployments = conn.execute(
-        "SELECT (SELECT COALESCE(MAX(key), 0) FROM artifacts), (SELECT COALESCE(MAX(rowid), 0) FROM deployments)"
-    ).fetchone()
-    return artifacts < 2**31 and deployments < 2**28
+    """True when the packed history columns hold every value: environment keys in 11 bits, start times in 52
+    (non-negative microseconds, until the year 2112), artifact keys in 31, revisions in 28 (they never exceed
+    the deployments' rowids). Each bound is one index lookup."""
+    environments, first, last, artifacts, deployments = conn.execute(
+        "SELECT (SELECT COALESCE(MAX(key), 0) FROM environments), (SELECT COALESCE(MIN(started_at), 0) "
+        "FROM deployments), (SELECT COALESCE(MAX(started_at), 0) FROM deployments), (SELECT COALESCE(MAX(key), 0) "
+        "FROM artifacts), (SELECT COALESCE(MAX(rowid), 0) FROM deployments)").fetchone()
+    return environments < 2**11 and first >= 0 and last <= _LOW_52 and artifacts < 2**31 and deployments < 2**28
 
 
 def _decode(conn: sqlite3.Connection, keys: Sequence[int], table: str, key: str, columns: Sequence[str],
