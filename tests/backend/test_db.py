@@ -6,6 +6,8 @@ import doctest
 import importlib
 import sqlite3
 import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -189,3 +191,14 @@ MODULES = ["attini_sdk.records", "attini_sdk.inventory", "attini_sdk.backends.ba
 def test_docstring_examples_run(module, home):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+def test_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path):
+    code = ("import sys; from attini_sdk.backends.local.state import SqliteStateStore; "
+            "SqliteStateStore.open(sys.argv[1])")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "home")], stderr=subprocess.PIPE)
+             for _ in range(4)]
+    for p in procs:
+        assert p.wait(60) == 0, p.stderr.read()
+    conn = db.connect(db.state_db_path(tmp_path / "home"))
+    assert conn.execute("SELECT count(*) FROM schema_version").fetchone() == (len(db.MIGRATIONS),)

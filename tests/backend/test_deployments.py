@@ -188,3 +188,9 @@ def test_bad_distribution_names_and_start_statuses_are_refused(store, dev):
         store.start_deployment(dev, "app", distribution_id="sha256:x", version="1.0.0", status="succeeded")
     with pytest.raises(NotFoundError, match="environment 'qa' does not exist"):
         store.start_deployment("qa", "app", distribution_id="sha256:x", version="1.0.0")
+
+
+def test_finishing_releases_the_deployments_lock_even_if_the_caller_forgets(store, dev):
+    d, _ = store.start_deployment(dev, "app", distribution_id="sha256:a1", version="1.0.0")
+    store.finish_deployment(d.id, "failed", error="States.TaskFailed")
+    assert store.get_lock(dev, "app") is None

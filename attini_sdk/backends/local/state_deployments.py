@@ -106,10 +106,11 @@ class DeploymentOps(StoreCore):
     def finish_deployment(self, deployment_id: str, status: str, *, outputs: Any = None,
                           error: str | None = None, cause: str | None = None,
                           lock: Lock | None = None) -> DeploymentRecord:
-        """Record the end of a deployment and its outputs, update the inventory and release ``lock``, atomically.
+        """Record the end of a deployment and its outputs, update the inventory and release its lock, atomically.
 
         ``status`` is succeeded, failed, aborted or interrupted; a succeeded deployment becomes the current one
-        of its distribution (never replacing a newer revision).
+        of its distribution (never replacing a newer revision). The lock this deployment holds is released
+        (``lock`` may be passed for clarity; a lock another deployment took since is left alone).
         """
         if status not in ("succeeded", "failed", "aborted", "interrupted"):
             raise DeploymentError(f"a deployment finishes as succeeded, failed, aborted or interrupted, "
@@ -130,8 +131,9 @@ class DeploymentOps(StoreCore):
                     "(current_id IS NULL OR (SELECT revision FROM deployments WHERE id = current_id) < :rev)",
                     {"id": current.id, "env": current.environment, "dist": current.distribution,
                      "rev": current.revision})
-            if lock is not None:
-                self._delete_lock(conn, lock)
+            # a finished deployment holds no lock; never touch a lock another deployment took since
+            conn.execute("DELETE FROM locks WHERE environment = ? AND distribution = ? AND deployment_id = ?",
+                         (current.environment, current.distribution, deployment_id))
             return self._deployment(conn, deployment_id)
 
     def set_deployment_status(self, deployment_id: str, status: str, *, error: str | None = None,
