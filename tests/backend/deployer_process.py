@@ -1,6 +1,6 @@
 """A deployer for concurrency and crash tests: run in-process (threads) or as a real subprocess.
 
-    python deployer_process.py HOME ENV series DIST N [START_FILE]
+    python deployer_process.py HOME ENV series DIST N [START_FILE PARTIES]
     python deployer_process.py HOME ENV race DIST DIR NAME RACERS
     python deployer_process.py HOME ENV pause-in-transaction DIST DIR
     python deployer_process.py HOME ENV hold DIST DIR
@@ -35,18 +35,28 @@ def _write(path: Path, data: dict) -> None:
     tmp.rename(path)  # readers never see half a result
 
 
-def series(store: SqliteStateStore, env: str, dist: str, count: int, start: Path | None = None) -> list[int]:
-    """Deploy ``dist`` ``count`` times in a row (after ``start`` appears); returns the revisions received."""
+def series(store: SqliteStateStore, env: str, dist: str, count: int, start: Path | None = None,
+           parties: int = 0) -> list[int]:
+    """Deploy ``dist`` ``count`` times (after ``start`` appears); returns the revisions received.
+
+    With ``parties``, deployers move in lockstep: each deployment waits until all ``parties`` deployers have
+    finished their previous one, so every round has them all contending for the database at once.
+    """
     if start is not None:
         (start.parent / f"ready-{dist}").touch()
         _wait_for(start)
     revisions = []
     for n in range(count):
+        if parties and n:
+            while len(list(start.parent.glob(f"round-{n - 1}-*"))) < parties:
+                time.sleep(0.002)
         d, lock = store.start_deployment(env, dist, distribution_id=f"sha256:{dist}-{n}", version=f"1.0.{n}")
         run = store.start_step_run(d.id, "Stack", "attini:cfn", fingerprint=f"fp-{n}")
         store.finish_step_run(run.id, "succeeded", output={"n": n})
         store.finish_deployment(d.id, "succeeded", outputs={"n": n}, lock=lock)
         revisions.append(d.revision)
+        if parties:
+            (start.parent / f"round-{n}-{dist}").touch()
     return revisions
 
 
@@ -109,7 +119,8 @@ def main(argv: list[str]) -> None:
     store = SqliteStateStore.open(home)
     if mode == "series":
         start = Path(rest[1]) if len(rest) > 1 else None
-        print(json.dumps(series(store, env, dist, int(rest[0]), start)))
+        parties = int(rest[2]) if len(rest) > 2 else 0
+        print(json.dumps(series(store, env, dist, int(rest[0]), start, parties)))
     elif mode == "race":
         print(json.dumps(race(store, env, dist, Path(rest[0]), rest[1], int(rest[2]))))
     elif mode == "pause-in-transaction":

@@ -64,11 +64,13 @@ def _concurrent_deployers(store, home, tmp_path):
 
     def worker(dist):
         try:
-            thread_revisions[dist] = deployer_process.series(store, "dev", dist, DEPLOYS_EACH, start)
+            thread_revisions[dist] = deployer_process.series(store, "dev", dist, DEPLOYS_EACH, start,
+                                                             THREADS + PROCESSES)
         except BaseException as exc:  # surfaced by the assertion below
             errors.append(exc)
 
-    procs = {f"proc-{n}": _spawn(home, "series", f"proc-{n}", DEPLOYS_EACH, start) for n in range(PROCESSES)}
+    procs = {f"proc-{n}": _spawn(home, "series", f"proc-{n}", DEPLOYS_EACH, start, THREADS + PROCESSES)
+             for n in range(PROCESSES)}
     threads = [threading.Thread(target=worker, args=(f"thread-{n}",)) for n in range(THREADS)]
     for t in threads:
         t.start()
@@ -106,16 +108,11 @@ def _concurrent_deployers(store, home, tmp_path):
     assert {d.status for d in store.list_deployments("dev")} == {"succeeded"}
     assert store.list_locks() == []
     assert store.integrity_check() == ["ok"]
-    # they really ran at the same time: every process deployed while threads were deploying
-    threads_span = _span(store, [f"thread-{n}" for n in range(THREADS)])
-    for n in range(PROCESSES):
-        first, last = _span(store, [f"proc-{n}"])
-        assert first < threads_span[1] and last > threads_span[0]
-
-
-def _span(store, dists):
-    times = [d.started_at for dist in dists for d in store.list_deployments("dev", distribution=dist)]
-    return min(times), max(times)
+    # they moved in lockstep: all 24 deployers contended in every round (round n starts after round n-1 ends)
+    workers = [*(f"thread-{n}" for n in range(THREADS)), *procs]
+    by_round = [[store.find_deployment("dev", w, n) for w in workers] for n in range(1, DEPLOYS_EACH + 1)]
+    for earlier, later in zip(by_round, by_round[1:]):
+        assert max(d.finished_at for d in earlier) <= min(d.started_at for d in later)
 
 
 def test_connections_of_finished_threads_are_closed(store):
