@@ -108,8 +108,12 @@ def test_after_a_crash_an_operator_unlocks_and_deploys_again(live, held):
 def test_kills_at_random_points_never_corrupt_the_store_or_lose_a_revision(live, home):
     rng = random.Random(20261127)
     for _ in range(6):
+        before = _revision(live)
         proc = _spawn(home, "churn", "app")
-        time.sleep(rng.uniform(0.4, 0.9))  # somewhere in the middle of some deployment or transaction
+        deadline = time.monotonic() + 60
+        while _revision(live) <= before + 1 and time.monotonic() < deadline:  # it is up and deploying
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.3))  # somewhere in the middle of some deployment or transaction
         _kill(proc)
 
         assert live.integrity_check() == ["ok"]
@@ -121,4 +125,9 @@ def test_kills_at_random_points_never_corrupt_the_store_or_lose_a_revision(live,
         live.unlock("dev", "app")  # the explicit recovery an operator runs
         assert live.get_lock("dev", "app") is None
         assert all(d.finished or d.status == "interrupted" for d in live.list_deployments("dev"))
-    assert len(live.list_deployments("dev")) > 6
+    assert len(live.list_deployments("dev")) > 12
+
+
+def _revision(store) -> int:
+    latest = store.latest_deployment("dev", "app")
+    return latest.revision if latest else 0
