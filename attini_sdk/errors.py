@@ -32,6 +32,7 @@ __all__ = [
     "NotFoundError",
     "DeploymentError",
     "ExecutionError",
+    "ConflictError",
 ]
 
 
@@ -165,3 +166,7 @@ class DeploymentError(AttiniError):
 
 class ExecutionError(AttiniError):
     """A state machine definition cannot be executed, or an execution was misused."""
+
+
+class ConflictError(AttiniError):
+    """The stored state forbids the change: the name is taken, deployments still run, already decided."""
