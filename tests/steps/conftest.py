@@ -91,3 +91,13 @@ def log(tmp_path) -> StepLog:
 @pytest.fixture
 def cancelled() -> threading.Event:
     return threading.Event()
+
+
+@pytest.fixture
+def guarded(cancelled) -> threading.Event:
+    """A ``cancelled`` event that fires after 30 s, so a test waiting on a stack never hangs."""
+    timer = threading.Timer(30, cancelled.set)
+    timer.daemon = True
+    timer.start()
+    yield cancelled
+    timer.cancel()

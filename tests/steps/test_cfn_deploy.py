@@ -252,7 +252,7 @@ def test_a_stack_in_rollback_complete_is_deleted_and_created_again(dist, ctx, lo
     assert "is in ROLLBACK_COMPLETE: deleting it to create it again" in log.path.read_text()
 
 
-def test_a_stack_that_fails_reports_the_resource_reasons(dist, ctx, log):
+def test_a_stack_that_fails_reports_the_resource_reasons(dist, ctx, log, guarded):
     create_slow_function()
     dist.write("/slow.yaml", CUSTOM_RESOURCE_TEMPLATE)
 
@@ -263,14 +263,14 @@ def test_a_stack_that_fails_reports_the_resource_reasons(dist, ctx, log):
 
     threading.Thread(target=fail_like_cloudformation, daemon=True).start()
     with pytest.raises(StepFailed) as failed:
-        deploy(ctx, log, StackName="slow", Template="/slow.yaml")
+        deploy(ctx, log, StackName="slow", Template="/slow.yaml", cancelled=guarded)
 
     assert failed.value.error == "Cfn.StackFailed"
     assert "ended in ROLLBACK_COMPLETE" in str(failed.value)
     assert "no capacity" in failed.value.cause
 
 
-def test_waiting_polls_until_the_stack_settles(dist, ctx, log):
+def test_waiting_polls_until_the_stack_settles(dist, ctx, log, guarded):
     create_slow_function()
     dist.write("/slow.yaml", CUSTOM_RESOURCE_TEMPLATE)
 
@@ -280,7 +280,7 @@ def test_waiting_polls_until_the_stack_settles(dist, ctx, log):
         record.verify_readiness()
 
     threading.Thread(target=answer_like_the_custom_resource, daemon=True).start()
-    result = deploy(ctx, log, StackName="slow", Template="/slow.yaml")
+    result = deploy(ctx, log, StackName="slow", Template="/slow.yaml", cancelled=guarded)
 
     assert result == {"Answer": "42"}
     text = log.path.read_text()
