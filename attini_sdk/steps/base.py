@@ -196,7 +196,7 @@ def step_log_path(log_dir: Path, step: str) -> Path:
     >>> step_log_path(Path("logs"), "Deploy Lambda/Stack").name
     'Deploy_Lambda_Stack.log'
     """
-    return Path(log_dir) / f"{_UNSAFE.sub('_', step).strip('_') or 'step'}.log"
+    return Path(log_dir) / f"{_UNSAFE.sub('_', step).strip('._-') or 'step'}.log"
 
 
 class StepLog:
