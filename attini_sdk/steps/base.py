@@ -46,17 +46,26 @@ CANCELLED = "StepCancelled"
 DEFAULT_RUNNER = "AttiniDefaultRunner"
 
 
-def _configured_endpoint(profile: str | None) -> str | None:
-    """The global endpoint URL from the standard AWS configuration (env, then profile)."""
-    if os.environ.get("AWS_ENDPOINT_URL"):
-        return os.environ["AWS_ENDPOINT_URL"]
+_LOADER_LOCK = threading.Lock()
+_loader = None
+
+
+def _botocore_session(profile: str | None):
+    """A fresh botocore session that shares one loader of AWS's service models.
+
+    A new session reads credentials and configuration as boto3 always does; sharing the
+    (read-only) model loader makes it cost ~15 ms instead of ~100 ms.
+    """
+    global _loader
+    import botocore.loaders
     import botocore.session
 
-    try:
-        scoped = botocore.session.Session(profile=profile).get_scoped_config()
-    except Exception:  # an unknown profile: boto3 itself will say so on first use
-        return None
-    return scoped.get("endpoint_url")
+    with _LOADER_LOCK:
+        if _loader is None:
+            _loader = botocore.loaders.create_loader()
+    core = botocore.session.Session(profile=profile)
+    core.register_component("data_loader", _loader)
+    return core
 
 
 @attrs.frozen
@@ -90,14 +99,15 @@ class AwsSettings:
         >>> settings.region                              # doctest: +SKIP
         'eu-north-1'
         """
-        import boto3
-
         profile = os.environ.get("AWS_PROFILE") or None
+        core = _botocore_session(profile)
         try:
-            region = boto3.session.Session(profile_name=profile).region_name
-        except Exception:  # unknown profile: leave the region to the first client call
-            region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        return cls(region=region, endpoint_url=_configured_endpoint(profile), profile=profile)
+            region = core.get_config_variable("region")
+            scoped = core.get_scoped_config()
+        except Exception:  # an unknown profile: the first AWS call will say so plainly
+            region, scoped = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION"), {}
+        endpoint = os.environ.get("AWS_ENDPOINT_URL") or scoped.get("endpoint_url")
+        return cls(region=region, endpoint_url=endpoint, profile=profile)
 
     @property
     def emulated(self) -> bool:
@@ -115,7 +125,7 @@ class AwsSettings:
         return self.emulated if self.translate_sam is None else self.translate_sam
 
     def session(self, credentials: dict | None = None, region: str | None = None) -> boto3.session.Session:
-        """A boto3 session for these settings, optionally with temporary credentials or another region.
+        """A fresh boto3 session for these settings, optionally with temporary credentials or another region.
 
         >>> AwsSettings(region="eu-west-1").session(region="us-east-1").region_name
         'us-east-1'
@@ -123,14 +133,16 @@ class AwsSettings:
         import boto3
 
         region = region or self.region
+        core = _botocore_session(None if credentials else self.profile)
         if credentials:
             return boto3.session.Session(
                 aws_access_key_id=credentials["AccessKeyId"],
                 aws_secret_access_key=credentials["SecretAccessKey"],
                 aws_session_token=credentials.get("SessionToken"),
                 region_name=region,
+                botocore_session=core,
             )
-        return boto3.session.Session(profile_name=self.profile, region_name=region)
+        return boto3.session.Session(region_name=region, botocore_session=core)
 
     def client(self, service: str, *, region: str | None = None, session=None):
         """A boto3 client for ``service`` honouring the endpoint and an optional region override.

@@ -299,14 +299,30 @@ def test_waiting_stops_when_the_step_is_cancelled(dist, ctx, log, cancelled):
     assert moto_stack("slow").status == "CREATE_IN_PROGRESS"
 
 
-def test_a_template_in_s3_is_deployed(ctx, log):
+@pytest.mark.parametrize("location", [
+    "s3://templates/cfn/queue.yaml",
+    f"https://templates.s3.{REGION}.amazonaws.com/cfn/queue.yaml",
+    f"https://s3.{REGION}.amazonaws.com/templates/cfn/queue.yaml",
+])
+def test_a_template_in_s3_is_deployed(ctx, log, location):
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket="templates", CreateBucketConfiguration={"LocationConstraint": REGION})
-    s3.put_object(Bucket="templates", Key="queue.yaml", Body=QUEUE_TEMPLATE.encode())
+    s3.put_object(Bucket="templates", Key="cfn/queue.yaml", Body=QUEUE_TEMPLATE.encode())
 
-    result = deploy(ctx, log, StackName="q", Template="s3://templates/queue.yaml", Parameters={"QueueName": "s"})
+    result = deploy(ctx, log, StackName="q", Template=location, Parameters={"QueueName": "s"})
 
     assert result["QueueUrl"].endswith("/dev-s")
+
+
+def test_a_template_too_large_to_send_inline_is_an_error_with_a_way_out(dist, ctx, log):
+    dist.write("/big.yaml", QUEUE_TEMPLATE + "#" + "x" * 60_000 + "\n")
+
+    with pytest.raises(StepFailed) as failed:
+        deploy(ctx, log, StackName="q", Template="/big.yaml", Parameters={"QueueName": "s"})
+
+    assert failed.value.error == "Cfn.TemplateError"
+    assert "over CloudFormation's 51200-byte limit" in str(failed.value)
+    assert "s3://" in failed.value.hint
 
 
 def test_a_template_error_names_the_stack_and_cloudformations_reason(dist, ctx, log):
