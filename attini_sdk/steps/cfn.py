@@ -16,6 +16,7 @@ A stack in ``ROLLBACK_COMPLETE`` (a failed first create) is deleted and created 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -74,7 +75,7 @@ def execute(
         log.info("no variable named " + ", ".join(config.unresolved) + "; '${...}' left as written")
     session = _target_session(config, ctx, step=step)
     cf = ctx.aws.client("cloudformation", region=config.region, session=session)
-    with _api_errors(step, config):
+    with _aws_errors_as_step_failures(step, config):
         if config.action == "Delete":
             return _delete(cf, config, step=step, log=log, cancelled=cancelled)
         return _deploy(cf, session, config, ctx, step=step, log=log, cancelled=cancelled)
@@ -100,26 +101,20 @@ def _target_session(config: StackConfig, ctx: DeploymentContext, *, step: str):
     return ctx.aws.session(credentials=credentials, region=region)
 
 
-class _api_errors:
+@contextlib.contextmanager
+def _aws_errors_as_step_failures(step: str, config: StackConfig):
     """Turn an unexpected AWS error anywhere in the step into a StepFailed naming the stack."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
 
-    def __init__(self, step: str, config: StackConfig):
-        self.step, self.config = step, config
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, exc, tb):
-        from botocore.exceptions import BotoCoreError, ClientError
-        from botocore.parsers import ResponseParserError
-
-        if isinstance(exc, (ClientError, BotoCoreError, ResponseParserError)):
-            raise StepFailed(
-                f"AWS call failed for stack {self.config.stack_name}: {exc}",
-                step=self.step, error="Cfn.ApiError", cause=str(exc),
-                hint="check credentials, region and endpoint; the message above is AWS's own",
-            ) from exc
-        return False
+    try:
+        yield
+    except (ClientError, BotoCoreError, ResponseParserError) as exc:
+        raise StepFailed(
+            f"AWS call failed for stack {config.stack_name}: {exc}",
+            step=step, error="Cfn.ApiError", cause=str(exc),
+            hint="check credentials, region and endpoint; the message above is AWS's own",
+        ) from exc
 
 
 def _delete(cf, config: StackConfig, *, step: str, log: StepLog, cancelled) -> dict:
@@ -129,7 +124,8 @@ def _delete(cf, config: StackConfig, *, step: str, log: StepLog, cancelled) -> d
         return {}
     if not settled(stack["StackStatus"]):
         stack = wait_until_settled(cf, stack["StackId"], step=step, log=log, cancelled=cancelled)
-    delete_stack(cf, stack, role_arn=config.stack_role_arn, step=step, log=log, cancelled=cancelled)
+    if stack["StackStatus"] != "DELETE_COMPLETE":
+        delete_stack(cf, stack, role_arn=config.stack_role_arn, step=step, log=log, cancelled=cancelled)
     return {}
 
 
@@ -140,7 +136,7 @@ def _current_stack(cf, config: StackConfig, ctx: DeploymentContext, *, step: str
     if stack is not None and not settled(stack["StackStatus"]):
         log.info(f"stack {config.stack_name} is busy ({stack['StackStatus']}); waiting")
         stack = wait_until_settled(cf, stack["StackId"], step=step, log=log, cancelled=cancelled)
-    if stack is None:
+    if stack is None or stack["StackStatus"] == "DELETE_COMPLETE":
         return None
     status = stack["StackStatus"]
     if status in _BROKEN:

@@ -137,7 +137,9 @@ def failure_reasons(cf, stack_id: str, *, limit: int = 10) -> list[str]:
     for page in cf.get_paginator("describe_stack_events").paginate(StackName=stack_id):
         for event in page["StackEvents"]:
             status = event.get("ResourceStatus", "")
-            is_stack = event.get("PhysicalResourceId") == stack_id or event.get("ResourceType") == "AWS::CloudFormation::Stack"
+            # the stack's own event, not a nested stack's (those share the resource type)
+            is_stack = (event.get("ResourceType") == "AWS::CloudFormation::Stack"
+                        and event.get("LogicalResourceId") == event.get("StackName"))
             if is_stack and status in _OPERATION_STARTS:
                 return list(reversed(reasons))[:limit]
             if status.endswith("_FAILED") and event.get("ResourceStatusReason"):

@@ -353,3 +353,30 @@ def _wait_for_moto_stack(name):
             return record
         time.sleep(0.02)
     raise AssertionError(f"stack {name} never appeared")
+
+
+def test_failure_reasons_come_from_the_latest_operation_only(dist, ctx, log):
+    from moto.cloudformation.models import Event
+
+    from attini_sdk.steps.cfn_stack import failure_reasons
+
+    dist.write("/queue.yaml", QUEUE_TEMPLATE)
+    deploy(ctx, log, StackName="q", Template="/queue.yaml", Parameters={"QueueName": "a"})
+    record = moto_stack("q")
+
+    def resource_event(logical_id, kind, status, reason):
+        record.events.append(Event(record.stack_id, "q", logical_id, "phys", kind, status, reason, None))
+
+    record._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
+    resource_event("Queue", "AWS::SQS::Queue", "UPDATE_FAILED", "an older failure")
+    record._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+    record._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
+    resource_event("Nested", "AWS::CloudFormation::Stack", "UPDATE_IN_PROGRESS", None)
+    resource_event("Nested", "AWS::CloudFormation::Stack", "UPDATE_FAILED", "Embedded stack failed")
+    resource_event("Note", "AWS::SSM::Parameter", "UPDATE_FAILED", "ParameterAlreadyExists")
+    record._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+
+    assert failure_reasons(cloudformation(), record.stack_id) == [
+        "Nested (AWS::CloudFormation::Stack): Embedded stack failed",
+        "Note (AWS::SSM::Parameter): ParameterAlreadyExists",
+    ]
