@@ -29,6 +29,7 @@ __all__ = [
     "module",
     "executor",
     "fingerprinter",
+    "handlers",
 ]
 
 MODULES: dict[str, str] = {
@@ -62,3 +63,27 @@ def executor(resource: str) -> Callable:
 def fingerprinter(resource: str) -> Callable | None:
     """``fingerprint(properties, ctx)`` for ``resource``, or None when it has none."""
     return getattr(module(resource), "fingerprint", None)
+
+
+def handlers(ctx: DeploymentContext) -> dict[str, Callable]:
+    """Task handlers for the engine, bound to one deployment: ``{resource: handler(invocation)}``.
+
+    ``invocation`` is duck-typed on the engine's ``TaskInvocation``: ``input`` (the step's
+    resolved Parameters), ``state_input``, ``state_name`` and ``cancelled``. Each call logs to
+    ``StepLog.for_step(ctx, state_name)``. Failures stay :class:`attini_sdk.errors.StepFailed`;
+    the orchestrator maps ``(error, cause)`` onto the engine's ``TaskFailed``::
+
+        engine_resources.update(steps.handlers(ctx))
+    """
+
+    def bind(resource: str) -> Callable:
+        def handle(invocation):
+            run = module(resource).execute
+            with StepLog.for_step(ctx, invocation.state_name) as log:
+                return run(invocation.input or {}, invocation.state_input, ctx, step=invocation.state_name,
+                           log=log, cancelled=getattr(invocation, "cancelled", None))
+
+        handle.__name__ = f"handle_{resource.split(':', 1)[1].replace('-', '_')}"
+        return handle
+
+    return {resource: bind(resource) for resource in MODULES}

@@ -99,3 +99,16 @@ def test_the_registry_names_every_executor_and_its_fingerprint():
     assert steps.fingerprinter("attini:runner") is not None
     assert steps.fingerprinter("attini:lambda-invoke") is None
     assert steps.executor("attini:merge-output")([{"a": [1]}, {"a": [2]}], ctx=None) == {"a": [1, 2]}
+
+
+def test_handlers_bind_every_executor_to_a_deployment_and_log_per_step(make_ctx, tmp_path):
+    from types import SimpleNamespace
+
+    ctx = make_ctx(log_dir=tmp_path / "logs")
+    bound = steps.handlers(ctx)
+    invocation = SimpleNamespace(input={}, state_input=[{"a": 1}, {"b": 2}], state_name="Merge Branches",
+                                 cancelled=threading.Event())
+
+    assert set(bound) == set(steps.MODULES)
+    assert bound["attini:merge-output"](invocation) == {"a": 1, "b": 2}
+    assert "merging 2 branch outputs" in (tmp_path / "logs" / "Merge_Branches.log").read_text()

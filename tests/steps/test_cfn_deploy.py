@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import attrs
 import boto3
 import pytest
 
@@ -380,3 +381,34 @@ def test_failure_reasons_come_from_the_latest_operation_only(dist, ctx, log):
         "Nested (AWS::CloudFormation::Stack): Embedded stack failed",
         "Note (AWS::SSM::Parameter): ParameterAlreadyExists",
     ]
+
+
+@attrs.frozen
+class RecordingAwsSettings(AwsSettings):
+    """AwsSettings whose clients note every CloudFormation call's parameters (moto ignores some)."""
+
+    calls: list = attrs.field(factory=list, eq=False)
+
+    def client(self, service, *, region=None, session=None):
+        client = super().client(service, region=region, session=session)
+        client.meta.events.register(
+            "provide-client-params.cloudformation",
+            lambda params, model, **kw: self.calls.append((model.name, dict(params))))
+        return client
+
+
+@pytest.mark.parametrize("change_sets, operation, key", [
+    (False, "CreateStack", "OnFailure"),
+    (True, "CreateChangeSet", "OnStackFailure"),
+])
+def test_on_failure_capabilities_and_role_reach_cloudformation(dist, make_ctx, log, change_sets, operation, key):
+    settings = RecordingAwsSettings(region=REGION, change_sets=change_sets)
+    dist.write("/queue.yaml", QUEUE_TEMPLATE)
+
+    deploy(make_ctx(aws=settings), log, StackName="q", Template="/queue.yaml", Parameters={"QueueName": "a"},
+           OnFailure="DELETE", StackRoleArn="arn:aws:iam::123456789012:role/cfn")
+
+    (params,) = [p for name, p in settings.calls if name == operation]
+    assert params[key] == "DELETE"
+    assert params["RoleARN"] == "arn:aws:iam::123456789012:role/cfn"
+    assert params["Capabilities"] == ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
