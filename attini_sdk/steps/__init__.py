@@ -1,0 +1,89 @@
+"""Attini step executors: plain functions the engine (or the AWS runner) calls for ``attini:*`` Tasks.
+
+Each module exposes ``execute(properties, payload, ctx, *, step, log, cancelled=None)``; Cfn
+and Runner also expose ``fingerprint(properties, ctx)`` for "skip unchanged". Modules load
+lazily, so importing this package stays cheap::
+
+    >>> from attini_sdk import steps
+    >>> steps.executor("attini:merge-output")([{"a": 1}, {"b": 2}], ctx=None)
+    {'a': 1, 'b': 2}
+
+ManualApproval and Import need the store and the engine; they are wired in by the orchestrator.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable
+from types import ModuleType
+
+from attini_sdk.steps.base import AwsSettings, DeploymentContext, StepLog, step_log_path
+
+__all__ = [
+    "AwsSettings",
+    "DeploymentContext",
+    "StepLog",
+    "step_log_path",
+    "MODULES",
+    "module",
+    "executor",
+    "fingerprinter",
+    "handlers",
+]
+
+MODULES: dict[str, str] = {
+    "attini:cfn": "attini_sdk.steps.cfn",
+    "attini:runner": "attini_sdk.steps.runner",
+    "attini:lambda-invoke": "attini_sdk.steps.lambda_invoke",
+    "attini:merge-output": "attini_sdk.steps.merge",
+}
+"""Resource URI -> module holding its executor."""
+
+
+def module(resource: str) -> ModuleType:
+    """The module implementing ``resource`` (e.g. ``attini:cfn``); KeyError if there is none."""
+    return importlib.import_module(MODULES[resource])
+
+
+def executor(resource: str) -> Callable:
+    """A callable ``(payload, *, ctx, step="", log=None, cancelled=None, properties=None)``.
+
+    A convenience for tests and scripts; the orchestrator calls ``module(r).execute`` itself.
+    """
+    run = module(resource).execute
+
+    @functools.wraps(run)
+    def call(payload, *, ctx, step: str = "", log: StepLog | None = None, cancelled=None, properties=None):
+        return run(properties or {}, payload, ctx, step=step, log=log, cancelled=cancelled)
+
+    return call
+
+
+def fingerprinter(resource: str) -> Callable | None:
+    """``fingerprint(properties, ctx)`` for ``resource``, or None when it has none."""
+    return getattr(module(resource), "fingerprint", None)
+
+
+def handlers(ctx: DeploymentContext) -> dict[str, Callable]:
+    """Task handlers for the engine, bound to one deployment: ``{resource: handler(invocation)}``.
+
+    ``invocation`` is duck-typed on the engine's ``TaskInvocation``: ``input`` (the step's
+    resolved Parameters), ``state_input``, ``state_name`` and ``cancelled``. Each call logs to
+    ``StepLog.for_step(ctx, state_name)``. Failures stay :class:`attini_sdk.errors.StepFailed`;
+    the orchestrator maps ``(error, cause)`` onto the engine's ``TaskFailed``::
+
+        engine_resources.update(steps.handlers(ctx))
+    """
+
+    def bind(resource: str) -> Callable:
+        def handle(invocation):
+            run = module(resource).execute
+            with StepLog.for_step(ctx, invocation.state_name) as log:
+                return run(invocation.input or {}, invocation.state_input, ctx, step=invocation.state_name,
+                           log=log, cancelled=getattr(invocation, "cancelled", None))
+
+        handle.__name__ = f"handle_{resource.split(':', 1)[1].replace('-', '_')}"
+        return handle
+
+    return {resource: bind(resource) for resource in MODULES}

@@ -1,0 +1,234 @@
+"""Runner (``attini:runner``): run a step's ``Commands`` in a fresh copy of the distribution.
+
+The job contract is Attini's: ``bash -eo pipefail`` runs the commands in a new copy of the
+distribution, with the payload in the file ``$ATTINI_INPUT`` and the result read back from
+``$ATTINI_OUTPUT`` (JSON as is, other text as ``{"result": text}``, nothing as ``{}``)::
+
+    result = execute({"Commands": ["jq -n '{ready: true}' > $ATTINI_OUTPUT"]}, payload, ctx,
+                     step="Check", log=log)
+    # {"ready": True}
+
+Environment: ``ATTINI_INPUT``, ``ATTINI_OUTPUT``, ``ATTINI_ENVIRONMENT_NAME``,
+``ATTINI_DISTRIBUTION_NAME``, ``ATTINI_DISTRIBUTION_ID``, ``ATTINI_DISTRIBUTION_VERSION``,
+``ATTINI_STEP_NAME``, ``ATTINI_SOURCE_DIR``, the AWS settings of the deployment, and the
+step's ``Environment``. Output lines reach the step log as they are printed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import threading
+import uuid
+from pathlib import Path
+
+from attini_sdk.steps.base import CANCELLED, DeploymentContext, StepFailed, StepLog
+from attini_sdk.steps.runner_pool import (
+    RunnerSettings,
+    mark_startup_done,
+    slot,
+    startup_done,
+    startup_lock,
+)
+from attini_sdk.steps.runner_process import JobOutcome, run_script
+
+__all__ = ["execute", "fingerprint", "RESOURCE", "runner_settings"]
+
+RESOURCE = "attini:runner"
+_PROPERTIES = {"Runner", "Commands", "Environment"}
+_TAIL_LINES = 20
+
+
+def _config_error(what: str, *, step: str, hint: str) -> StepFailed:
+    return StepFailed(what, step=step, error="Runner.ConfigError", cause=what,
+                      where=f"step '{step}': Properties", hint=hint)
+
+
+def _commands(properties: dict, *, step: str) -> list[str]:
+    unknown = set(properties) - _PROPERTIES
+    if unknown:
+        raise _config_error(f"unknown Runner propert{'ies' if len(unknown) > 1 else 'y'}: "
+                            + ", ".join(sorted(unknown)), step=step,
+                            hint="known properties: Commands, Environment, Runner")
+    commands = properties.get("Commands")
+    if isinstance(commands, str):
+        commands = [commands]
+    if not commands or not isinstance(commands, list):
+        raise _config_error("a runner step needs Commands: a list of shell commands", step=step,
+                            hint="e.g. Commands: [\"./deploy.sh\"]")
+    return [str(c) for c in commands]
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return "" if value is None else str(value)
+
+
+def runner_settings(properties: dict, ctx: DeploymentContext, *, step: str) -> RunnerSettings:
+    """The settings of the runner a step names (or the plan's default runner)."""
+    name = properties.get("Runner") or ctx.default_runner
+    if name not in ctx.runners and name != ctx.default_runner:
+        raise _config_error(
+            f"runner '{name}' is not defined in this plan", step=step,
+            hint="declare it as an Attini::Deploy::Runner, or leave Runner out to use the default runner",
+        )
+    settings = RunnerSettings.from_definition(name, ctx.runners.get(name))
+    return settings
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_")[:60] or "job"
+
+
+def _fresh_copy(source: Path, target: Path) -> None:
+    """Copy the distribution and make the copy writable (the source is read-only)."""
+    shutil.copytree(source, target, symlinks=True)
+    for root, dirs, files in os.walk(target):
+        for name in [*dirs, *files]:
+            path = Path(root) / name
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    target.chmod(target.stat().st_mode | stat.S_IWUSR)
+
+
+def _environment(ctx: DeploymentContext, user_env: dict, attini_env: dict) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(ctx.aws.environment_variables())
+    env.update({str(k): _text(v) for k, v in (user_env or {}).items()})
+    env.update(attini_env)  # the contract's variables cannot be overridden by accident
+    return env
+
+
+def _attini_env(ctx: DeploymentContext, step: str, source: Path, input_file: Path, output_file: Path) -> dict:
+    return {
+        "ATTINI_ENVIRONMENT_NAME": ctx.environment,
+        "ATTINI_DISTRIBUTION_NAME": ctx.distribution_name,
+        "ATTINI_DISTRIBUTION_ID": ctx.distribution_id,
+        "ATTINI_DISTRIBUTION_VERSION": ctx.distribution_version,
+        "ATTINI_STEP_NAME": step,
+        "ATTINI_SOURCE_DIR": str(source),
+        "ATTINI_INPUT": str(input_file),
+        "ATTINI_OUTPUT": str(output_file),
+    }
+
+
+def _ensure_startup(ctx: DeploymentContext, settings: RunnerSettings, *, step: str, log: StepLog,
+                    cancelled: threading.Event | None) -> None:
+    if not settings.startup_commands:
+        return
+    with startup_lock(ctx.work_dir, settings):
+        if startup_done(ctx.work_dir, settings):
+            return
+        home = Path(ctx.work_dir) / "runners" / settings.name / "home"
+        home.mkdir(parents=True, exist_ok=True)
+        log.info(f"runner {settings.name}: running its startup commands (once per deployment)")
+        env = _environment(ctx, {}, {"ATTINI_ENVIRONMENT_NAME": ctx.environment,
+                                     "ATTINI_DISTRIBUTION_NAME": ctx.distribution_name,
+                                     "ATTINI_DISTRIBUTION_ID": ctx.distribution_id,
+                                     "ATTINI_DISTRIBUTION_VERSION": ctx.distribution_version})
+        outcome = run_script("\n".join(settings.startup_commands) + "\n", cwd=home, env=env, log=log,
+                             timeout=settings.startup_timeout, cancelled=cancelled)
+        if not outcome.succeeded:
+            raise _job_failure(outcome, step=step, what=f"runner {settings.name}'s startup commands",
+                               error="RunnerStartupError", timeout=settings.startup_timeout)
+        mark_startup_done(ctx.work_dir, settings)
+
+
+def _job_failure(outcome: JobOutcome, *, step: str, what: str, error: str, timeout: float) -> StepFailed:
+    tail = "\n".join(outcome.tail[-_TAIL_LINES:])
+    if outcome.cancelled:
+        return StepFailed(f"{what} were stopped: the step was cancelled", step=step, error=CANCELLED,
+                          cause=tail, hint="the state timed out or the deployment was stopped")
+    if outcome.timed_out:
+        return StepFailed(f"{what} ran longer than {timeout:g} s and were stopped", step=step,
+                          error="RunnerJobTimeout", cause=tail,
+                          hint="raise RunnerConfiguration.JobTimeout, or make the commands faster")
+    return StepFailed(f"{what} failed with exit code {outcome.exit_code}", step=step, error=error,
+                      cause=tail or f"exit code {outcome.exit_code}",
+                      hint="read the step log; the last lines are in the cause")
+
+
+def _read_output(output_file: Path):
+    text = output_file.read_text(encoding="utf-8", errors="replace") if output_file.is_file() else ""
+    if not text.strip():
+        return {}
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {"result": text.rstrip("\r\n")}
+
+
+def execute(
+    properties: dict,
+    payload: dict,
+    ctx: DeploymentContext,
+    *,
+    step: str,
+    log: StepLog,
+    cancelled: threading.Event | None = None,
+):
+    """Run the step's commands as one job on its runner; return what the job wrote to ATTINI_OUTPUT."""
+    commands = _commands(properties, step=step)
+    settings = runner_settings(properties, ctx, step=step)
+    if not isinstance(properties.get("Environment") or {}, dict):
+        raise _config_error("Environment must be a mapping of names to values", step=step,
+                            hint="e.g. Environment: {STAGE: dev}")
+    with slot(ctx.work_dir, settings, step=step, log=log, cancelled=cancelled):
+        _ensure_startup(ctx, settings, step=step, log=log, cancelled=cancelled)
+        return _run_job(commands, properties.get("Environment") or {}, payload, ctx, settings,
+                        step=step, log=log, cancelled=cancelled)
+
+
+def _run_job(commands: list[str], user_env: dict, payload: dict, ctx: DeploymentContext,
+             settings: RunnerSettings, *, step: str, log: StepLog, cancelled):
+    job_dir = Path(ctx.work_dir) / "jobs" / f"{_safe(step)}-{uuid.uuid4().hex[:8]}"
+    source = job_dir / "source"
+    job_dir.mkdir(parents=True)
+    _fresh_copy(Path(ctx.source_dir), source)
+    input_file, output_file = job_dir / "input.json", job_dir / "output"
+    input_file.write_text(json.dumps(payload, default=str))
+    output_file.touch()
+    env = _environment(ctx, user_env, _attini_env(ctx, step, source, input_file, output_file))
+    log.info(f"job {job_dir.name} on runner {settings.name}: {len(commands)} command(s)")
+    outcome = run_script("\n".join(commands) + "\n", cwd=source, env=env, log=log,
+                         timeout=settings.job_timeout, cancelled=cancelled)
+    if not outcome.succeeded:
+        log.info(f"job directory kept for inspection: {job_dir}")
+        raise _job_failure(outcome, step=step, what=f"the commands of step '{step}'",
+                           error="ScriptExecutionError", timeout=settings.job_timeout)
+    result = _read_output(output_file)
+    shutil.rmtree(job_dir, ignore_errors=True)
+    return result
+
+
+def fingerprint(properties: dict, ctx: DeploymentContext, *, step: str = "fingerprint") -> str:
+    """A digest of the job: commands, environment, runner, parameters and every distribution file.
+
+    The payload is not part of it (it changes with every deployment), so skipping a Runner
+    step is opt-in: use it for jobs whose effect depends only on these inputs.
+    """
+    settings = runner_settings(properties, ctx, step=step)
+    files = hashlib.sha256()
+    root = Path(ctx.source_dir)
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        files.update(path.relative_to(root).as_posix().encode() + b"\0")
+        files.update(hashlib.sha256(path.read_bytes()).digest())
+    document = {
+        "type": RESOURCE,
+        "commands": _commands(properties, step=step),
+        "environment": {str(k): _text(v) for k, v in (properties.get("Environment") or {}).items()},
+        "runner": settings.name,
+        "startup": list(settings.startup_commands),
+        "parameters": ctx.parameters,
+        "files": files.hexdigest(),
+        "aws": ctx.aws.environment_variables(),
+    }
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,141 @@
+"""Runners of one deployment: their settings, a bounded pool of job slots, startup-once.
+
+A runner (``Attini::Deploy::Runner``) runs at most ``RunnerConfiguration.MaxConcurrentJobs``
+jobs at once (default 5), shared by every step of the deployment that uses it. Its
+``Startup.Commands`` run once, before its first job; a marker in the deployment's work
+directory remembers that, so a resumed deployment does not run them again::
+
+    >>> settings = RunnerSettings.from_definition("Build", {"RunnerConfiguration": {"MaxConcurrentJobs": 2}})
+    >>> settings.max_concurrent_jobs, settings.job_timeout
+    (2, 3600.0)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+
+import attrs
+
+from attini_sdk.steps.base import StepFailed, StepLog, raise_if_cancelled
+
+__all__ = ["RunnerSettings", "slot", "startup_marker"]
+
+DEFAULT_MAX_JOBS = 5
+DEFAULT_TIMEOUT = 3600.0
+_registry_lock = threading.Lock()
+_semaphores: dict[tuple, threading.BoundedSemaphore] = {}
+_startup_locks: dict[tuple, threading.Lock] = {}
+
+
+def _positive(value, *, name: str, runner: str, kind=float):
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or number <= 0:
+        raise StepFailed(
+            f"runner '{runner}': {name} must be a positive number, got {value!r}",
+            error="Runner.ConfigError", cause=f"invalid {name}",
+            where=f"AttiniRunners.{runner}", hint=f"set {name} to a number above 0",
+        )
+    return number
+
+
+@attrs.frozen
+class RunnerSettings:
+    """What the local runner honours of an ``Attini::Deploy::Runner`` definition.
+
+    Image, task definition, CPU/memory and VPC settings describe a container on AWS and are
+    ignored locally: jobs run as subprocesses of this machine.
+    """
+
+    name: str
+    max_concurrent_jobs: int = DEFAULT_MAX_JOBS
+    job_timeout: float = DEFAULT_TIMEOUT
+    startup_commands: tuple[str, ...] = ()
+    startup_timeout: float = DEFAULT_TIMEOUT
+
+    @classmethod
+    def from_definition(cls, name: str, definition: dict | None) -> RunnerSettings:
+        definition = definition or {}
+        config = definition.get("RunnerConfiguration") or {}
+        startup = definition.get("Startup") or {}
+        commands = startup.get("Commands") or []
+        if isinstance(commands, str):
+            commands = [commands]
+        return cls(
+            name=name,
+            max_concurrent_jobs=_positive(config.get("MaxConcurrentJobs", DEFAULT_MAX_JOBS),
+                                          name="MaxConcurrentJobs", runner=name, kind=int),
+            job_timeout=_positive(config.get("JobTimeout", DEFAULT_TIMEOUT), name="JobTimeout", runner=name),
+            startup_commands=tuple(str(c) for c in commands),
+            startup_timeout=_positive(startup.get("CommandsTimeout", DEFAULT_TIMEOUT),
+                                      name="Startup.CommandsTimeout", runner=name),
+        )
+
+
+def _key(work_dir: Path, runner: str) -> tuple:
+    return (str(Path(work_dir).resolve()), runner)
+
+
+class slot:
+    """Hold one of a runner's job slots for the duration of a ``with`` block.
+
+    Slots are counted per (deployment work directory, runner), so every step of a deployment
+    shares one pool per runner. Waiting for a slot honours cancellation.
+    """
+
+    def __init__(self, work_dir: Path, settings: RunnerSettings, *, step: str, log: StepLog,
+                 cancelled: threading.Event | None):
+        key = _key(work_dir, settings.name)
+        with _registry_lock:
+            self._semaphore = _semaphores.setdefault(key, threading.BoundedSemaphore(settings.max_concurrent_jobs))
+        self._settings, self._step, self._log, self._cancelled = settings, step, log, cancelled
+
+    def __enter__(self) -> slot:
+        if self._semaphore.acquire(blocking=False):
+            return self
+        self._log.info(f"runner {self._settings.name} is running {self._settings.max_concurrent_jobs} "
+                       "jobs; waiting for a free slot")
+        while not self._semaphore.acquire(timeout=0.1):
+            raise_if_cancelled(self._cancelled, self._step, f"waiting for a slot on runner {self._settings.name}")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._semaphore.release()
+
+
+def startup_marker(work_dir: Path, settings: RunnerSettings) -> Path:
+    """Where a deployment records that a runner's startup commands ran."""
+    return Path(work_dir) / "runners" / settings.name / "startup.json"
+
+
+def startup_digest(settings: RunnerSettings) -> str:
+    return hashlib.sha256(json.dumps(settings.startup_commands).encode()).hexdigest()
+
+
+def startup_lock(work_dir: Path, settings: RunnerSettings) -> threading.Lock:
+    """One lock per (deployment, runner): the first job runs startup, the others wait for it."""
+    with _registry_lock:
+        return _startup_locks.setdefault(_key(work_dir, settings.name), threading.Lock())
+
+
+def startup_done(work_dir: Path, settings: RunnerSettings) -> bool:
+    marker = startup_marker(work_dir, settings)
+    if not marker.is_file():
+        return False
+    try:
+        return json.loads(marker.read_text()).get("commands_sha256") == startup_digest(settings)
+    except ValueError:
+        return False
+
+
+def mark_startup_done(work_dir: Path, settings: RunnerSettings) -> None:
+    marker = startup_marker(work_dir, settings)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    temporary = marker.with_suffix(".tmp")
+    temporary.write_text(json.dumps({"runner": settings.name, "commands_sha256": startup_digest(settings)}))
+    temporary.replace(marker)  # atomic: a crash never leaves half a marker

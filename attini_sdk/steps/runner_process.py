@@ -1,0 +1,110 @@
+"""Run one shell script as a job: live output to the step log, a deadline, cancellation.
+
+The script runs under ``bash -eo pipefail`` in its own process group, so a timeout or a
+cancellation stops everything it started, not only bash::
+
+    >>> import tempfile, pathlib
+    >>> from attini_sdk.steps.base import StepLog
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> run_script("echo hello", cwd=d, env={"PATH": "/usr/bin:/bin"}, log=StepLog(d / "s.log"),
+    ...            timeout=10, cancelled=None).exit_code
+    0
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import attrs
+
+from attini_sdk.steps.base import StepLog
+
+__all__ = ["JobOutcome", "run_script", "KILL_GRACE_SECONDS"]
+
+KILL_GRACE_SECONDS = 5.0
+_POLL_SECONDS = 0.05
+
+
+@attrs.frozen
+class JobOutcome:
+    """How a script ended: exit code, or stopped by its deadline or by cancellation.
+
+    >>> JobOutcome(exit_code=0, tail=()).succeeded
+    True
+    """
+
+    exit_code: int | None
+    tail: tuple[str, ...]
+    timed_out: bool = False
+    cancelled: bool = False
+
+    @property
+    def succeeded(self) -> bool:
+        return self.exit_code == 0 and not (self.timed_out or self.cancelled)
+
+
+def _pump(stream, log: StepLog, tail: list[str]) -> None:
+    """Copy the job's output to the log line by line, as it arrives."""
+    for raw in iter(stream.readline, b""):
+        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        log.write(line)
+        tail.append(line)
+        del tail[:-50]
+    stream.close()
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM the job's process group, then SIGKILL whatever outlives the grace period."""
+    for sig, wait in ((signal.SIGTERM, KILL_GRACE_SECONDS), (signal.SIGKILL, KILL_GRACE_SECONDS)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run_script(script: str, *, cwd: Path, env: dict[str, str], log: StepLog, timeout: float,
+               cancelled: threading.Event | None) -> JobOutcome:
+    """Run ``script`` with ``bash -eo pipefail``; stdout and stderr interleave into ``log``."""
+    script_file = Path(cwd).parent / f"script-{os.getpid()}-{threading.get_ident()}.sh"
+    script_file.write_text(script)
+    process = subprocess.Popen(
+        ["bash", "-eo", "pipefail", str(script_file)],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    tail: list[str] = []
+    pump = threading.Thread(target=_pump, args=(process.stdout, log, tail), daemon=True)
+    pump.start()
+    deadline = time.monotonic() + timeout
+    timed_out = was_cancelled = False
+    while process.poll() is None:
+        if cancelled is not None and cancelled.is_set():
+            was_cancelled = True
+        elif time.monotonic() >= deadline:
+            timed_out = True
+        if timed_out or was_cancelled:
+            _stop_group(process)
+            break
+        try:
+            process.wait(timeout=_POLL_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
+    # A background child that left the process group may hold the pipe open: do not wait forever.
+    pump.join(timeout=KILL_GRACE_SECONDS)
+    script_file.unlink(missing_ok=True)
+    return JobOutcome(exit_code=process.returncode, tail=tuple(tail), timed_out=timed_out,
+                      cancelled=was_cancelled)
