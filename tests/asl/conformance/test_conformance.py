@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from asl.conformance.cases import canonical, load_cases
-from asl.conformance.conftest import make_engine
+from tests.asl.conformance.cases import canonical, load_cases
+from tests.asl.conformance.conftest import make_engine
 
 CASES = load_cases()
 INVENTORY_PAGE = Path(__file__).resolve().parents[3] / "docs" / "engine-conformance.md"

@@ -16,8 +16,8 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from asl.conformance.cases import Case, canonical, load_cases  # noqa: E402
-from asl.differential.moto_backend import MotoResult, MotoStepFunctions  # noqa: E402
+from tests.asl.conformance.cases import Case, canonical, load_cases  # noqa: E402
+from tests.asl.differential.moto_backend import MotoResult, MotoStepFunctions  # noqa: E402
 
 
 def moto_agrees(case: Case, result: MotoResult) -> bool:

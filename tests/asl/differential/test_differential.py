@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from asl.conformance.cases import Case, canonical, load_cases
-from asl.differential.check_moto import moto_agrees
-from asl.differential.moto_backend import REGION, MotoStepFunctions
+from tests.asl.conformance.cases import Case, canonical, load_cases
+from tests.asl.differential.check_moto import moto_agrees
+from tests.asl.differential.moto_backend import REGION, MotoStepFunctions
 
 pytest.importorskip("attini_sdk.asl", reason="the engine branch is not merged yet")
 
@@ -78,8 +78,8 @@ def run_engine(definition: dict, input, name: str | None = None) -> tuple:
     """Run on our engine; the outcome as (status, output-or-error), or ("REJECTED",)."""
     from attini_sdk.errors import AttiniError
 
-    from asl.conformance.conftest import make_engine
-    from asl.conformance.test_conformance import finish
+    from tests.asl.conformance.conftest import make_engine
+    from tests.asl.conformance.test_conformance import finish
 
     engine = make_engine({})
     try:
