@@ -22,6 +22,7 @@ from attini_sdk.asl.dataflow import compile_flow
 from attini_sdk.asl.failures import (
     EXCEED_TOLERATED_FAILURE_THRESHOLD,
     NO_CHOICE_MATCHED,
+    QUERY_EVALUATION_ERROR,
     RUNTIME,
     DefinitionError,
     Failure,
@@ -327,7 +328,7 @@ class Choice(State):
         for test, target, assign, output in self.rules:
             ok = test if isinstance(test, bool) else test.evaluate(bindings)
             if not isinstance(ok, bool):
-                raise Failure("States.QueryEvaluationError",
+                raise Failure(QUERY_EVALUATION_ERROR,
                               f"the Condition of a rule in state '{self.name}' returned {_dumps(ok)}, not a boolean")
             if ok:
                 assigned = assign(bindings) if assign is not None else None
@@ -487,7 +488,10 @@ class Map(Retryable):
                 raise Failure(RUNTIME, f"Invalid path '{self.items.text}' : the ItemsPath of state '{self.name}' "
                                        "selects nothing") from None
         if not isinstance(items, list):
-            raise Failure(RUNTIME, f"the items of Map state '{self.name}' must be a JSON array, got {_dumps(items)[:200]}")
+            # The guide names no error; LocalStack, recorded against AWS, fails with this one.
+            source = "Items" if self.language == "JSONata" else "ItemsPath" if self.items is not None else "input"
+            raise Failure(QUERY_EVALUATION_ERROR, f"Map state input must be an array: the {source} of Map state "
+                                                  f"'{self.name}' gave {_dumps(items)[:200]}")
         return items
 
     def _batches(self, run, prepared, items):
