@@ -103,7 +103,44 @@ def test_map_items_selector_batches_and_history():
     assert types.count("MapIterationStarted") == 2 and types.count("MapIterationSucceeded") == 2
     batched = {"Type": "Map", "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"job": 1}},
                "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}}}
-    assert run(single(batched), [1, 2, 3]).output == [{"job": 1, "Items": [1, 2]}, {"job": 1, "Items": [3]}]
+    assert run(single(batched), [1, 2, 3]).output == [{"BatchInput": {"job": 1}, "Items": [1, 2]},
+                                                      {"BatchInput": {"job": 1}, "Items": [3]}]
+
+
+ECHO = {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}}
+
+
+def test_item_batcher_groups_the_selected_items_and_reads_its_limits_from_the_input():
+    state = {"Type": "Map", "ItemsPath": "$.orders", "ItemSelector": {"id.$": "$$.Map.Item.Value"},
+             "ItemBatcher": {"MaxItemsPerBatchPath": "$.size", "BatchInput": {"run.$": "$.run"}},
+             "ItemProcessor": ECHO}
+    execution = run(single(state), {"orders": [1, 2, 3], "size": 2, "run": "r7"})
+    assert execution.output == [{"BatchInput": {"run": "r7"}, "Items": [{"id": 1}, {"id": 2}]},
+                                {"BatchInput": {"run": "r7"}, "Items": [{"id": 3}]}]
+
+
+def test_item_batcher_limits_the_bytes_of_a_batch():
+    state = {"Type": "Map", "ItemBatcher": {"MaxInputBytesPerBatchPath": "$[0].limit"}, "ItemProcessor": ECHO}
+    items = [{"limit": 45, "pad": "x" * 10}, {"pad": "y" * 10}, {"pad": "z" * 10}]   # 31, 20, 20 bytes
+    assert [len(batch["Items"]) for batch in run(single(state), items).output] == [1, 2]
+
+
+def test_item_batcher_in_jsonata_takes_expressions():
+    state = {"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% $states.input.list %}",
+             "ItemBatcher": {"MaxItemsPerBatch": "{% $states.input.n %}", "BatchInput": {"n": "{% $states.input.n %}"}},
+             "ItemProcessor": ECHO}
+    assert run(single(state), {"list": [1, 2, 3], "n": 3}).output == [{"BatchInput": {"n": 3}, "Items": [1, 2, 3]}]
+
+
+def test_item_batcher_needs_a_limit_and_a_positive_one():
+    import pytest
+
+    from attini_sdk.asl import DefinitionError
+    with pytest.raises(DefinitionError, match="MaxItemsPerBatch"):
+        Engine({}).start(single({"Type": "Map", "ItemBatcher": {"BatchInput": {}}, "ItemProcessor": ECHO}), [])
+    zero = {"Type": "Map", "ItemBatcher": {"MaxItemsPerBatchPath": "$.n"}, "ItemsPath": "$.l", "ItemProcessor": ECHO}
+    execution = run(single(zero), {"n": 0, "l": [1]})
+    assert execution.error == "States.Runtime" and "MaxItemsPerBatch" in execution.cause
 
 
 def test_map_failure_tolerance():
