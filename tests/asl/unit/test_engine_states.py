@@ -27,6 +27,15 @@ def test_result_path_null_keeps_the_input_and_output_path_null_gives_an_empty_ob
     assert run(single({"Type": "Pass", "OutputPath": None}), {"a": 1}).output == {}
 
 
+def test_states_all_retries_a_parameter_path_failure_with_backoff():
+    clock = FakeClock(start=0)
+    task = {"Type": "Task", "Resource": "test:echo", "Parameters": {"x.$": "$.missing"},
+            "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2}]}
+    execution = run(single(task), {}, {"test:echo": lambda inv: inv.input}, clock=clock)
+    assert execution.error == "States.ParameterPathFailure"
+    assert clock.now() == 3.0            # waited 1 s, then 2 s, before giving up
+
+
 def test_result_path_into_a_string_is_a_result_path_match_failure():
     execution = run(single({"Type": "Pass", "Result": 1, "ResultPath": "$.a.b"}), {"a": "text"})
     assert execution.error == "States.ResultPathMatchFailure"
