@@ -320,9 +320,11 @@ class Run:
                 return handler(invocation)
             except WaitForCallback:
                 return self.await_callback(self.task_token, timeout, heartbeat, started, None)
-            except Failure:
-                raise
             except Exception as err:
+                if self.cancel.event.is_set():  # the handler gave up because the execution stopped
+                    raise Aborted(self.cancel.reason or "stopped") from None
+                if isinstance(err, Failure):
+                    raise
                 raise Failure(TASK_FAILED, f"{type(err).__name__}: {err}") from None
         return self._invoke_watched(handler, invocation, timeout, heartbeat, started, beats)
 
