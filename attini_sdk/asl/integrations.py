@@ -1,7 +1,8 @@
 """AWS service integrations through boto3 (its standard configuration: env vars, profiles,
 ``AWS_ENDPOINT_URL``...).
 
-* ``arn:aws:states:::aws-sdk:<service>:<action>`` calls ``boto3.client(service).<snake_action>(**Parameters)``;
+* ``arn:aws:states:::aws-sdk:<service>:<action>`` calls ``boto3.client(service).<snake_action>(**Parameters)``
+  (PascalCase parameter names are matched to the API's own member names);
   AWS errors become ``<Service>.<ErrorCode>`` (``S3.NoSuchBucket``, ``DynamoDb.ResourceNotFoundException``).
 * Optimised integrations: ``lambda:invoke``, ``dynamodb:getItem|putItem|updateItem|deleteItem``,
   ``sqs:sendMessage``, ``sns:publish``; errors named ``Lambda.*``, ``DynamoDB.*``, ``SQS.*``, ``SNS.*``.
@@ -121,7 +122,19 @@ def aws_sdk(invocation: TaskInvocation):
     params = invocation.input if isinstance(invocation.input, dict) else {}
     client = client_for(service)
     prefix = error_prefix(client.meta.service_model.service_id)
+    params = _members_of(client, action, params)
     return _finish(invocation, _plain(call_api(client, snake(action), params, prefix)))
+
+
+def _members_of(client, action: str, params: dict) -> dict:
+    """Step Functions writes parameters in PascalCase (``Cluster``); camelCase APIs want ``cluster``."""
+    from attini_sdk.asl.jobs import to_request
+
+    names = {name.lower(): name for name in client.meta.service_model.operation_names}
+    operation = names.get(action.lower())
+    if operation is None:
+        return params
+    return to_request(client.meta.service_model.operation_model(operation).input_shape, params)
 
 
 def _lambda_invoke(invocation: TaskInvocation):
