@@ -202,12 +202,34 @@ def test_inner_scopes_read_outer_variables_but_assign_only_their_own():
     definition = {"StartAt": "Set", "States": {
         "Set": {"Type": "Pass", "Assign": {"greeting": "hi"}, "Next": "Fan"},
         "Fan": {"Type": "Map", "ItemsPath": "$.list", "ItemProcessor": {"StartAt": "Use", "States": {
-            "Use": {"Type": "Pass", "Parameters": {"g.$": "$greeting", "item.$": "$"}, "Assign": {"greeting": "inner"},
+            "Use": {"Type": "Pass", "Parameters": {"g.$": "$greeting", "item.$": "$"}, "Assign": {"mine": "inner"},
                     "End": True}}}, "ResultPath": "$.r", "Next": "After"},
         "After": {"Type": "Pass", "Parameters": {"g.$": "$greeting", "r.$": "$.r"}, "End": True}}}
     execution = run(definition, {"list": [1, 2]})
     assert execution.output["g"] == "hi"
     assert execution.output["r"] == [{"g": "hi", "item": 1}, {"g": "hi", "item": 2}]
+    assert run({**definition, "States": {**definition["States"], "After": {
+        "Type": "Pass", "Parameters": {"m.$": "$mine"}, "End": True}}}, {"list": [1]}).error == \
+        "States.ParameterPathFailure"             # the iteration's variable ended with it
+
+
+def test_an_inner_scope_may_not_assign_an_outer_variable():
+    import pytest
+
+    from attini_sdk.asl import DefinitionError
+    definition = {"StartAt": "Set", "States": {
+        "Set": {"Type": "Pass", "Assign": {"greeting": "hi"}, "Next": "Fan"},
+        "Fan": {"Type": "Parallel", "End": True, "Branches": [{"StartAt": "Use", "States": {
+            "Use": {"Type": "Pass", "Assign": {"greeting.$": "$.x"}, "End": True}}}]}}}
+    with pytest.raises(DefinitionError, match="'greeting' is assigned here and in an enclosing scope"):
+        Engine({}).start(definition, {})
+
+
+def test_a_branch_defaults_to_the_state_machines_query_language_not_its_parallels():
+    definition = {"StartAt": "Fan", "States": {"Fan": {
+        "Type": "Parallel", "QueryLanguage": "JSONata", "Arguments": {"n": "{% $states.input.n + 1 %}"}, "End": True,
+        "Branches": [{"StartAt": "Old", "States": {"Old": {"Type": "Pass", "Parameters": {"m.$": "$.n"}, "End": True}}}]}}}
+    assert run(definition, {"n": 1}).output == [{"m": 2}]
 
 
 def test_jsonata_errors_are_query_evaluation_errors():
