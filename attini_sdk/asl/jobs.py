@@ -285,6 +285,7 @@ def run_job(kind: JobKind, invocation: TaskInvocation, backoff: Backoff = Backof
         return to_result(_operation_shape(client, kind.start, "output"), response)
     if pattern == "waitForTaskToken":
         raise WaitForCallback()
+    invocation.submitted(to_result(_operation_shape(client, kind.start, "output"), response))
     verdict, description = poll_until_done(kind, client, response, invocation, backoff)
     result = kind.finish(to_result(kind.result_shape(client), description), pattern)
     if verdict == FAILED:

@@ -87,6 +87,11 @@ def test_start_execution_sync_waits_for_the_child_and_returns_its_description(aw
     assert result["ExecutionArn"].endswith(":execution:greeter:greet-ada")
     assert json.loads(result["Output"]) == {"hello": "ada"}          # .sync: the output as JSON text
     assert isinstance(result["StartDate"], int) and result["StopDate"] >= result["StartDate"]
+    events = [event["type"] for event in execution.history]
+    assert events[events.index("TaskScheduled"):events.index("TaskSucceeded") + 1] == [
+        "TaskScheduled", "TaskStarted", "TaskSubmitted", "TaskSucceeded"]
+    submitted = next(e for e in execution.history if e["type"] == "TaskSubmitted")["taskSubmittedEventDetails"]
+    assert json.loads(submitted["output"])["ExecutionArn"] == result["ExecutionArn"]
 
 
 def test_start_execution_sync_2_returns_the_child_output_as_json(aws):
