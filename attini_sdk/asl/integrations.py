@@ -1,12 +1,16 @@
 """AWS service integrations through boto3 (its standard configuration: env vars, profiles,
 ``AWS_ENDPOINT_URL``...).
 
-* ``arn:aws:states:::aws-sdk:<service>:<action>`` calls ``boto3.client(service).<snake_action>(**Parameters)``;
+* ``arn:aws:states:::aws-sdk:<service>:<action>`` calls ``boto3.client(service).<snake_action>(**Parameters)``
+  (PascalCase parameter names are matched to the API's own member names);
   AWS errors become ``<Service>.<ErrorCode>`` (``S3.NoSuchBucket``, ``DynamoDb.ResourceNotFoundException``).
 * Optimised integrations: ``lambda:invoke``, ``dynamodb:getItem|putItem|updateItem|deleteItem``,
   ``sqs:sendMessage``, ``sns:publish``; errors named ``Lambda.*``, ``DynamoDB.*``, ``SQS.*``, ``SNS.*``.
 * ``.waitForTaskToken``: the call is made (pass ``$$.Task.Token`` in it), then the task waits
-  for ``send_task_success``. ``.sync`` runs as request-response (no job to wait for locally).
+  for ``send_task_success``.
+* Jobs (:mod:`attini_sdk.asl.jobs`): ``states:startExecution``, ``batch:submitJob``, ``ecs:runTask``,
+  ``glue:startJobRun``, ``codebuild:startBuild``; with ``.sync`` the Task waits for the job to end.
+  The integrations above have no job to wait for: ``.sync`` on them is a ``States.Runtime`` error.
 
     >>> snake("PutItem"), snake("ListObjectsV2"), snake("GetSSHPublicKey")
     ('put_item', 'list_objects_v2', 'get_ssh_public_key')
@@ -25,7 +29,7 @@ from typing import Any
 from attini_sdk.asl.failures import Failure, TaskFailed, WaitForCallback
 from attini_sdk.asl.resources import TaskInvocation, split_pattern
 
-__all__ = ["default_handlers", "aws_sdk", "snake", "error_prefix", "OPTIMISED"]
+__all__ = ["default_handlers", "aws_sdk", "snake", "error_prefix", "client_for", "call_api", "OPTIMISED"]
 
 SDK_PREFIX = "arn:aws:states:::aws-sdk:"
 
@@ -50,7 +54,8 @@ def error_prefix(service_id: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in words)
 
 
-def _client(service: str):
+def client_for(service: str):
+    """A boto3 client for an ASL service name (``sfn``/``states`` → ``stepfunctions``)."""
     import boto3
 
     return boto3.client(_SERVICE_ALIASES.get(service.lower(), service))
@@ -76,7 +81,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _call(client, method: str, params: dict, prefix: str):
+def call_api(client, method: str, params: dict, prefix: str):
+    """Call ``client.<method>(**params)``; AWS errors become ``TaskFailed("<prefix>.<Code>", message)``."""
     from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
     fn = getattr(client, method, None)
@@ -94,6 +100,12 @@ def _call(client, method: str, params: dict, prefix: str):
         raise TaskFailed(f"{prefix}.SdkClientException", str(err)) from None
 
 
+def _check_pattern(invocation: TaskInvocation) -> None:
+    if split_pattern(invocation.resource)[1] == "sync":
+        raise Failure("States.Runtime", f"Resource '{invocation.resource}' does not support the .sync pattern "
+                                        "(only job integrations such as states:startExecution or ecs:runTask do)")
+
+
 def _finish(invocation: TaskInvocation, result):
     if split_pattern(invocation.resource)[1] == "waitForTaskToken":
         raise WaitForCallback()
@@ -102,22 +114,36 @@ def _finish(invocation: TaskInvocation, result):
 
 def aws_sdk(invocation: TaskInvocation):
     """``arn:aws:states:::aws-sdk:<service>:<action>``: any boto3 API call."""
+    _check_pattern(invocation)
     base, _ = split_pattern(invocation.resource)
     service, _, action = base[len(SDK_PREFIX):].partition(":")
     if not service or not action:
         raise Failure("States.Runtime", f"cannot read service and action from Resource '{invocation.resource}'")
     params = invocation.input if isinstance(invocation.input, dict) else {}
-    client = _client(service)
+    client = client_for(service)
     prefix = error_prefix(client.meta.service_model.service_id)
-    return _finish(invocation, _plain(_call(client, snake(action), params, prefix)))
+    params = _members_of(client, action, params)
+    return _finish(invocation, _plain(call_api(client, snake(action), params, prefix)))
+
+
+def _members_of(client, action: str, params: dict) -> dict:
+    """Step Functions writes parameters in PascalCase (``Cluster``); camelCase APIs want ``cluster``."""
+    from attini_sdk.asl.jobs import to_request
+
+    names = {name.lower(): name for name in client.meta.service_model.operation_names}
+    operation = names.get(action.lower())
+    if operation is None:
+        return params
+    return to_request(client.meta.service_model.operation_model(operation).input_shape, params)
 
 
 def _lambda_invoke(invocation: TaskInvocation):
+    _check_pattern(invocation)
     params = dict(invocation.input or {})
     payload = params.get("Payload")
     if payload is not None and not isinstance(payload, (str, bytes)):
         params["Payload"] = json.dumps(payload)
-    response = _call(_client("lambda"), "invoke", params, "Lambda")
+    response = call_api(client_for("lambda"), "invoke", params, "Lambda")
     body = response.get("Payload")
     text = body.read().decode("utf-8") if hasattr(body, "read") else (body or b"").decode("utf-8") \
         if isinstance(body, bytes) else body
@@ -135,11 +161,12 @@ def _lambda_invoke(invocation: TaskInvocation):
 
 def _service_call(service: str, method: str, prefix: str, json_fields: tuple[str, ...] = ()):
     def handler(invocation: TaskInvocation):
+        _check_pattern(invocation)
         params = dict(invocation.input or {})
         for field in json_fields:
             if field in params and not isinstance(params[field], str):
                 params[field] = json.dumps(params[field], separators=(",", ":"))
-        return _finish(invocation, _plain(_call(_client(service), method, params, prefix)))
+        return _finish(invocation, _plain(call_api(client_for(service), method, params, prefix)))
     handler.__name__ = f"{service}_{method}"
     handler.__doc__ = f"``arn:aws:states:::{service}:{method}`` through boto3."
     return handler
@@ -158,4 +185,6 @@ OPTIMISED = {
 
 def default_handlers() -> dict:
     """The handlers every Engine starts with (the caller's ``resources`` override them)."""
-    return {SDK_PREFIX: aws_sdk, **OPTIMISED}
+    from attini_sdk.asl.jobs import handlers as job_handlers
+
+    return {SDK_PREFIX: aws_sdk, **OPTIMISED, **job_handlers()}

@@ -349,12 +349,14 @@ def _same(a, b) -> bool:
 
 
 def _array_range(call, values):
+    # The guide asks for integers and "a non-zero value for the third argument"; a negative
+    # step counts down (moto and LocalStack accept only positive steps: a documented difference).
     _need(all(_is_int(v) for v in values), f"{call.name}: start, end and step must be integers")
-    start, end, step = values
-    _need(step > 0, f"{call.name}: step must be a positive integer")
-    result = list(range(start, end + 1, step))
-    _need(len(result) <= MAX_ARRAY_RANGE, f"{call.name}: at most {MAX_ARRAY_RANGE} items, got {len(result)}")
-    return result
+    start, end, step = (int(v) for v in values)
+    _need(step != 0, f"{call.name}: the step (third argument) must not be 0")
+    span = range(start, end + (1 if step > 0 else -1), step)
+    _need(len(span) <= MAX_ARRAY_RANGE, f"{call.name}: at most {MAX_ARRAY_RANGE} items, got {len(span)}")
+    return list(span)
 
 
 def _array_get_item(call, values):

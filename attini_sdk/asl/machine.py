@@ -20,7 +20,7 @@ from typing import Any
 from attini_sdk.asl.failures import DefinitionError
 from attini_sdk.asl.states import STATE_TYPES, State
 
-__all__ = ["Machine", "compile_machine", "load_definition"]
+__all__ = ["Machine", "compile_machine", "load_definition", "assigned_variables"]
 
 
 class Machine:
@@ -51,8 +51,14 @@ def load_definition(definition: dict | str) -> dict:
     return definition
 
 
-def compile_machine(definition: dict | str, *, language: str | None = None, where: str = "definition") -> Machine:
-    """Compile a (top-level or nested) definition; nested ones inherit ``language``."""
+def compile_machine(definition: dict | str, *, language: str | None = None, where: str = "definition",
+                    outer_variables: frozenset[str] = frozenset()) -> Machine:
+    """Compile a (top-level or nested) definition.
+
+    A Parallel branch or Map item processor is compiled with the *state machine's* query
+    language as its default (the spec: independent of the Parallel or Map state's own), and with
+    the variables its enclosing scopes assign, which it must not assign itself.
+    """
     spec = load_definition(definition)
     language = spec.get("QueryLanguage", language or "JSONPath")
     if language not in ("JSONPath", "JSONata"):
@@ -69,10 +75,19 @@ def compile_machine(definition: dict | str, *, language: str | None = None, wher
     if timeout is not None and (not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 1):
         raise DefinitionError("TimeoutSeconds must be a positive integer", where=where)
 
+    own_variables = assigned_variables(states_spec)
+    if outer_variables:
+        clash = sorted(own_variables & outer_variables)
+        if clash:
+            raise DefinitionError(f"variable {clash[0]!r} is assigned here and in an enclosing scope; a Parallel "
+                                  "branch or Map iteration may read outer variables but not assign them",
+                                  where=where, hint=f"give the inner variable another name than {clash[0]!r}")
+    enclosing = outer_variables | own_variables
+
     def build_machine(sub: Any, sub_where: str, sub_language: str) -> Machine:
         if not isinstance(sub, dict):
             raise DefinitionError("a branch or item processor must be an object with StartAt and States", where=sub_where)
-        return compile_machine(sub, language=sub_language, where=sub_where)
+        return compile_machine(sub, language=language, where=sub_where, outer_variables=enclosing)
 
     states: dict[str, State] = {}
     for name, state_spec in states_spec.items():
@@ -87,3 +102,22 @@ def compile_machine(definition: dict | str, *, language: str | None = None, wher
                                   hint=f"use one of {', '.join(STATE_TYPES)}")
         states[name] = cls(name, state_spec, language, build_machine)
     return Machine(start_at, states, language, timeout, spec, where)
+
+
+def assigned_variables(states_spec: dict) -> frozenset[str]:
+    """The variable names the states of one scope assign (state, Choice rule and Catch ``Assign``).
+
+    >>> sorted(assigned_variables({"A": {"Type": "Pass", "Assign": {"x": 1, "y.$": "$.y"}, "End": True}}))
+    ['x', 'y']
+    """
+    names: set[str] = set()
+    for state in states_spec.values():
+        if not isinstance(state, dict):
+            continue
+        holders = [state] + [c for c in state.get("Choices") or () if isinstance(c, dict)] \
+            + [c for c in state.get("Catch") or () if isinstance(c, dict)]
+        for holder in holders:
+            assign = holder.get("Assign")
+            if isinstance(assign, dict):
+                names.update(key[:-2] if key.endswith(".$") else key for key in assign)
+    return frozenset(names)

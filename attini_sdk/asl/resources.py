@@ -77,10 +77,16 @@ class TaskInvocation:
     heartbeat_seconds: float | None = None
     on_heartbeat: Callable[[], None] = attrs.field(default=lambda: None, repr=False)
     sleeper: Callable[[float], bool] = attrs.field(default=_never, repr=False)
+    on_submitted: Callable[[Any], None] = attrs.field(default=lambda output: None, repr=False)
 
     def heartbeat(self) -> None:
         """Tell the engine this task is alive (resets the HeartbeatSeconds timer)."""
         self.on_heartbeat()
+
+    def submitted(self, output: Any) -> None:
+        """Record that the work was handed over (a ``TaskSubmitted`` event with the start call's
+        ``output``); for handlers that then wait for a job, as ``.sync`` integrations do."""
+        self.on_submitted(output)
 
     def sleep(self, seconds: float) -> bool:
         """Take ``seconds`` on the engine's clock (instant under a FakeClock); False if cancelled."""

@@ -314,17 +314,23 @@ class Run:
             resource=task.resource, input=args, state_input=state_input, state_name=self.state_name,
             execution_id=ex.execution_id, token=self.task_token, attempt=self.retry_count, cancelled=cancelled,
             timeout_seconds=timeout, heartbeat_seconds=heartbeat, on_heartbeat=beats.beat,
-            sleeper=lambda seconds: ex.clock.sleep(seconds, cancelled))
+            sleeper=lambda seconds: ex.clock.sleep(seconds, cancelled), on_submitted=self._submitted)
         if not watched:
             try:
                 return handler(invocation)
             except WaitForCallback:
                 return self.await_callback(self.task_token, timeout, heartbeat, started, None)
-            except Failure:
-                raise
             except Exception as err:
+                if self.cancel.event.is_set():  # the handler gave up because the execution stopped
+                    raise Aborted(self.cancel.reason or "stopped") from None
+                if isinstance(err, Failure):
+                    raise
                 raise Failure(TASK_FAILED, f"{type(err).__name__}: {err}") from None
         return self._invoke_watched(handler, invocation, timeout, heartbeat, started, beats)
+
+    def _submitted(self, output) -> None:
+        kind = _resource_kind(split_pattern(self.machine.states[self.state_name].resource)[0])
+        self.emit("TaskSubmitted", {**kind, "output": _dumps(output), "outputDetails": {"truncated": False}})
 
     def _invoke_watched(self, handler, invocation, timeout, heartbeat, started, beats):
         ex = self.ex

@@ -22,6 +22,7 @@ from attini_sdk.asl.dataflow import compile_flow
 from attini_sdk.asl.failures import (
     EXCEED_TOLERATED_FAILURE_THRESHOLD,
     NO_CHOICE_MATCHED,
+    QUERY_EVALUATION_ERROR,
     RUNTIME,
     DefinitionError,
     Failure,
@@ -32,6 +33,8 @@ from attini_sdk.asl.intrinsics import is_intrinsic, parse_intrinsic
 from attini_sdk.asl.paths import PathMissing, parse_path
 from attini_sdk.asl.retry import compile_catchers, compile_retriers, matches
 from attini_sdk.asl.templates import compile_template
+
+MAX_BATCH_BYTES = 262_144  # the guide: MaxInputBytesPerBatch is at most 256 KiB
 
 __all__ = ["State", "Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map", "STATE_TYPES"]
 
@@ -327,7 +330,7 @@ class Choice(State):
         for test, target, assign, output in self.rules:
             ok = test if isinstance(test, bool) else test.evaluate(bindings)
             if not isinstance(ok, bool):
-                raise Failure("States.QueryEvaluationError",
+                raise Failure(QUERY_EVALUATION_ERROR,
                               f"the Condition of a rule in state '{self.name}' returned {_dumps(ok)}, not a boolean")
             if ok:
                 assigned = assign(bindings) if assign is not None else None
@@ -447,8 +450,33 @@ class Map(Retryable):
         self.max_concurrency = self._number_field(spec, "MaxConcurrency")
         self.tolerated_count = self._number_field(spec, "ToleratedFailureCount")
         self.tolerated_percentage = self._number_field(spec, "ToleratedFailurePercentage", integer=False)
-        batcher = spec.get("ItemBatcher")
-        self.batcher = batcher if isinstance(batcher, dict) else None
+        self.batcher = self._compile_batcher(spec.get("ItemBatcher"))
+
+    def _compile_batcher(self, batcher):
+        """ItemBatcher: MaxItemsPerBatch[Path], MaxInputBytesPerBatch[Path] and BatchInput."""
+        if batcher is None:
+            return None
+        if not isinstance(batcher, dict):
+            raise DefinitionError("ItemBatcher must be an object", where=self.where("ItemBatcher"))
+        known = {"BatchInput", "MaxItemsPerBatch", "MaxInputBytesPerBatch"}
+        if self.language == "JSONPath":
+            known |= {"MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath"}
+        unknown = sorted(set(batcher) - known)
+        if unknown:
+            raise DefinitionError(f"ItemBatcher has unknown fields {unknown}; it takes {sorted(known)}",
+                                  where=self.where("ItemBatcher"))
+        max_items = self._number_field(batcher, "MaxItemsPerBatch", minimum=1)
+        max_bytes = self._number_field(batcher, "MaxInputBytesPerBatch", minimum=1)
+        if max_items is None and max_bytes is None:
+            raise DefinitionError("ItemBatcher needs MaxItemsPerBatch[Path] or MaxInputBytesPerBatch[Path]",
+                                  where=self.where("ItemBatcher"), hint='e.g. "ItemBatcher": {"MaxItemsPerBatch": 10}')
+        batch_input = None
+        if "BatchInput" in batcher:
+            value = batcher["BatchInput"]
+            batch_input = (expressions.compile_value(value, f"state '{self.name}' ItemBatcher.BatchInput")
+                           if self.language == "JSONata" else
+                           compile_template(value, "ItemBatcher.BatchInput", state=self.name))
+        return max_items, max_bytes, batch_input
 
     def _items_path(self, spec):
         if "ItemsPath" not in spec or spec["ItemsPath"] == "$":
@@ -461,8 +489,9 @@ class Map(Retryable):
     def attempt(self, run, raw):
         prepared = self.flow.prepare(run, raw)
         items = self._items(run, prepared)
-        inputs = self._inputs(run, prepared, self._batches(run, prepared, items))
         scope = run.scope(prepared.selected) if self.language == "JSONPath" else None
+        # The spec: ItemSelector makes each selected item, then ItemBatcher groups the selected items.
+        inputs = self._batches(run, scope, prepared, self._inputs(run, prepared, items))
         concurrency = (self._resolve_number(run, self.max_concurrency, "MaxConcurrency", scope, prepared.bindings)
                        if self.max_concurrency else 0)
         tolerance = self._tolerance(run, scope, prepared.bindings, len(inputs))
@@ -487,22 +516,30 @@ class Map(Retryable):
                 raise Failure(RUNTIME, f"Invalid path '{self.items.text}' : the ItemsPath of state '{self.name}' "
                                        "selects nothing") from None
         if not isinstance(items, list):
-            raise Failure(RUNTIME, f"the items of Map state '{self.name}' must be a JSON array, got {_dumps(items)[:200]}")
+            # The guide names no error; LocalStack, recorded against AWS, fails with this one.
+            source = "Items" if self.language == "JSONata" else "ItemsPath" if self.items is not None else "input"
+            raise Failure(QUERY_EVALUATION_ERROR, f"Map state input must be an array: the {source} of Map state "
+                                                  f"'{self.name}' gave {_dumps(items)[:200]}")
         return items
 
-    def _batches(self, run, prepared, items):
+    def _batches(self, run, scope, prepared, items):
         if self.batcher is None:
             return items
-        size = self.batcher.get("MaxItemsPerBatch")
-        max_bytes = self.batcher.get("MaxInputBytesPerBatch")
-        batch_input = self.batcher.get("BatchInput", {})
-        if size is None and max_bytes is None:
-            raise Failure(RUNTIME, f"ItemBatcher of state '{self.name}' needs MaxItemsPerBatch or MaxInputBytesPerBatch")
+        max_items, max_bytes, batch_input = self.batcher
+        size = self._resolve_number(run, max_items, "MaxItemsPerBatch", scope, prepared.bindings, minimum=1) \
+            if max_items else None
+        limit = self._resolve_number(run, max_bytes, "MaxInputBytesPerBatch", scope, prepared.bindings, minimum=1) \
+            if max_bytes else None
+        if limit is not None and limit > MAX_BATCH_BYTES:
+            raise Failure(RUNTIME, f"MaxInputBytesPerBatch of state '{self.name}' must be at most {MAX_BATCH_BYTES}")
+        shared = None
+        if batch_input is not None:
+            shared = batch_input(prepared.bindings) if self.language == "JSONata" else batch_input.build(scope)
         batches, current, current_bytes = [], [], 0
         for item in items:
             item_bytes = len(_dumps(item).encode())
             full = (size is not None and len(current) >= size) or \
-                (max_bytes is not None and current and current_bytes + item_bytes > max_bytes)
+                (limit is not None and current and current_bytes + item_bytes > limit)
             if full:
                 batches.append(current)
                 current, current_bytes = [], 0
@@ -510,7 +547,9 @@ class Map(Retryable):
             current_bytes += item_bytes
         if current:
             batches.append(current)
-        return [dict(batch_input, Items=batch) for batch in batches]
+        if shared is None:
+            return [{"Items": batch} for batch in batches]
+        return [{"BatchInput": shared, "Items": batch} for batch in batches]
 
     def _inputs(self, run, prepared, items):
         if self.selector is None:

@@ -72,6 +72,8 @@ def evaluate(call: str, data=None):
     ("States.ArrayContains($.list, 3)", True),
     ("States.ArrayRange(1, 10, 3)", [1, 4, 7, 10]),
     ("States.ArrayRange(5, 1, 1)", []),
+    ("States.ArrayRange(10, 1, -3)", [10, 7, 4, 1]),
+    ("States.ArrayRange(1, 5, -1)", []),
     ("States.ArrayGetItem($.list, 1)", 2),
     ("States.ArrayLength($.list)", 3),
     ("States.ArrayUnique(States.Array(1, 1, 'a', 'a', 2))", [1, "a", 2]),
@@ -97,7 +99,8 @@ def test_uuid_and_seeded_random():
 @pytest.mark.parametrize("call", [
     "States.ArrayGetItem(States.Array(1), 5)",
     "States.ArrayRange(1, 2000, 1)",
-    "States.ArrayRange(10, 1, -3)",
+    "States.ArrayRange(1, 5, 0)",
+    "States.ArrayRange(0, 1000000000000, 1)",
     "States.JsonMerge(States.Array(1), States.Array(2), false)",
     "States.Hash('x', 'SHA-3')",
     "States.Format('{} {}', 1)",

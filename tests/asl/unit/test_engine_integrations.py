@@ -75,3 +75,9 @@ def test_wait_for_task_token_sends_the_token_and_waits_for_the_answer(aws):
     message = boto3.client("sqs").receive_message(QueueUrl=queue)["Messages"][0]
     engine.send_task_success(json.loads(message["Body"])["token"], {"done": True})
     assert execution.wait(30).output == {"done": True}
+
+
+def test_aws_sdk_parameters_in_pascal_case_reach_camel_case_apis(aws):
+    boto3.client("ecs").create_cluster(clusterName="deploy")
+    execution = Engine().start(task("arn:aws:states:::aws-sdk:ecs:describeClusters", {"Clusters": ["deploy"]})).wait(30)
+    assert [c["clusterName"] for c in execution.output["clusters"]] == ["deploy"]

@@ -27,6 +27,15 @@ def test_result_path_null_keeps_the_input_and_output_path_null_gives_an_empty_ob
     assert run(single({"Type": "Pass", "OutputPath": None}), {"a": 1}).output == {}
 
 
+def test_states_all_retries_a_parameter_path_failure_with_backoff():
+    clock = FakeClock(start=0)
+    task = {"Type": "Task", "Resource": "test:echo", "Parameters": {"x.$": "$.missing"},
+            "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2}]}
+    execution = run(single(task), {}, {"test:echo": lambda inv: inv.input}, clock=clock)
+    assert execution.error == "States.ParameterPathFailure"
+    assert clock.now() == 3.0            # waited 1 s, then 2 s, before giving up
+
+
 def test_result_path_into_a_string_is_a_result_path_match_failure():
     execution = run(single({"Type": "Pass", "Result": 1, "ResultPath": "$.a.b"}), {"a": "text"})
     assert execution.error == "States.ResultPathMatchFailure"
@@ -103,7 +112,44 @@ def test_map_items_selector_batches_and_history():
     assert types.count("MapIterationStarted") == 2 and types.count("MapIterationSucceeded") == 2
     batched = {"Type": "Map", "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"job": 1}},
                "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}}}
-    assert run(single(batched), [1, 2, 3]).output == [{"job": 1, "Items": [1, 2]}, {"job": 1, "Items": [3]}]
+    assert run(single(batched), [1, 2, 3]).output == [{"BatchInput": {"job": 1}, "Items": [1, 2]},
+                                                      {"BatchInput": {"job": 1}, "Items": [3]}]
+
+
+ECHO = {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}}
+
+
+def test_item_batcher_groups_the_selected_items_and_reads_its_limits_from_the_input():
+    state = {"Type": "Map", "ItemsPath": "$.orders", "ItemSelector": {"id.$": "$$.Map.Item.Value"},
+             "ItemBatcher": {"MaxItemsPerBatchPath": "$.size", "BatchInput": {"run.$": "$.run"}},
+             "ItemProcessor": ECHO}
+    execution = run(single(state), {"orders": [1, 2, 3], "size": 2, "run": "r7"})
+    assert execution.output == [{"BatchInput": {"run": "r7"}, "Items": [{"id": 1}, {"id": 2}]},
+                                {"BatchInput": {"run": "r7"}, "Items": [{"id": 3}]}]
+
+
+def test_item_batcher_limits_the_bytes_of_a_batch():
+    state = {"Type": "Map", "ItemBatcher": {"MaxInputBytesPerBatchPath": "$[0].limit"}, "ItemProcessor": ECHO}
+    items = [{"limit": 45, "pad": "x" * 10}, {"pad": "y" * 10}, {"pad": "z" * 10}]   # 31, 20, 20 bytes
+    assert [len(batch["Items"]) for batch in run(single(state), items).output] == [1, 2]
+
+
+def test_item_batcher_in_jsonata_takes_expressions():
+    state = {"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% $states.input.list %}",
+             "ItemBatcher": {"MaxItemsPerBatch": "{% $states.input.n %}", "BatchInput": {"n": "{% $states.input.n %}"}},
+             "ItemProcessor": ECHO}
+    assert run(single(state), {"list": [1, 2, 3], "n": 3}).output == [{"BatchInput": {"n": 3}, "Items": [1, 2, 3]}]
+
+
+def test_item_batcher_needs_a_limit_and_a_positive_one():
+    import pytest
+
+    from attini_sdk.asl import DefinitionError
+    with pytest.raises(DefinitionError, match="MaxItemsPerBatch"):
+        Engine({}).start(single({"Type": "Map", "ItemBatcher": {"BatchInput": {}}, "ItemProcessor": ECHO}), [])
+    zero = {"Type": "Map", "ItemBatcher": {"MaxItemsPerBatchPath": "$.n"}, "ItemsPath": "$.l", "ItemProcessor": ECHO}
+    execution = run(single(zero), {"n": 0, "l": [1]})
+    assert execution.error == "States.Runtime" and "MaxItemsPerBatch" in execution.cause
 
 
 def test_map_failure_tolerance():
@@ -156,12 +202,34 @@ def test_inner_scopes_read_outer_variables_but_assign_only_their_own():
     definition = {"StartAt": "Set", "States": {
         "Set": {"Type": "Pass", "Assign": {"greeting": "hi"}, "Next": "Fan"},
         "Fan": {"Type": "Map", "ItemsPath": "$.list", "ItemProcessor": {"StartAt": "Use", "States": {
-            "Use": {"Type": "Pass", "Parameters": {"g.$": "$greeting", "item.$": "$"}, "Assign": {"greeting": "inner"},
+            "Use": {"Type": "Pass", "Parameters": {"g.$": "$greeting", "item.$": "$"}, "Assign": {"mine": "inner"},
                     "End": True}}}, "ResultPath": "$.r", "Next": "After"},
         "After": {"Type": "Pass", "Parameters": {"g.$": "$greeting", "r.$": "$.r"}, "End": True}}}
     execution = run(definition, {"list": [1, 2]})
     assert execution.output["g"] == "hi"
     assert execution.output["r"] == [{"g": "hi", "item": 1}, {"g": "hi", "item": 2}]
+    assert run({**definition, "States": {**definition["States"], "After": {
+        "Type": "Pass", "Parameters": {"m.$": "$mine"}, "End": True}}}, {"list": [1]}).error == \
+        "States.ParameterPathFailure"             # the iteration's variable ended with it
+
+
+def test_an_inner_scope_may_not_assign_an_outer_variable():
+    import pytest
+
+    from attini_sdk.asl import DefinitionError
+    definition = {"StartAt": "Set", "States": {
+        "Set": {"Type": "Pass", "Assign": {"greeting": "hi"}, "Next": "Fan"},
+        "Fan": {"Type": "Parallel", "End": True, "Branches": [{"StartAt": "Use", "States": {
+            "Use": {"Type": "Pass", "Assign": {"greeting.$": "$.x"}, "End": True}}}]}}}
+    with pytest.raises(DefinitionError, match="'greeting' is assigned here and in an enclosing scope"):
+        Engine({}).start(definition, {})
+
+
+def test_a_branch_defaults_to_the_state_machines_query_language_not_its_parallels():
+    definition = {"StartAt": "Fan", "States": {"Fan": {
+        "Type": "Parallel", "QueryLanguage": "JSONata", "Arguments": {"n": "{% $states.input.n + 1 %}"}, "End": True,
+        "Branches": [{"StartAt": "Old", "States": {"Old": {"Type": "Pass", "Parameters": {"m.$": "$.n"}, "End": True}}}]}}}
+    assert run(definition, {"n": 1}).output == [{"m": 2}]
 
 
 def test_jsonata_errors_are_query_evaluation_errors():
