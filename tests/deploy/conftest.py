@@ -155,8 +155,10 @@ Outputs:
 """
 
 
-def cfn_step(stack: str, queue: str, template: str = "/queue.yaml", **extra) -> dict:
-    return {"Type": "Task", "Resource": "attini:cfn", "ResultPath": f"$.output.{stack}",
+def cfn_step(step: str, queue: str, template: str = "/queue.yaml", *, stack: str | None = None, **extra) -> dict:
+    """A Cfn step deploying QUEUE_TEMPLATE (or ``template``) as stack ``stack`` (default: the step name, lowercase)."""
+    stack = stack or step.lower()
+    return {"Type": "Task", "Resource": "attini:cfn", "ResultPath": f"$.output.{step}",
             "Parameters": {"StackName": stack, "Template": template, "Parameters": {"QueueName": queue}, **extra}}
 
 
