@@ -139,7 +139,7 @@ def apply_mapping(mapping: dict, document: Any, *, step: str, origin: str = "the
             raise _config_error(f"Mapping.{out_key}: {exc.what}", step=step, hint="write a JSONPath such as "
                                 "$.output.Network.VpcId") from exc
         except PathMissing:
-            raise StepFailed(f"Mapping.{out_key}: {path} selects nothing in {origin}", step=step,
-                             error="Import.PathNotFound", cause=f"{path} selects nothing in {origin}",
+            what = f"Mapping.{out_key}: {path} selects nothing in {origin}"
+            raise StepFailed(what, step=step, error="Import.PathNotFound", cause=what,
                              hint="check the path against the outputs (attini deploy output)") from None
     return result
