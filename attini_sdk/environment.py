@@ -129,7 +129,7 @@ class Environment:
         text or file paths). ``keep_versions``/``keep_days``: artifact retention (0 and 0 keeps all).
 
         >>> import tempfile
-        >>> Environment.create("prod", type="production", home=tempfile.mkdtemp(), keep_versions=5).keep_versions
+        >>> Environment.create("prod", type="production", home=tempfile.mkdtemp(), keep_versions=5).record.keep_versions
         5
         """
         store = _backend(backend, home).state
