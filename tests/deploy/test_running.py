@@ -66,3 +66,10 @@ def test_wait_for_lock_queues_behind_a_running_deployment(home, project, tmp_pat
     second = env.deploy(artifact, wait_for_lock=120)
 
     assert (first.wait(120).status, second.status, second.revision) == ("succeeded", "succeeded", 2)
+
+
+def test_an_artifact_deploys_itself_to_an_environment_or_a_name(home, project):
+    artifact = project("app").package(one_step("Ok", {"Type": "Pass"}))
+
+    assert artifact.deploy(at.Environment.local("dev")).revision == 1
+    assert artifact.deploy("dev", reason="again").reason == "again"

@@ -9,8 +9,9 @@ Task the handler
 2. otherwise records the run (``running``), calls the executor with a log that redacts secrets, and records
    how it ended (output redacted by the store, error and cause redacted here);
 3. turns a ManualApproval's :class:`~attini_sdk.steps.approval.ApprovalRequired` into a pause: the approval is
-   recorded with the engine's task token and the engine is told to wait (``WaitForCallback``), unless the
-   deploy call answers it at once (``approve=True`` or a callable), or it was already decided.
+   recorded with the engine's task token and the engine is told to wait (``WaitForCallback``). A decision
+   (a person's, or the deploy call's ``approve=True``/callable, made here at once) is delivered by the
+   orchestrator through ``engine.send_task_success/failure``.
 
 Progress events (dicts) go to ``options.progress``: ``step_started``, ``step_succeeded``, ``step_failed``,
 ``step_skipped``, ``approval_waiting``, ``approval_decided`` (see ``docs/environments.md``).
@@ -189,6 +190,12 @@ class StepRecorder:
     # -- approvals ---------------------------------------------------------------------------------------
 
     def _approval(self, run, step: str, message: str | None, invocation) -> Any:
+        """Pause on the task token; a decision comes back through ``engine.send_task_success/failure``.
+
+        The deploy call's ``approve=`` policy decides here and the orchestrator's driver answers the token at
+        once, exactly as ``deployment.approve`` does. A step decided before a crash (run again on resume, with
+        a new token) is answered directly.
+        """
         from attini_sdk.steps import approval as approvals
 
         d = self.deployment
@@ -199,19 +206,27 @@ class StepRecorder:
             if answer is None:
                 self.emit("approval_waiting", step, "attini:approval", message=message)
                 raise WaitForCallback()
-            existing = self.state.decide_approval(d.id, step, "approved" if answer else "aborted",
-                                                  "answered by the deploy call")
+            decided = self.state.decide_approval(d.id, step, "approved" if answer else "aborted",
+                                                 "answered by the deploy call")
             self.state.set_deployment_status(d.id, "running")
-        # decided (now, or before a crash): answer as the person did
+            self._finish_approval(run, step, decided)
+            raise WaitForCallback()  # the driver delivers the decision through the engine
+        self._finish_approval(run, step, existing)
         if existing.decision == "approved":
-            result = approvals.approved(existing.message)
-            self.state.finish_step_run(run.id, "succeeded", output=result, secret_values=self.secret_values)
-            self.emit("approval_decided", step, "attini:approval", decision="approved")
-            return result
+            return approvals.approved(existing.message)
         failure = approvals.aborted(step, existing.message)
-        self.state.finish_step_run(run.id, "aborted", error=failure.error, cause=self._clean(failure.cause))
-        self.emit("approval_decided", step, "attini:approval", decision="aborted")
         raise TaskFailed(failure.error, self._clean(failure.cause))
+
+    def _finish_approval(self, run, step: str, approval) -> None:
+        from attini_sdk.steps import approval as approvals
+
+        if approval.decision == "approved":
+            self.state.finish_step_run(run.id, "succeeded", output=approvals.approved(approval.message),
+                                       secret_values=self.secret_values)
+        else:
+            failure = approvals.aborted(step, approval.message)
+            self.state.finish_step_run(run.id, "aborted", error=failure.error, cause=self._clean(failure.cause))
+        self.emit("approval_decided", step, "attini:approval", decision=approval.decision)
 
     # -- progress ----------------------------------------------------------------------------------------
 
