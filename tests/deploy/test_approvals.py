@@ -125,3 +125,24 @@ def test_a_step_without_properties_is_a_bare_approval(home, project):
 
     assert d.pending_approvals == ["Gate"]
     assert "waiting for a manual approval" in d.logs("Gate")
+
+
+def test_approvals_answered_by_turns_from_two_processes(home, project):
+    plan = {"StartAt": "First", "States": {
+        "First": {"Type": "Task", "Resource": "attini:approval", "ResultPath": "$.output.First", "Next": "Second"},
+        "Second": {"Type": "Task", "Resource": "attini:approval", "ResultPath": "$.output.Second", "Next": "Done"},
+        "Done": {"Type": "Pass", "End": True}}}
+    env = at.Environment.local("dev")
+    here = env.deploy(project("twice").package(plan))
+    assert here.pending_approvals == ["First"]
+
+    elsewhere = run_deployer("approve", "dev", "twice", "First", "from another process")
+    assert elsewhere["status"] == "waiting_approval"
+    assert here.refresh().pending_approvals == ["Second"]
+
+    done = here.approve("Second", "from here")
+
+    assert done.status == "succeeded"
+    assert (done.outputs["output"]["First"], done.outputs["output"]["Second"]) == (
+        {"message": "from another process"}, {"message": "from here"})
+    assert sorted(done.steps["step"]) == ["Done", "First", "Second"]  # each ran once, in the process that had it

@@ -331,9 +331,10 @@ class LocalOrchestrator:
             raise ConflictError(f"{record.distribution} revision {record.revision} already {record.status}",
                                 where=f"environment '{record.environment}', deployment {record.id}",
                                 hint="start a new deployment instead")
+        held = self.state.get_lock(record.environment, record.distribution)
         lock = self.state.claim_lock(deployment_id)
         try:
-            run = self._run_for(record, lock, options)
+            run = self._run_for(record, lock, options, held)
         except BaseException:
             self.state.release(lock)
             raise
@@ -348,10 +349,17 @@ class LocalOrchestrator:
         run.emit("deployment_resumed")
         return self._go(run, wait)
 
-    def _run_for(self, record: DeploymentRecord, lock: Lock, options: RunOptions) -> ActiveRun:
-        """The live run of this deployment in this process, or a new engine for it from the stored state."""
+    def _run_for(self, record: DeploymentRecord, lock: Lock, options: RunOptions, held: Lock | None) -> ActiveRun:
+        """The live run of this deployment in this process, or a new engine for it from the stored state.
+
+        A live run counts only while this process still owned the lock (``held``, read before claiming it):
+        once another process took the deployment over, what this process remembers is out of date.
+        """
         with self._lock:
             live = self._runs.get(record.id)
+            if live is not None and (held is None or held.owner != live.lock.owner):
+                del self._runs[record.id]
+                live = None
         if live is not None and live.execution is not None and live.execution.status == "RUNNING":
             live.lock, live.recorder.options, live.deployment = lock, options, record
             return live
