@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from attini_sdk.asl.execution import TERMINAL
 from attini_sdk.backends.local.continuation import ContinuationOps
 from attini_sdk.backends.local.step_recorder import RunOptions, StepRecorder, emit_progress
-from attini_sdk.errors import AttiniError, DeploymentError, LockError
+from attini_sdk.errors import AttiniError, ConflictError, DeploymentError, LockError
 from attini_sdk.records import DeploymentRecord, Lock, redact_values
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,6 +39,8 @@ __all__ = ["LocalOrchestrator", "ActiveRun", "HEARTBEAT_SECONDS"]
 HEARTBEAT_SECONDS = 15.0
 """How often a running deployment renews its lock (which expires 60 s after the last heartbeat)."""
 _POLL_SECONDS = 0.25
+_SETTLE_SECONDS = 0.05
+_WATCH_SECONDS = 0.2
 _STATUS = {"SUCCEEDED": "succeeded", "FAILED": "failed", "TIMED_OUT": "failed", "ABORTED": "aborted"}
 
 
@@ -55,9 +58,33 @@ class ActiveRun:
         self.result: DeploymentRecord | None = None
         self.failure: BaseException | None = None
         self.warned = threading.Event()
+        #: a driver follows the execution now (False while it is parked at an approval)
+        self.driving = False
 
     def emit(self, event: str, **details: Any) -> None:
         emit_progress(self.recorder.options, self.deployment, event, warned=self.warned, **details)
+
+
+def _cancelling(scope) -> bool:
+    """True while a cancellation is travelling through the execution's branches (a sibling failed)."""
+    return scope.event.is_set() or any(_cancelling(child) for child in list(scope.children))
+
+
+def _settled(execution) -> bool:
+    """A pause counts once it holds: every branch waits on a token, and no cancellation is on its way.
+
+    The engine reports ``paused`` as soon as the last running branch stops; a branch that failed may still
+    be cancelling a waiting sibling, which then ends the execution instead.
+    """
+    deadline = time.monotonic() + _SETTLE_SECONDS
+    while time.monotonic() < deadline:
+        if execution.status != "RUNNING" or not execution.paused:
+            return False
+        time.sleep(0.005)
+    if _cancelling(execution.cancel):
+        time.sleep(_SETTLE_SECONDS)
+        return False
+    return execution.status == "RUNNING" and execution.paused
 
 
 class _LockKeeper:
@@ -200,6 +227,7 @@ class LocalOrchestrator(ContinuationOps):
     def _go(self, run: ActiveRun, wait: bool) -> DeploymentRecord:
         run.done.clear()
         run.result = run.failure = None
+        run.driving = True
         if wait:
             return self._drive(run)
         # not a daemon: a script that returns early still lets its deployment finish before the process exits
@@ -224,13 +252,14 @@ class LocalOrchestrator(ContinuationOps):
                     break
                 if execution.pending_tokens and self._deliver_decided(run, execution.pending_tokens):
                     continue
-                if execution.paused:
+                if execution.paused and _settled(execution):
                     break
         if execution.status in TERMINAL:
             return self._finish(run)
         return self._pause(run)
 
     def _pause(self, run: ActiveRun) -> DeploymentRecord:
+        run.driving = False
         run.lock = self.state.park_lock(run.lock)
         record = self.state.get_deployment(run.deployment.id)
         if record.status != "waiting_approval":
@@ -240,14 +269,40 @@ class LocalOrchestrator(ContinuationOps):
         run.emit("deployment_waiting_approval", steps=waiting)
         run.result = record
         run.done.set()
+        threading.Thread(target=self._watch_pause, args=(run,), daemon=True, name=f"paused-{record.id}").start()
         return record
 
+    def _watch_pause(self, run: ActiveRun) -> None:
+        """While this process keeps a paused execution, notice it moving on by itself (a timeout on the
+        waiting Task, a sibling branch's failure reaching it) and drive it again; stand down as soon as
+        anyone else drives it (an answer in this process, or another process taking the lock)."""
+        execution = run.execution
+        while True:
+            time.sleep(_WATCH_SECONDS)
+            with self._lock:
+                if run.driving or self._runs.get(run.deployment.id) is not run:
+                    return
+            if execution.status == "RUNNING" and execution.paused:
+                continue
+            held = self.state.get_lock(run.deployment.environment, run.deployment.distribution)
+            if held is None or held.owner != run.lock.owner:
+                return  # another process took the deployment over
+            try:
+                run.lock = self.state.claim_lock(run.deployment.id)
+            except (LockError, ConflictError):
+                return
+            run.deployment = self.state.set_deployment_status(run.deployment.id, "running")
+            self._drive_quietly(run)  # runs on this thread, until the end or the next pause
+            return
+
     def _finish(self, run: ActiveRun) -> DeploymentRecord:
+        run.driving = False
         execution = run.execution
         status = _STATUS[execution.status]
         if execution.status == "FAILED" and execution.error == "ManuallyAborted":
             status = "aborted"
         secrets = run.recorder.secret_values
+        self._close_open_work(run.deployment.id)
         record = self.state.finish_deployment(
             run.deployment.id, status, outputs=execution.output if status == "succeeded" else None,
             error=execution.error, cause=redact_values(execution.cause, list(secrets)), lock=run.lock)
@@ -261,6 +316,18 @@ class LocalOrchestrator(ContinuationOps):
         run.result = record
         run.done.set()
         return record
+
+    def _close_open_work(self, deployment_id: str) -> None:
+        """An execution that ended leaves nothing open: approvals nobody answered (a sibling branch failed)
+        are closed as aborted, and step runs still marked running (cancelled with their branch) end aborted."""
+        for approval in self._approvals(deployment_id):
+            if approval.pending:
+                self.state.decide_approval(deployment_id, approval.step, "aborted",
+                                           "the deployment ended before anyone answered")
+        for step_run in self.state.step_runs(deployment_id):
+            if step_run.status == "running":
+                self.state.finish_step_run(step_run.id, "aborted", error="DeploymentEnded",
+                                           cause="the deployment ended while the step was in flight")
 
     # -- reading ------------------------------------------------------------------------------------------
 
