@@ -1,0 +1,288 @@
+"""``attini deploy run|rollback|continue|resume|unlock``: change what runs in an environment.
+
+``run`` takes a distribution folder (packaged first), an artifact ``.zip`` or a distribution id (an
+artifact already deployed somewhere here: promotion). Production environments ask "Continue? (Y/N)"
+first, unless ``--yes``. While the plan runs, each step is shown with its status and duration.
+The reading commands (history, describe, output, logs) are in :mod:`attini_sdk.cli.deploy_show`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from attini_sdk.cli import deployment_view, output, selection
+from attini_sdk.cli.confirmation import Change, confirm
+from attini_sdk.errors import ConfigError, NotFoundError
+
+app = typer.Typer(help="Deploy distributions, follow, continue, roll back and inspect deployments.",
+                  no_args_is_help=True)
+
+JSON = selection.JSON
+YES = typer.Option(False, "--yes", "-y", help="Do not ask before changing a production environment.")
+NO_WAIT = typer.Option(False, "--no-wait", "--dont-follow", "-b",
+                       help="Start the deployment and return without following it.")
+APPROVE = typer.Option(False, "--approve", help="Approve every ManualApproval step instead of pausing there.")
+
+
+def register(root: typer.Typer) -> None:
+    """Attach ``attini deploy`` (alias ``d``) to the root app, with the reading commands."""
+    from attini_sdk.cli import deploy_show
+
+    deploy_show.register(app)
+    root.add_typer(app, name="deploy")
+    root.add_typer(app, name="d", hidden=True)
+
+
+def _parameters(pairs: list[str]) -> dict[str, str]:
+    parsed = {}
+    for pair in pairs:
+        key, sep, val = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"'{pair}' is not KEY=VALUE", where="option --param",
+                              hint="write --param LogLevel=DEBUG (repeat --param for more)")
+        parsed[key.strip()] = val
+    return parsed
+
+
+def _known_ids() -> list[str]:
+    """Every distribution id deployed in any local environment (to expand a short id)."""
+    import attini_sdk as at
+
+    ids: set[str] = set()
+    for name in selection.environment_names():
+        ids.update(str(i) for i in at.Environment.local(name).history()["distribution_id"].dropna().unique())
+    return sorted(ids)
+
+
+def _change_for_id(distribution_id: str) -> Change:
+    import attini_sdk as at
+
+    for name in selection.environment_names():
+        frame = at.Environment.local(name).history()
+        rows = frame[frame["distribution_id"] == distribution_id]
+        if not rows.empty:
+            row = rows.iloc[0]
+            return Change(str(row["distribution"]), str(row["version"]), distribution_id)
+    raise NotFoundError(f"no local environment has deployed {distribution_id}", where="PATH|ZIP|ID",
+                        hint="find ids with: attini inventory -e ENV --json, or deploy a folder or .zip")
+
+
+def _is_id(target: str) -> bool:
+    text = target.removeprefix("sha256:")
+    return target.startswith("sha256:") or (len(text) >= 6 and all(c in "0123456789abcdef" for c in text))
+
+
+def resolve_target(target: str, *, quiet: bool):
+    """What ``deploy run`` was given, as (what to pass to ``env.deploy``, the Change it makes)."""
+    path = Path(target)
+    if path.is_dir():
+        from attini_sdk.packaging import Distribution
+
+        with output.show_warnings():
+            artifact = Distribution.from_path(path).package()
+        if not quiet:
+            output.console().print(f"Packaged [bold]{artifact.name}[/bold] {artifact.version} ({artifact.id})")
+        return artifact, Change(artifact.name, artifact.version, artifact.id, dict(artifact.tags))
+    if path.is_file():
+        from attini_sdk.artifact import Artifact
+
+        artifact = Artifact.open(path)
+        return artifact, Change(artifact.name, artifact.version, artifact.id, dict(artifact.tags))
+    if _is_id(target):
+        full = target if len(target) == 71 else selection.full_id(target, _known_ids(), where="PATH|ZIP|ID")
+        return full, _change_for_id(full)
+    raise NotFoundError(f"'{target}' is not a distribution folder, an artifact .zip or a distribution id",
+                        where="PATH|ZIP|ID",
+                        hint="give a folder holding attini-config.yaml, a .zip from 'attini distribution package', "
+                             "or an id (sha256:…) shown by 'attini inventory'")
+
+
+@app.command()
+def run(
+    target: str = typer.Argument(..., metavar="PATH|ZIP|ID",
+                                 help="A distribution folder (packaged first), an artifact .zip, or a distribution "
+                                      "id deployed in another environment (promotion)."),
+    environment: Optional[str] = selection.ENVIRONMENT,
+    force: bool = typer.Option(False, "--force", "-f", help="Run every step, even those unchanged since their "
+                                                          "last successful run (no skip-unchanged)."),
+    yes: bool = YES,
+    no_wait: bool = NO_WAIT,
+    wait_for_lock: float = typer.Option(0, "--wait-for-lock", metavar="SECONDS", min=0,
+                                        help="Wait up to SECONDS for another deployment of this distribution "
+                                             "to finish instead of failing at once."),
+    param: list[str] = typer.Option([], "--param", "-p", metavar="KEY=VALUE",
+                                    help="A deployment parameter, over the environment's (repeatable)."),
+    approve: bool = APPROVE,
+    json: bool = JSON,
+) -> None:
+    """Deploy a distribution to an environment and follow it step by step."""
+    output.state.json = json
+    env = selection.environment(environment)
+    parameters = _parameters(param)
+    subject, change = resolve_target(target, quiet=json)
+    confirm(env, change, yes=yes)
+    view = _view(f"{change.distribution} {change.version or ''} → {env.name}", quiet=json or no_wait)
+    with view or contextlib.nullcontext():
+        deployment = env.deploy(subject, parameters=parameters or None, force=force, wait=not no_wait,
+                                approve=True if approve else None, wait_for_lock=wait_for_lock, progress=view)
+    if no_wait:
+        _print_started(deployment, json=json)
+        return
+    if not json:
+        deployment_view.print_steps(deployment)
+    deployment_view.finish(deployment, json=json)
+
+
+def _view(title: str, *, quiet: bool):
+    from attini_sdk.cli.progress import StepProgress
+
+    return None if quiet else StepProgress.start(title)
+
+
+def _print_started(deployment, *, json: bool) -> None:
+    if json:
+        output.emit_json(deployment_view.as_json(deployment, steps=False))
+        return
+    output.console().print(
+        f"Started {deployment.distribution} {deployment.version} in {deployment.environment}: revision "
+        f"{deployment.revision}, {deployment.status}.\n  follow it: attini deploy describe "
+        f"-n {deployment.distribution} -e {deployment.environment}")
+
+
+def _rollback_target(env, name: str, to: str | None, distribution_id: str | None):
+    """``--to``/``-i`` as the API takes it: a revision (int), a version, or a full distribution id."""
+    if distribution_id is not None:
+        frame = env.history(distribution=name)
+        return selection.full_id(distribution_id, frame["distribution_id"].unique(),
+                                 where="option -i/--distribution-id")
+    if to is None:
+        return None
+    if to.isdigit():
+        return int(to)
+    if to.startswith("sha256:"):
+        frame = env.history(distribution=name)
+        return selection.full_id(to, frame["distribution_id"].unique(), where="option --to")
+    return to
+
+
+def _rollback_change(env, name: str, to) -> Change:
+    """What the rollback would deploy, for the production question (best effort: the API decides)."""
+    frame = env.history(distribution=name)
+    done = frame[frame["status"] == "succeeded"]
+    if to is None:
+        current = done.iloc[0]["revision"] if not done.empty else None
+        rows = done[done["revision"] < current] if current is not None else done
+    elif isinstance(to, int):
+        rows = frame[frame["revision"] == to]
+    else:
+        column = "distribution_id" if str(to).startswith("sha256:") else "version"
+        rows = done[done[column] == to]
+    if rows.empty:
+        return Change(name, None, None)
+    row = rows.iloc[0]
+    return Change(name, str(row["version"]), str(row["distribution_id"]))
+
+
+@app.command()
+def rollback(
+    distribution: Optional[str] = selection.DISTRIBUTION,
+    distribution_id: Optional[str] = typer.Option(None, "-i", "--distribution-id",
+                                                  help="Roll back to this distribution id (or a unique prefix)."),
+    to: Optional[str] = typer.Option(None, "--to", metavar="REVISION|VERSION|ID",
+                                     help="Roll back to a revision number, a version or a distribution id "
+                                          "(default: the previous successful revision)."),
+    environment: Optional[str] = selection.ENVIRONMENT,
+    force: bool = typer.Option(False, "--force", "-f", help="Roll back even if a dependency's version range "
+                                                          "no longer holds."),
+    yes: bool = YES,
+    no_wait: bool = NO_WAIT,
+    approve: bool = APPROVE,
+    json: bool = JSON,
+) -> None:
+    """Deploy an earlier artifact again, as a new revision ("Rollback to N")."""
+    output.state.json = json
+    if distribution_id is not None and to is not None:
+        raise ConfigError("give either -i or --to, not both", where="attini deploy rollback",
+                          hint="-i takes a distribution id; --to takes a revision, a version or an id")
+    env = selection.environment(environment)
+    name = selection.distribution(env, distribution)
+    target = _rollback_target(env, name, to, distribution_id)
+    confirm(env, _rollback_change(env, name, target), yes=yes, action="roll back")
+    deployment = env.rollback(name, to=target, force=force, wait=not no_wait, approve=True if approve else None)
+    if no_wait:
+        _print_started(deployment, json=json)
+        return
+    if not json:
+        deployment_view.print_steps(deployment)
+    deployment_view.finish(deployment, json=json)
+
+
+@app.command("continue")
+def continue_(
+    distribution: Optional[str] = selection.DISTRIBUTION,
+    step_name: str = typer.Option(..., "--step-name", help="The ManualApproval step to answer."),
+    message: Optional[str] = typer.Option(None, "-m", "--message", help="Why (recorded with the decision)."),
+    abort: bool = typer.Option(False, "--abort", help="Reject: abort the deployment at this step."),
+    environment: Optional[str] = selection.ENVIRONMENT,
+    json: bool = JSON,
+) -> None:
+    """Approve (or with --abort reject) a deployment waiting at a ManualApproval step, and follow it."""
+    output.state.json = json
+    env = selection.environment(environment)
+    name = selection.distribution(env, distribution)
+    waiting = env.history(distribution=name, status="waiting_approval")
+    if waiting.empty:
+        raise NotFoundError(f"no deployment of '{name}' is waiting for approval in environment '{env.name}'",
+                            where=f"environment {env.name}",
+                            hint=f"see what happened: attini deploy describe -n {name} -e {env.name}")
+    deployment = env.deployment(str(waiting.iloc[0]["deployment_id"]), distribution=name)
+    if abort:
+        deployment.abort(step_name, message)
+    else:
+        deployment.approve(step_name, message)
+    deployment.refresh()
+    if not json:
+        deployment_view.print_steps(deployment)
+    deployment_view.finish(deployment, json=json, allow=("aborted",) if abort else ())
+
+
+@app.command()
+def resume(
+    distribution: Optional[str] = selection.DISTRIBUTION,
+    deployment_id: Optional[str] = typer.Option(None, "--deployment-id", help="Which interrupted deployment "
+                                                                              "(default: the latest)."),
+    environment: Optional[str] = selection.ENVIRONMENT,
+    json: bool = JSON,
+) -> None:
+    """Continue an interrupted deployment (its deployer died) from where it stopped."""
+    output.state.json = json
+    env = selection.environment(environment)
+    name = selection.distribution(env, distribution)
+    deployment = env.resume(name, deployment_id)
+    if not json:
+        deployment_view.print_steps(deployment)
+    deployment_view.finish(deployment, json=json)
+
+
+@app.command()
+def unlock(
+    distribution: Optional[str] = selection.DISTRIBUTION,
+    environment: Optional[str] = selection.ENVIRONMENT,
+    force: bool = typer.Option(False, "--force", "-f", help="Remove the lock even if its holder looks alive."),
+    json: bool = JSON,
+) -> None:
+    """Remove the lock of a deployment whose deployer died; the deployment becomes 'interrupted'."""
+    output.state.json = json
+    env = selection.environment(environment)
+    name = selection.distribution(env, distribution)
+    result = env.unlock(name, force=force)
+    if json:
+        output.emit_json({"environment": env.name, "distribution": name, "unlocked": True,
+                          "detail": None if result is None else str(result)})
+    else:
+        output.console().print(f"Unlocked {name} in {env.name}. Continue the deployment with: "
+                               f"attini deploy resume -n {name} -e {env.name}")
