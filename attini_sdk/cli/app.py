@@ -42,10 +42,16 @@ def _root(
     output.state.debug = debug
 
 
+_registered: list[bool] = []
+
+
 def _register() -> None:
-    """Attach every command group. Each module exposes ``register(app)``."""
+    """Attach every command group, once per process. Each module exposes ``register(app)``."""
     from attini_sdk.cli import commands
 
+    if _registered:  # main() may run many times in one process (tests, the demo)
+        return
+    _registered.append(True)
     for module in commands.MODULES:
         module.register(app)
 
