@@ -86,14 +86,24 @@ ship = Runner("Ship", commands=['echo shipped > "$ATTINI_OUTPUT"'], after=[appro
 steps.append(ship)
 '''
 
+ECHO_PARAMETERS = """\
+echo = Runner("Echo", commands=["python3 -c 'import json, os; print(json.dumps(json.load(open(os.environ[\\"ATTINI_INPUT\\"]))[\\"parameters\\"]))' > \\"$ATTINI_OUTPUT\\""])
+steps.append(echo)
+"""
+
 
 def write_distribution(root: Path, name: str, version: str, *, broken: bool = False, gated: bool = False,
+                       echo_parameters: bool = False, commands: list[str] | None = None,
                        needs: dict[str, str] | None = None) -> Path:
-    """A distribution folder whose plan runs shell steps; ``broken`` makes its Check step fail."""
+    """A distribution folder whose plan runs shell steps; ``broken`` makes its Check step fail,
+    ``gated`` puts a ManualApproval between two steps, ``echo_parameters`` outputs ``$.parameters``,
+    ``commands`` makes the plan one Runner step "Work" running them."""
     folder = root / f"{name}-{version}"
     folder.mkdir(parents=True, exist_ok=True)
     check = "'echo smoke test failed >&2; exit 3'" if broken else "'true'"
-    body = (GATED if gated else GREET).format(version=version, check=check)
+    body = ECHO_PARAMETERS if echo_parameters else (GATED if gated else GREET).format(version=version, check=check)
+    if commands is not None:
+        body = f"steps.append(Runner('Work', commands={commands!r}))\n"
     deps = "".join(f"  - distributionName: {d}\n    version: \"{r}\"\n" for d, r in (needs or {}).items())
     (folder / "attini-config.yaml").write_text(
         f"distributionName: {name}\nversion: {version}\ndistributionTags:\n  team: platform\n"

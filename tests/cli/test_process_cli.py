@@ -1,0 +1,130 @@
+"""The real ``attini`` process: pipes, a terminal (pty), exit codes, a deployer killed mid-step."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import run_subprocess
+
+
+@pytest.fixture
+def dev(attini):
+    attini("environment", "create", "dev", "--env-type", "test")
+    return "dev"
+
+
+def test_a_deployment_in_a_pipe_prints_plain_progress_lines(dists, dev):
+    result = run_subprocess("deploy", "run", dists("hello", "1.0.0"), "-e", "dev")
+
+    assert result.code == 0, result.err
+    assert "Greet (AttiniRunnerJob) started" in result.out and "\x1b[" not in result.out
+
+
+def test_a_failed_deployment_exits_1_with_one_message_and_no_traceback(dists, dev):
+    result = run_subprocess("deploy", "run", dists("hello", "1.1.0", broken=True), "-e", "dev")
+
+    assert result.code == 1
+    assert result.err.startswith("Error: ") and "failed at step 'Check'" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_debug_shows_the_traceback(dists, dev):
+    result = run_subprocess("--debug", "deploy", "run", "no/such/folder", "-e", "dev")
+
+    assert result.code == 1 and "Traceback" in result.err and "NotFoundError" in result.err
+
+
+def test_the_production_question_reads_its_answer_from_a_pipe(attini, dists):
+    attini("environment", "create", "prod")  # production: Attini's default type
+
+    result = run_subprocess("deploy", "run", dists("hello", "1.0.0"), "-e", "prod", stdin="y\n")
+
+    assert result.code == 0, result.err
+    assert "current: nothing deployed" in result.err and "Continue? (Y/N)" in result.err
+
+
+def _run_in_terminal(args: list[str], answer: bytes, timeout: float = 90) -> tuple[int, str]:
+    """Run ``attini ARGS`` on a pseudo-terminal; type ``answer`` when it asks; return (exit code, screen)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: attini on the terminal
+        os.environ.update(TERM="xterm-256color", COLUMNS="120")
+        os.execv(sys.executable, [sys.executable, "-m", "attini_sdk", *args])
+    screen, answered, deadline = b"", False, time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            screen += chunk
+            if not answered and b"Continue? (Y/N)" in screen:
+                os.write(fd, answer)
+                answered = True
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), screen.decode(errors="replace")
+
+
+def test_on_a_terminal_production_asks_and_the_steps_are_drawn_live(attini, dists):
+    attini("environment", "create", "prod", "--env-type", "production")
+
+    code, screen = _run_in_terminal(["deploy", "run", str(dists("hello", "1.0.0")), "-e", "prod"], b"y\n")
+
+    assert code == 0, screen
+    assert "Continue? (Y/N)" in screen
+    assert "\x1b[" in screen  # drawn with terminal control sequences, not plain lines
+    assert "Greet" in screen and "Check" in screen and "succeeded" in screen
+    assert "started" not in screen  # the plain-line view is for pipes only
+
+
+def test_on_a_terminal_no_means_nothing_is_deployed(attini, dists):
+    attini("environment", "create", "prod", "--env-type", "production")
+
+    code, screen = _run_in_terminal(["deploy", "run", str(dists("hello", "1.0.0")), "-e", "prod"], b"n\n")
+
+    assert code == 1 and "Cancelled: nothing was deployed." in screen
+    assert attini("deploy", "history", "-e", "prod", "--json").json() == []
+
+
+def test_a_deployer_killed_mid_step_is_unlocked_and_resumed(attini, dists, dev, tmp_path):
+    mark = tmp_path / "started"
+    folder = dists("slow", "1.0.0", commands=[
+        f'if [ -f "{mark}" ]; then echo resumed > "$ATTINI_OUTPUT"; else touch "{mark}"; sleep 60; fi'])
+    proc = subprocess.Popen([sys.executable, "-m", "attini_sdk", "deploy", "run", str(folder), "-e", "dev"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        _wait_for(mark, proc)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the deployer and its runner job, like a crash
+        proc.wait()
+
+    unlocked = attini("deploy", "unlock", "-n", "slow")
+    interrupted = attini("deploy", "history", "-n", "slow", "--json").json()[0]
+    resumed = attini("deploy", "resume", "-n", "slow", "--json")
+
+    assert unlocked.code == 0 and "Unlocked slow in dev" in unlocked.out
+    assert interrupted["status"] == "interrupted"
+    assert resumed.code == 0, resumed.err
+    data = resumed.json()
+    assert (data["revision"], data["status"]) == (1, "succeeded")
+    assert [s["output"] for s in data["steps"] if s["step"] == "Work" and s["status"] == "succeeded"] == [
+        {"result": "resumed"}]
+
+
+def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, "the deployer ended before its step started"
+        assert time.monotonic() < deadline, "the step did not start"
+        time.sleep(0.05)
