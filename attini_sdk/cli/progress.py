@@ -6,9 +6,11 @@ line, so logs stay readable. It is the ``progress=`` callback of ``Environment.d
     with StepProgress.start("app 0.3.0 -> dev") as view:
         env.deploy(artifact, progress=view)
 
-Events are dicts with at least ``step`` and ``status`` (``started``/``running``, ``succeeded``,
-``failed``, ``skipped``, ...); ``type``, ``error``, ``cause`` and ``duration`` (seconds) are shown
-when present. Events may come from several threads (Parallel branches run concurrently).
+Events are the deployment's dicts: ``event`` (``step_started``, ``step_succeeded``, ``step_failed``,
+``step_skipped``, ``approval_waiting``, ``approval_decided`` with its ``decision``) and ``step``; ``type``
+(the step's resource, ``attini:cfn``, shown as Attini's type name ``AttiniCfn``), ``error``, ``cause`` and
+``duration`` (seconds) are shown when present. Events may come from several threads (Parallel branches run
+concurrently).
 """
 
 from __future__ import annotations
@@ -23,9 +25,23 @@ import attrs
 from attini_sdk.cli import output
 from attini_sdk.cli.tables import STATUS_STYLES, seconds
 
-__all__ = ["StepProgress", "StepLine"]
+__all__ = ["StepProgress", "StepLine", "type_name"]
 
-_STARTED = {"started", "start", "running", "step_started"}
+_STARTED = {"started", "start", "running"}
+_OPEN = ("running", "waiting_approval")  # not finished: no duration yet
+_TYPES = {"attini:cfn": "AttiniCfn", "attini:runner": "AttiniRunnerJob", "attini:lambda-invoke": "AttiniLambdaInvoke",
+          "attini:approval": "AttiniManualApproval", "attini:import": "AttiniImport",
+          "attini:merge-output": "AttiniMergeOutput", "attini:sam": "AttiniSam", "attini:cdk": "AttiniCdk"}
+
+
+def type_name(resource: object) -> str:
+    """Attini's name for a step resource: ``attini:runner`` -> ``AttiniRunnerJob``; others unchanged.
+
+    >>> type_name("attini:cfn"), type_name("Pass")
+    ('AttiniCfn', 'Pass')
+    """
+    text = "" if resource is None else str(resource)
+    return _TYPES.get(text, text)
 
 
 @attrs.define
@@ -44,9 +60,12 @@ class StepLine:
 
 
 def _status(event: dict) -> str:
-    raw = str(event.get("status") or event.get("event") or event.get("kind") or "").lower()
-    for prefix in ("step_", "step "):
-        raw = raw.removeprefix(prefix)
+    raw = str(event.get("status") or event.get("event") or "").lower()
+    if raw == "approval_waiting":
+        return "waiting_approval"
+    if raw == "approval_decided":
+        return str(event.get("decision") or "approved")
+    raw = raw.removeprefix("step_")
     return "running" if raw in _STARTED else raw or "running"
 
 
@@ -85,17 +104,17 @@ class StepProgress:
 
     def __call__(self, event: dict[str, Any]) -> None:
         """Take one event from the deployment (any thread)."""
-        step = str(event.get("step") or event.get("state") or event.get("name") or "")
+        step = str(event.get("step") or "")
         if not step:
             return
         status = _status(event)
         with self._lock:
             line = self.lines.get(step)
             if line is None or (status == "running" and line.status != "running"):
-                line = self.lines[step] = StepLine(step, type=str(event.get("type") or ""))
-            line.type = str(event.get("type") or line.type)
+                line = self.lines[step] = StepLine(step, type=type_name(event.get("type")))
+            line.type = type_name(event.get("type")) or line.type
             line.status = status
-            if status != "running":
+            if status not in _OPEN:
                 given = event.get("duration")
                 line.duration = float(given) if isinstance(given, (int, float)) else line.elapsed()
                 line.error = ": ".join(str(event[k]) for k in ("error", "cause") if event.get(k))
@@ -107,6 +126,8 @@ class StepProgress:
         kind = f" ({line.type})" if line.type else ""
         if line.status == "running":
             return f"  [{stamp:>6}] {line.step}{kind} started"
+        if line.status == "waiting_approval":
+            return f"  [{stamp:>6}] {line.step}{kind} waiting for approval"
         tail = f" in {seconds(line.duration)}" if line.duration is not None else ""
         error = f" - {line.error}" if line.error else ""
         return f"  [{stamp:>6}] {line.step}{kind} {line.status}{tail}{error}"
