@@ -19,6 +19,7 @@ from attini_sdk.errors import (
     ArtifactError,
     BackendError,
     ConfigError,
+    ConflictError,
     DependencyError,
     DeploymentError,
     ExecutionError,
@@ -44,6 +45,11 @@ _LAZY: dict[str, str] = {
     "generate_key": "attini_sdk.signing",
     "Plan": "attini_sdk.plan",
     "PlanDefinition": "attini_sdk.plan",
+    "Environment": "attini_sdk.environment",
+    "EnvironmentParameters": "attini_sdk.environment",
+    "list_environments": "attini_sdk.environment",
+    "landscape": "attini_sdk.environment",
+    "Deployment": "attini_sdk.deployment",
 }
 
 __all__ = [
@@ -52,6 +58,7 @@ __all__ = [
     "ArtifactError",
     "BackendError",
     "ConfigError",
+    "ConflictError",
     "DependencyError",
     "DeploymentError",
     "ExecutionError",

@@ -203,6 +203,19 @@ class Artifact:
         both = pd.concat([frame.astype(object), steps.astype(object)], ignore_index=True)
         return both.astype({"kind": "category", "change": "category"})
 
+    def deploy(self, env, **options):
+        """Deploy this artifact to ``env`` (an :class:`~attini_sdk.environment.Environment` or a local
+        environment's name); the keywords are those of :meth:`Environment.deploy`.
+
+        >>> artifact.deploy(at.Environment.local("dev"), approve=True).status    # doctest: +SKIP
+        'succeeded'
+        """
+        if isinstance(env, str):
+            from attini_sdk.environment import Environment
+
+            env = Environment.local(env)
+        return env.deploy(self, **options)
+
     def sign(self, private_key) -> Artifact:
         """Add ``attini_data/signature.json`` (replacing an earlier one); the id does not change.
 

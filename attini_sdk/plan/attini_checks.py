@@ -102,6 +102,13 @@ def _cfn(props: dict, *, files, dependencies, runners) -> Found:
     etp = props.get("EnableTerminationProtection")
     if etp is not None and not isinstance(etp, bool):
         yield "EnableTerminationProtection must be true or false", "Parameters.EnableTerminationProtection"
+    yield from _flag(props, "SkipUnchanged")
+
+
+def _flag(props: dict, key: str) -> Found:
+    value = props.get(key)
+    if value is not None and not isinstance(value, bool):
+        yield f"{key} must be true or false", f"Parameters.{key}"
 
 
 def _runner_name(props: dict, runners) -> Found:
@@ -121,6 +128,7 @@ def _runner(props: dict, *, files, dependencies, runners) -> Found:
             not isinstance(commands, list) or not commands or not all(isinstance(c, str) for c in commands)):
         yield "Commands must be a non-empty list of strings", "Parameters.Commands"
     yield from _dict(props, "Environment")
+    yield from _flag(props, "SkipUnchanged")
     yield from _runner_name(props, runners)
 
 

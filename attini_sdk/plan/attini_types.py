@@ -31,13 +31,13 @@ def _t(type_: str, kind: str, props: str, required: tuple[tuple[str, ...], ...] 
 
 
 _CFN = ("StackName Template ConfigFile Parameters Variables StackRoleArn ExecutionRoleArn Region "
-        "OutputPath Action OnFailure EnableTerminationProtection")
+        "OutputPath Action OnFailure EnableTerminationProtection SkipUnchanged")
 
 ATTINI_TYPES: dict[str, AttiniType] = {
     t.type: t
     for t in [
         _t("AttiniCfn", "cfn", _CFN, (("StackName", "ConfigFile"), ("Template", "ConfigFile"))),
-        _t("AttiniRunnerJob", "runner", "Runner Commands Environment", (("Commands",),)),
+        _t("AttiniRunnerJob", "runner", "Runner Commands Environment SkipUnchanged", (("Commands",),)),
         _t("AttiniLambdaInvoke", "lambda-invoke", "FunctionName Payload InvocationType ClientContext Qualifier",
            (("FunctionName",),)),
         _t("AttiniManualApproval", "approval", "Message"),

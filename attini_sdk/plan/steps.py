@@ -292,6 +292,8 @@ class Cfn(AttiniStep):
     action: str | None = prop("Action")
     on_failure: str | None = prop("OnFailure")
     enable_termination_protection: bool | None = prop("EnableTerminationProtection")
+    #: False deploys the stack even when nothing changed since its last successful run (default: skip)
+    skip_unchanged: bool | None = prop("SkipUnchanged")
 
     def _problems(self) -> Iterable[Problem]:
         yield from super()._problems()
@@ -304,6 +306,7 @@ class Cfn(AttiniStep):
         yield from self._require("variables", "Variables", (dict,), "a dict")
         yield from self._require("output_path", "OutputPath", (str,), "a string")
         yield from self._require("enable_termination_protection", "EnableTerminationProtection", (bool,), "a bool")
+        yield from self._require("skip_unchanged", "SkipUnchanged", (bool,), "a bool")
         if self.config_file is None:
             if self.stack_name is None:
                 yield Problem("stack_name= is required (or a config_file= that sets it)", state=self.name,
@@ -341,11 +344,14 @@ class Runner(AttiniStep):
     runner: str | None = prop("Runner")
     commands: list[str] | None = prop("Commands")
     environment: dict | None = prop("Environment")
+    #: True reuses the last successful run's output when nothing changed (a runner job is run every time by default)
+    skip_unchanged: bool | None = prop("SkipUnchanged")
 
     def _problems(self) -> Iterable[Problem]:
         yield from super()._problems()
         yield from self._require("runner", "Runner", (str,), "a runner name")
         yield from self._require("environment", "Environment", (dict,), "a dict")
+        yield from self._require("skip_unchanged", "SkipUnchanged", (bool,), "a bool")
         c = self.commands
         if c is None:
             yield Problem("commands= is required", state=self.name, field="Commands")

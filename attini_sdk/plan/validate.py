@@ -185,6 +185,7 @@ class _Validator:
                 hint = _suggest(str(t), [*FIELDS, *ATTINI_TYPES])
             self.add(f"unknown state Type {t!r}{hint}", state=name, field="Type")
             return
+        machine_ql = ql  # branches and item processors default to this, not to the state's own language
         ql = body.get("QueryLanguage", ql)
         if ql not in ("JSONPath", "JSONata"):
             self.add(f"QueryLanguage must be JSONPath or JSONata, got {ql!r}", state=name, field="QueryLanguage")
@@ -198,7 +199,10 @@ class _Validator:
                 self.add(f"'{key}' needs QueryLanguage JSONata", state=name, field=key)
         self.flow(name, body, t, siblings)
         self.paths(name, body, ql)
-        getattr(self, f"state_{t.lower()}")(name, body, siblings, ql)
+        if t in ("Parallel", "Map"):
+            getattr(self, f"state_{t.lower()}")(name, body, siblings, ql, machine_ql=machine_ql)
+        else:
+            getattr(self, f"state_{t.lower()}")(name, body, siblings, ql)
         for field in ("Retry", "Catch"):
             if field in body:
                 getattr(self, field.lower())(name, body[field], siblings, ql)
@@ -427,7 +431,7 @@ class _Validator:
                 self.add(f"'{k}' cannot sit beside {' / '.join(sorted(allowed & {'And', 'Or', 'Not'}))}",
                          state=name, field=f"{field}.{k}")
 
-    def state_parallel(self, name: str, body: dict, siblings: dict, ql: str) -> None:
+    def state_parallel(self, name: str, body: dict, siblings: dict, ql: str, *, machine_ql: str = "JSONPath") -> None:
         branches = body.get("Branches")
         if not isinstance(branches, list) or not branches:
             self.add("Parallel needs a non-empty Branches list", state=name, field="Branches")
@@ -436,9 +440,9 @@ class _Validator:
             if not isinstance(branch, dict):
                 self.add("a branch must be an object with StartAt and States", state=name, field=f"Branches[{i}]")
                 continue
-            self.machine(branch, name, branch.get("QueryLanguage", ql))
+            self.machine(branch, name, branch.get("QueryLanguage", machine_ql))
 
-    def state_map(self, name: str, body: dict, siblings: dict, ql: str) -> None:
+    def state_map(self, name: str, body: dict, siblings: dict, ql: str, *, machine_ql: str = "JSONPath") -> None:
         given = [f for f in ("ItemProcessor", "Iterator") if f in body]
         if len(given) != 1:
             self.add("Map needs exactly one of ItemProcessor or Iterator", state=name, field="ItemProcessor")
@@ -450,7 +454,7 @@ class _Validator:
                 for key in inner:
                     if key not in ("StartAt", "States", "ProcessorConfig", "Comment", "QueryLanguage"):
                         self.add(f"{given[0]} has no field '{key}'", state=name, field=f"{given[0]}.{key}")
-                self.machine(inner, name, inner.get("QueryLanguage", ql))
+                self.machine(inner, name, inner.get("QueryLanguage", machine_ql))
         if "ItemsPath" in body and ql == "JSONPath":
             self.path(name, "ItemsPath", body["ItemsPath"], reference=not str(body["ItemsPath"]).startswith("$$"))
         m = body.get("MaxConcurrency")

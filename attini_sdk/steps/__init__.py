@@ -8,7 +8,9 @@ lazily, so importing this package stays cheap::
     >>> steps.executor("attini:merge-output")([{"a": 1}, {"b": 2}], ctx=None)
     {'a': 1, 'b': 2}
 
-ManualApproval and Import need the store and the engine; they are wired in by the orchestrator.
+ManualApproval raises :class:`~attini_sdk.steps.approval.ApprovalRequired`, which the host turns into a
+paused task (the local orchestrator records the approval with the engine's task token); Import reads
+``ctx.dependency_outputs``, which the orchestrator fills from the store.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ MODULES: dict[str, str] = {
     "attini:runner": "attini_sdk.steps.runner",
     "attini:lambda-invoke": "attini_sdk.steps.lambda_invoke",
     "attini:merge-output": "attini_sdk.steps.merge",
+    "attini:approval": "attini_sdk.steps.approval",
+    "attini:import": "attini_sdk.steps.imports",
 }
 """Resource URI -> module holding its executor."""
 

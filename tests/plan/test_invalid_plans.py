@@ -237,3 +237,22 @@ def test_a_valid_plan_with_every_state_type_passes():
         "F": {"Type": "Fail", "Error": "Boom", "CausePath": "States.Format('bad {}', $.error.Cause)"},
     }}
     assert validate_definition(definition) == []
+
+
+def test_branch_states_default_to_the_machines_query_language_not_the_parallels():
+    # The spec: states in a branch or item processor use the state machine's QueryLanguage unless they set
+    # their own; a JSONata Parallel or Map in a JSONPath machine does not make its branches JSONata.
+    jsonpath_branch = {"StartAt": "B", "States": {"B": {"Type": "Pass", "Parameters": {"a.$": "$.x"}, "End": True}}}
+    jsonata_branch = {"StartAt": "B", "States": {"B": {"Type": "Pass", "Output": "{% $states.input %}", "End": True}}}
+    parallel = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "QueryLanguage": "JSONata",
+                                                "Branches": [jsonpath_branch], "End": True}}}
+    mapped = {"StartAt": "M", "States": {"M": {"Type": "Map", "QueryLanguage": "JSONata", "Items": "{% [1] %}",
+                                              "ItemProcessor": jsonpath_branch, "End": True}}}
+    in_jsonpath_machine = {"StartAt": "P", "States": {"P": {"Type": "Parallel", "QueryLanguage": "JSONata",
+                                                           "Branches": [jsonata_branch], "End": True}}}
+
+    assert validate_definition(parallel) == []
+    assert validate_definition(mapped) == []
+    problems = validate_definition(in_jsonpath_machine)
+    assert [(p.state, p.field) for p in problems] == [("B", "Output")]
+    assert "needs QueryLanguage JSONata" in problems[0].what

@@ -158,6 +158,47 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         "CREATE INDEX inventory_by_current ON inventory (current_id)",
         "CREATE INDEX inventory_by_last ON inventory (last_id)",
     )),
+    # The local engine's checkpoints (attini_sdk.backends.local.checkpoints) live in the same file, so a
+    # deployment's records and its execution's progress are backed up, copied and migrated together.
+    # IF NOT EXISTS: a file the checkpoint store already initialised is adopted as it is.
+    (2, "engine checkpoints: executions, frames (running branches), history events", (
+        """CREATE TABLE IF NOT EXISTS asl_executions (
+            execution_id TEXT PRIMARY KEY,
+            name         TEXT NOT NULL,
+            definition   TEXT NOT NULL,
+            input        TEXT NOT NULL,
+            started_at   REAL NOT NULL,
+            status       TEXT NOT NULL,
+            output       TEXT,
+            error        TEXT,
+            cause        TEXT,
+            stopped_at   REAL
+        )""",
+        # one row per running branch (top level "", Parallel branch, Map iteration): where it is
+        """CREATE TABLE IF NOT EXISTS asl_frames (
+            execution_id TEXT NOT NULL,
+            key          TEXT NOT NULL,
+            state        TEXT,
+            input        TEXT NOT NULL,
+            step         INTEGER NOT NULL,
+            status       TEXT NOT NULL,
+            variables    TEXT,
+            retries      TEXT,
+            token        TEXT,
+            error        TEXT,
+            cause        TEXT,
+            callback     TEXT,
+            PRIMARY KEY (execution_id, key)
+        ) WITHOUT ROWID""",
+        # answering a task token (manual approvals) finds its execution and branch
+        "CREATE INDEX IF NOT EXISTS asl_frames_token ON asl_frames (token) WHERE token IS NOT NULL",
+        """CREATE TABLE IF NOT EXISTS asl_events (
+            execution_id TEXT NOT NULL,
+            first_id     INTEGER NOT NULL,
+            events       TEXT NOT NULL,
+            PRIMARY KEY (execution_id, first_id)
+        ) WITHOUT ROWID""",
+    )),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

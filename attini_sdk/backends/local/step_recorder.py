@@ -1,0 +1,254 @@
+"""Step executors as engine task handlers that record every run: skip unchanged, approvals, redacted logs.
+
+The orchestrator registers :meth:`StepRecorder.handlers` with the deployment's engine. For each ``attini:*``
+Task the handler
+
+1. decides whether the step may be skipped: Cfn steps by default, Runner steps when they set
+   ``SkipUnchanged: true``, never with ``force=True``. A step whose fingerprint equals its last successful
+   run in this environment is recorded ``skipped`` and returns that run's output;
+2. otherwise records the run (``running``), calls the executor with a log that redacts secrets, and records
+   how it ended (output redacted by the store, error and cause redacted here);
+3. turns a ManualApproval's :class:`~attini_sdk.steps.approval.ApprovalRequired` into a pause: the approval is
+   recorded with the engine's task token and the engine is told to wait (``WaitForCallback``). A decision
+   (a person's, or the deploy call's ``approve=True``/callable, made here at once) is delivered by the
+   orchestrator through ``engine.send_task_success/failure``.
+
+Progress events (dicts) go to ``options.progress``: ``step_started``, ``step_succeeded``, ``step_failed``,
+``step_skipped``, ``approval_waiting``, ``approval_decided`` (see ``docs/environments.md``).
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable, Collection
+from datetime import datetime, timezone
+from typing import Any
+
+import attrs
+
+from attini_sdk import steps
+from attini_sdk.asl.failures import TaskFailed, WaitForCallback
+from attini_sdk.errors import StepFailed
+from attini_sdk.records import DeploymentRecord, redact_values
+from attini_sdk.steps.approval import ApprovalRequired
+from attini_sdk.steps.base import DeploymentContext, StepLog, step_log_path
+
+__all__ = ["RunOptions", "StepRecorder", "RedactingLog", "SKIP_UNCHANGED", "skippable"]
+
+SKIP_UNCHANGED = "SkipUnchanged"
+"""The step property that turns skip unchanged on (Runner) or off (Cfn); removed before the executor runs."""
+
+
+@attrs.define
+class RunOptions:
+    """How one call runs a deployment: ``force`` (never skip), the approval policy, a progress callback.
+
+    ``approve``: None pauses at each ManualApproval; True approves every one; a callable
+    ``approve(step) -> bool`` approves (True) or aborts (False) each.
+
+    >>> RunOptions(approve=True).decide("Approve")
+    True
+    """
+
+    force: bool = False
+    approve: bool | Callable[[str], bool] | None = None
+    progress: Callable[[dict], None] | None = None
+
+    def decide(self, step: str) -> bool | None:
+        """True/False to answer ``step`` at once, None to pause for a person."""
+        if self.approve is None or self.approve is False:
+            return None if self.approve is None else False
+        if self.approve is True:
+            return True
+        return bool(self.approve(step))
+
+
+def skippable(resource: str, properties: Any) -> bool:
+    """Whether a step may be skipped when unchanged: Cfn unless ``SkipUnchanged: false``, Runner only with
+    ``SkipUnchanged: true``.
+
+    >>> skippable("attini:cfn", {}), skippable("attini:runner", {}), skippable("attini:runner", {"SkipUnchanged": True})
+    (True, False, True)
+    """
+    flag = properties.get(SKIP_UNCHANGED) if isinstance(properties, dict) else None
+    if resource == "attini:cfn":
+        return flag is not False
+    if resource == "attini:runner":
+        return flag is True
+    return False
+
+
+class RedactingLog(StepLog):
+    """A step log that writes every occurrence of a secret value as ``***``.
+
+    >>> import tempfile, pathlib
+    >>> log = RedactingLog(pathlib.Path(tempfile.mkdtemp()) / "s.log", ["hunter2"])
+    >>> log.write("password=hunter2")
+    >>> log.path.read_text()
+    'password=***\\n'
+    """
+
+    def __init__(self, path, secret_values: Collection[str] = (), **kwargs):
+        self._secret_values = [s for s in secret_values if s]
+        super().__init__(path, **kwargs)
+
+    def write(self, line: str) -> None:
+        super().write(redact_values(str(line), self._secret_values))
+
+
+class StepRecorder:
+    """Engine handlers for one deployment's ``attini:*`` steps, recording each run in the state store."""
+
+    def __init__(self, state, deployment: DeploymentRecord, ctx: DeploymentContext, options: RunOptions,
+                 secret_values: Collection[str] = ()):
+        self.state = state
+        self.deployment = deployment
+        self.ctx = ctx
+        self.options = options
+        self.secret_values = tuple(secret_values)
+        self._warned = threading.Event()
+
+    def handlers(self) -> dict[str, Callable]:
+        """``{resource: handler}`` for every step executor, plus ``attini:`` for step types not supported here."""
+        bound = {resource: self._bind(resource) for resource in steps.MODULES}
+        bound["attini:"] = self._unsupported
+        return bound
+
+    def _bind(self, resource: str) -> Callable:
+        def handle(invocation):
+            return self.run(resource, invocation)
+
+        handle.__name__ = f"record_{resource.split(':', 1)[1].replace('-', '_')}"
+        return handle
+
+    def _unsupported(self, invocation):
+        raise TaskFailed("Attini.UnsupportedStep", f"step '{invocation.state_name}' uses {invocation.resource}, "
+                                                   "which the local backend cannot run yet")
+
+    # -- one step --------------------------------------------------------------------------------------
+
+    def run(self, resource: str, invocation) -> Any:
+        """Run (or skip) one step for the engine; raises ``TaskFailed`` or ``WaitForCallback``."""
+        step = invocation.state_name
+        # no Parameters: the engine hands the state input as the input (MergeOutput, a bare ManualApproval)
+        properties = {} if invocation.input is invocation.state_input else invocation.input
+        may_skip = skippable(resource, properties)
+        if isinstance(properties, dict):
+            properties = {k: v for k, v in properties.items() if k != SKIP_UNCHANGED}
+        fingerprint = None
+        if may_skip and not self.options.force:
+            fingerprint, reused = self._reusable(resource, properties, step, invocation)
+            if reused is not None:
+                return reused
+        log_path = step_log_path(self.ctx.log_dir, step)
+        run = self.state.start_step_run(self.deployment.id, step, resource, attempt=invocation.attempt,
+                                        fingerprint=fingerprint, log_path=str(log_path))
+        self.emit("step_started", step, resource, attempt=invocation.attempt)
+        try:
+            with RedactingLog(log_path, self.secret_values) as log:
+                result = steps.module(resource).execute(properties, invocation.state_input, self.ctx, step=step,
+                                                        log=log, cancelled=invocation.cancelled)
+        except ApprovalRequired as wait:
+            return self._approval(run, step, wait.message, invocation)
+        except StepFailed as failed:
+            self._failed(run, step, resource, failed.error or "States.TaskFailed", failed.cause or failed.what)
+            raise TaskFailed(failed.error or "States.TaskFailed", self._clean(failed.cause or failed.what)) from None
+        except Exception as exc:
+            self._failed(run, step, resource, "States.TaskFailed", f"{type(exc).__name__}: {exc}")
+            raise
+        self.state.finish_step_run(run.id, "succeeded", output=result, secret_values=self.secret_values)
+        self.emit("step_succeeded", step, resource)
+        return result
+
+    def _reusable(self, resource: str, properties: dict, step: str, invocation) -> tuple[str | None, Any]:
+        """(fingerprint, reused output or None). A fingerprint that cannot be computed means: run the step."""
+        try:
+            fingerprint = steps.fingerprinter(resource)(properties, self.ctx, step=step)
+        except StepFailed:
+            return None, None  # the executor reports the same problem, with its log
+        previous = self.state.reusable_step_run(self.deployment.environment, self.deployment.distribution, step,
+                                                fingerprint)
+        if previous is None:
+            return fingerprint, None
+        self.state.record_step_run(self.deployment.id, step, resource, "skipped", attempt=invocation.attempt,
+                                   fingerprint=fingerprint, output=previous.output,
+                                   secret_values=self.secret_values)
+        with RedactingLog(step_log_path(self.ctx.log_dir, step), self.secret_values) as log:
+            log.info(f"unchanged since deployment {previous.deployment_id}: skipped, its output reused")
+        self.emit("step_skipped", step, resource, reused_from=previous.deployment_id)
+        return fingerprint, previous.output
+
+    def _failed(self, run, step: str, resource: str, error: str, cause: str) -> None:
+        cause = self._clean(cause)
+        self.state.finish_step_run(run.id, "failed", error=error, cause=cause, secret_values=self.secret_values)
+        self.emit("step_failed", step, resource, error=error, cause=cause)
+
+    def _clean(self, text: str | None) -> str | None:
+        return None if text is None else redact_values(text, self.secret_values)
+
+    # -- approvals ---------------------------------------------------------------------------------------
+
+    def _approval(self, run, step: str, message: str | None, invocation) -> Any:
+        """Pause on the task token; a decision comes back through ``engine.send_task_success/failure``.
+
+        The deploy call's ``approve=`` policy decides here and the orchestrator's driver answers the token at
+        once, exactly as ``deployment.approve`` does. A step decided before a crash (run again on resume, with
+        a new token) is answered directly.
+        """
+        from attini_sdk.steps import approval as approvals
+
+        d = self.deployment
+        existing = self.state.get_approval(d.id, step)
+        if existing is None or existing.pending:
+            self.state.request_approval(d.id, step, invocation.token)
+            answer = self.options.decide(step)
+            if answer is None:
+                self.emit("approval_waiting", step, "attini:approval", message=message)
+                raise WaitForCallback()
+            decided = self.state.decide_approval(d.id, step, "approved" if answer else "aborted",
+                                                 "answered by the deploy call")
+            self.state.set_deployment_status(d.id, "running")
+            self._finish_approval(run, step, decided)
+            raise WaitForCallback()  # the driver delivers the decision through the engine
+        self._finish_approval(run, step, existing)
+        if existing.decision == "approved":
+            return approvals.approved(existing.message)
+        failure = approvals.aborted(step, existing.message)
+        raise TaskFailed(failure.error, self._clean(failure.cause))
+
+    def _finish_approval(self, run, step: str, approval) -> None:
+        from attini_sdk.steps import approval as approvals
+
+        if approval.decision == "approved":
+            self.state.finish_step_run(run.id, "succeeded", output=approvals.approved(approval.message),
+                                       secret_values=self.secret_values)
+        else:
+            failure = approvals.aborted(step, approval.message)
+            self.state.finish_step_run(run.id, "aborted", error=failure.error, cause=self._clean(failure.cause))
+        self.emit("approval_decided", step, "attini:approval", decision=approval.decision)
+
+    # -- progress ----------------------------------------------------------------------------------------
+
+    def emit(self, event: str, step: str | None = None, resource: str | None = None, **details: Any) -> None:
+        """Send one progress event; a failing callback is reported once and never stops the deployment."""
+        emit_progress(self.options, self.deployment, event, step=step, type=resource, warned=self._warned,
+                      **details)
+
+
+def emit_progress(options: RunOptions, deployment: DeploymentRecord, event: str, *, warned: threading.Event,
+                  **details: Any) -> None:
+    """Call ``options.progress`` with ``{"event", "environment", "distribution", "deployment_id", "revision",
+    "time", ...details}`` (None details left out)."""
+    if options.progress is None:
+        return
+    message = {"event": event, "environment": deployment.environment, "distribution": deployment.distribution,
+               "deployment_id": deployment.id, "revision": deployment.revision, "time": datetime.now(timezone.utc)}
+    message.update({k: v for k, v in details.items() if v is not None})
+    try:
+        options.progress(message)
+    except Exception as exc:  # a display problem must not fail a deployment
+        if not warned.is_set():
+            warned.set()
+            warnings.warn(f"the progress callback failed ({type(exc).__name__}: {exc}); the deployment goes on",
+                          RuntimeWarning, stacklevel=2)

@@ -1,0 +1,181 @@
+"""The deploy flow (DESIGN §6): target → stored artifact → verified → per-environment inputs → lock → plan.
+
+    deploy(env, "examples/platform/network")          # what Environment.deploy calls
+    rollback(env, "app", to=None)                      # an earlier artifact again, "Rollback to N"
+    resume(env, "app")                                 # an interrupted deployment, where it stopped
+
+Steps of :func:`deploy`, in order: resolve the target to an artifact (packaging a folder or Distribution,
+opening a zip, fetching a ``sha256:`` id from the store); store it (deduplicated by id); open the stored copy
+with the environment's signature policy (every file verified); resolve the per-environment inputs and check
+the dependencies (:mod:`attini_sdk.deployment_inputs`); take the (environment, distribution) lock and record
+revision n+1 in one transaction; hand it to the orchestrator, which extracts the artifact, builds the payload
+and runs the plan.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from attini_sdk.errors import ConflictError, DeploymentError, NotFoundError, StepFailed
+
+if TYPE_CHECKING:  # pragma: no cover
+    from attini_sdk.artifact import Artifact
+    from attini_sdk.deployment import Deployment
+    from attini_sdk.environment import Environment
+    from attini_sdk.records import DeploymentRecord
+
+__all__ = ["deploy", "rollback", "resume", "resolve_target"]
+
+
+def resolve_target(env: Environment, target: Any) -> Artifact:
+    """An Artifact for ``target``: an Artifact, a Distribution, a folder, a ``.zip`` or a stored ``sha256:`` id.
+
+    Anything with a ``distribution_id`` (a Deployment, a DeploymentRecord) means that stored artifact.
+    """
+    from attini_sdk.artifact import Artifact
+    from attini_sdk.packaging import Distribution
+
+    if isinstance(target, Artifact):
+        return target
+    if isinstance(target, Distribution):
+        return target.package()
+    if hasattr(target, "distribution_id") and not isinstance(target, (str, os.PathLike)):
+        target = target.distribution_id
+    if isinstance(target, str) and target.startswith("sha256:"):
+        return Artifact.open(env._backend.artifacts.get(target), expected_id=target)
+    if isinstance(target, (str, os.PathLike)):
+        path = Path(target)
+        if path.is_dir():
+            return Distribution.from_path(path).package()
+        if path.is_file():
+            return Artifact.open(path)
+        raise NotFoundError(f"'{target}' is neither a folder nor an artifact file", where=str(target),
+                            hint="pass a distribution folder, a packaged .zip or a stored sha256: id")
+    raise DeploymentError(f"cannot deploy a {type(target).__name__}", where="deploy(target)",
+                          hint="pass an Artifact, a Distribution, a folder, a .zip or a sha256: id")
+
+
+def _store(env: Environment, artifact: Artifact) -> Artifact:
+    """Put the artifact in the environment's artifact store and open the stored copy under its policy."""
+    from attini_sdk.artifact import Artifact
+
+    store = env._backend.artifacts
+    record = env.record
+    stored = store.put(artifact.id, artifact.path)
+    if artifact.signature is not None and stored != Path(artifact.path).resolve():
+        kept = Artifact.open(stored, expected_id=artifact.id)
+        if kept.signature is None:  # an unsigned copy was stored first: keep the signed one
+            store.delete(artifact.id)
+            stored = store.put(artifact.id, artifact.path)
+    return Artifact.open(stored, expected_id=artifact.id, trusted_keys=record.trusted_keys or None,
+                         require_signature=record.require_signature)
+
+
+def _options(force: bool, approve, progress):
+    from attini_sdk.backends.local.step_recorder import RunOptions
+
+    return RunOptions(force=force, approve=approve, progress=progress)
+
+
+def deploy(env: Environment, target: Any, *, parameters: Mapping[str, Any] | None = None, force: bool = False,
+           wait: bool = True, approve: bool | Callable[[str], bool] | None = None, wait_for_lock: float = 0,
+           reason: str | None = None, progress: Callable[[dict], None] | None = None,
+           raise_on_failure: bool = False, check_dependencies: bool = True) -> Deployment:
+    """Deploy ``target`` to ``env`` (see :meth:`attini_sdk.environment.Environment.deploy`)."""
+    from attini_sdk.deployment import Deployment
+    from attini_sdk.deployment_inputs import resolve_inputs
+
+    backend = env._backend
+    artifact = _store(env, resolve_target(env, target))
+    inputs = resolve_inputs(backend.state, env.record, artifact, parameters, check=check_dependencies)
+    record, lock = backend.state.start_deployment(
+        env.name, artifact.name, distribution_id=artifact.id, version=artifact.version, reason=reason,
+        tags=inputs.tags, parameters=inputs.parameters, secret_keys=inputs.secret_keys,
+        wait_for_lock=wait_for_lock)
+    record = backend.orchestrator.launch(record, lock, artifact, inputs, _options(force, approve, progress),
+                                         wait=wait)
+    deployment = Deployment(env, record)
+    if raise_on_failure and record.status in ("failed", "aborted"):
+        raise _failure(record)
+    return deployment
+
+
+def _failure(record: DeploymentRecord) -> StepFailed:
+    return StepFailed(f"{record.distribution} {record.version} {record.status} in '{record.environment}' "
+                      f"(revision {record.revision}): {record.error}", error=record.error, cause=record.cause,
+                      where=f"environment '{record.environment}', deployment {record.id}",
+                      hint=f"read the steps and logs: `attini deploy describe -e {record.environment} "
+                           f"-n {record.distribution}`")
+
+
+def rollback(env: Environment, distribution: str, to: int | str | None = None, *, force: bool = False,
+             wait: bool = True, approve=None, progress=None) -> Deployment:
+    """Deploy the retained artifact of an earlier deployment as a new revision with reason "Rollback to N"."""
+    env._backend.detect_interrupted(env.name)
+    target = _rollback_target(env, distribution, to)
+    if target.status != "succeeded" and not force:
+        raise DeploymentError(f"revision {target.revision} of '{distribution}' {target.status}; rolling back to it "
+                              "would deploy a version that never worked here", where=f"environment '{env.name}'",
+                              hint="pick a succeeded revision (env.history(distribution)), or pass force=True")
+    if not env._backend.artifacts.has(target.distribution_id):
+        raise NotFoundError(f"the artifact of '{distribution}' revision {target.revision} ({target.version}, "
+                            f"{target.distribution_id[:19]}…) is no longer stored", where=f"environment '{env.name}'",
+                            hint="retention removed it; deploy that version again from its zip or another "
+                                 "environment, or raise keep_versions")
+    return deploy(env, target.distribution_id, force=False, wait=wait, approve=approve, progress=progress,
+                  reason=f"Rollback to {target.revision}", check_dependencies=not force)
+
+
+def _rollback_target(env: Environment, distribution: str, to: int | str | None) -> DeploymentRecord:
+    state = env._backend.state
+    where = f"environment '{env.name}', distribution '{distribution}'"
+    if isinstance(to, int) and not isinstance(to, bool):
+        return state.find_deployment(env.name, distribution, to)
+    if to is None:
+        current = state.current_deployment(env.name, distribution)
+        latest = state.latest_deployment(env.name, distribution)
+        if current is None:
+            raise NotFoundError(f"'{distribution}' never succeeded in '{env.name}': nothing to roll back to",
+                                where=where, hint="deploy a working version instead")
+        if latest is not None and latest.id != current.id:
+            return current  # the latest attempt did not succeed: go back to what last worked
+        earlier = [d for d in state.successful_deployments(env.name, distribution) if d.revision < current.revision]
+        if not earlier:
+            raise NotFoundError(f"'{distribution}' revision {current.revision} is the only successful deployment "
+                                f"in '{env.name}'", where=where, hint="pass to= a revision, version or id")
+        return earlier[0]
+    key = "distribution_id" if str(to).startswith("sha256:") else "version"
+    for d in state.successful_deployments(env.name, distribution):
+        if getattr(d, key) == to:
+            return d
+    raise NotFoundError(f"no successful deployment of '{distribution}' with {key.replace('_', ' ')} {to} in "
+                        f"'{env.name}'", where=where,
+                        hint=f"list them with `attini deploy history -e {env.name} -n {distribution}`")
+
+
+def resume(env: Environment, distribution: str, deployment_id: str | None = None, *, wait: bool = True,
+           approve=None, progress=None) -> Deployment:
+    """Continue an interrupted deployment of ``distribution`` in this process."""
+    from attini_sdk.deployment import Deployment
+
+    backend = env._backend
+    backend.detect_interrupted(env.name)
+    state = backend.state
+    record = state.get_deployment(deployment_id) if deployment_id else state.latest_deployment(env.name, distribution)
+    where = f"environment '{env.name}', distribution '{distribution}'"
+    if record is None or record.environment != env.name or record.distribution != distribution:
+        raise NotFoundError(f"no deployment of '{distribution}' to resume in '{env.name}'", where=where,
+                            hint=f"list deployments with `attini deploy history -e {env.name} -n {distribution}`")
+    if record.status == "waiting_approval":
+        steps = ", ".join(Deployment(env, record).pending_approvals) or "a step"
+        raise ConflictError(f"revision {record.revision} waits for an approval of {steps}", where=where,
+                            hint=f"approve or abort it: `attini deploy continue -e {env.name} -n {distribution} "
+                                 "--step-name STEP`")
+    if record.status != "interrupted":
+        raise ConflictError(f"revision {record.revision} is {record.status}; only interrupted deployments resume",
+                            where=where, hint="a running one is alive in another process; finished ones never change")
+    record = backend.orchestrator.continue_(record.id, _options(False, approve, progress), wait=wait)
+    return Deployment(env, record)

@@ -1,0 +1,236 @@
+"""A handle on one deployment: its record, steps, outputs and logs; approve, abort, wait.
+
+    >>> import attini_sdk as at
+    >>> d = at.Environment.local("dev").deploy("examples/platform/network")       # doctest: +SKIP
+    >>> d.status, d.revision, d.version                                            # doctest: +SKIP
+    ('succeeded', 1, '1.0.0')
+    >>> d.steps[["step", "type", "status"]]                                        # doctest: +SKIP
+    >>> d.outputs["output"]["Network"]["VpcId"]                                    # doctest: +SKIP
+    'vpc-0f3c…'
+
+The handle reads the store: :meth:`refresh` re-reads the record; properties show the record as last read.
+A deployment paused at a ManualApproval (``status == "waiting_approval"``) continues with
+:meth:`approve` or :meth:`abort`, from this process or any other.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from attini_sdk.errors import NotFoundError
+from attini_sdk.records import DeploymentRecord, redact_values
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from attini_sdk.environment import Environment
+
+__all__ = ["Deployment"]
+
+
+class _StepsSource:
+    """What :func:`attini_sdk.inventory.steps` reads: the store's step runs plus the plain states that ran."""
+
+    def __init__(self, deployment: Deployment):
+        self._deployment = deployment
+
+    def steps_table(self, deployment_id: str):
+        d = self._deployment
+        return d._backend.orchestrator.steps_table(d.record, d._env._secret_values())
+
+
+class Deployment:
+    """One run of one artifact's plan in one environment (see :mod:`attini_sdk.deployment`).
+
+    Get one from ``env.deploy(...)``, ``env.deployment(revision, "app")`` or ``env.rollback(...)``.
+    """
+
+    def __init__(self, environment: Environment, record: DeploymentRecord):
+        self._env = environment
+        self.record = record
+
+    @property
+    def _backend(self):
+        return self._env._backend
+
+    # -- what it is ---------------------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    @property
+    def environment(self) -> str:
+        """The environment's name."""
+        return self.record.environment
+
+    @property
+    def distribution(self) -> str:
+        return self.record.distribution
+
+    @property
+    def revision(self) -> int:
+        return self.record.revision
+
+    @property
+    def version(self) -> str:
+        return self.record.version
+
+    @property
+    def distribution_id(self) -> str:
+        return self.record.distribution_id
+
+    @property
+    def status(self) -> str:
+        """pending, running, waiting_approval, succeeded, failed, aborted or interrupted (as last read)."""
+        return self.record.status
+
+    @property
+    def reason(self) -> str | None:
+        return self.record.reason
+
+    @property
+    def error(self) -> str | None:
+        return self.record.error
+
+    @property
+    def cause(self) -> str | None:
+        return self.record.cause
+
+    @property
+    def started_at(self) -> datetime | None:
+        return self.record.started_at
+
+    @property
+    def finished_at(self) -> datetime | None:
+        return self.record.finished_at
+
+    @property
+    def deployed_by(self) -> str:
+        return self.record.deployed_by
+
+    @property
+    def execution_id(self) -> str | None:
+        return self.record.execution_id
+
+    @property
+    def parameters(self) -> dict:
+        """The parameters it ran with, secrets as ``***``."""
+        return dict(self.record.parameters)
+
+    @property
+    def tags(self) -> dict:
+        return dict(self.record.tags)
+
+    # -- what it did --------------------------------------------------------------------------------------
+
+    @property
+    def steps(self) -> pd.DataFrame:
+        """One row per state that ran (Attini steps, skipped ones, plain ASL states), newest first.
+
+        Columns: step_run_id, step, type, status, attempt, started_at, finished_at, duration, fingerprint,
+        output (secrets redacted), log_path, error, cause.
+        """
+        from attini_sdk import inventory
+
+        return inventory.steps(_StepsSource(self), self.id)
+
+    @property
+    def outputs(self) -> dict:
+        """The final payload the plan produced (``{}`` until it succeeded); secret values as ``***``."""
+        value = self._backend.state.outputs(self.id)
+        return {} if value is None else value
+
+    def logs(self, step: str) -> str:
+        """The log of ``step`` (every attempt, in order); ``""`` for a state that writes none.
+
+        >>> d.logs("Migrate")                               # doctest: +SKIP
+        '[attini] job Migrate-3f2a on runner AttiniDefaultRunner: 1 command(s)\\napplied 001_create_items.sql\\n…'
+        """
+        from attini_sdk.steps.base import step_log_path
+
+        path = step_log_path(self._backend.log_dir(self.id), step)
+        if path.is_file():
+            return redact_values(path.read_text(encoding="utf-8", errors="replace"), self._env._secret_values())
+        known = set(self.steps["step"])
+        if step in known:
+            return ""
+        raise NotFoundError(f"{self.distribution} revision {self.revision} has no step '{step}'",
+                            where=f"environment '{self.environment}', deployment {self.id}",
+                            hint="steps that ran: " + (", ".join(sorted(known)) or "none"))
+
+    @property
+    def pending_approvals(self) -> list[str]:
+        """Steps waiting for a manual approval."""
+        orchestrator = self._backend.orchestrator
+        return [a.step for a in orchestrator._approvals(self.id) if a.pending]
+
+    # -- acting on it -------------------------------------------------------------------------------------
+
+    def approve(self, step: str, message: str | None = None, *, wait: bool = True,
+                progress: Callable[[dict], None] | None = None) -> Deployment:
+        """Approve the waiting ManualApproval ``step`` and continue the deployment in this process.
+
+        Works from any process (the one that started it may be gone). Returns this handle, refreshed: the
+        deployment finished, or waits at its next approval.
+        """
+        return self._answer(step, "approved", message, wait, progress)
+
+    def abort(self, step: str, message: str | None = None, *, wait: bool = True,
+              progress: Callable[[dict], None] | None = None) -> Deployment:
+        """Abort at the waiting ManualApproval ``step``: it fails with ``ManuallyAborted`` (the deployment
+        ends ``aborted`` unless the plan catches it)."""
+        return self._answer(step, "aborted", message, wait, progress)
+
+    def _answer(self, step, decision, message, wait, progress) -> Deployment:
+        from attini_sdk.backends.local.step_recorder import RunOptions
+
+        self.record = self._backend.orchestrator.answer(self.id, step, decision, message,
+                                                        RunOptions(progress=progress), wait=wait)
+        return self
+
+    def wait(self, timeout: float | None = None) -> Deployment:
+        """Block until the deployment finished or waits for an approval (or ``timeout`` seconds passed)."""
+        self._backend.orchestrator.wait(self.id, timeout)
+        return self.refresh()
+
+    def refresh(self) -> Deployment:
+        """Read the record again (status, error, finished_at ...)."""
+        self._backend.detect_interrupted(self.environment)
+        self.record = self._backend.state.get_deployment(self.id)
+        return self
+
+    # -- display ------------------------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        r = self.record
+        return (f"<Deployment {r.environment}/{r.distribution} revision {r.revision} {r.version} {r.status}"
+                + (f" ({r.error})" if r.error else "") + ">")
+
+    def summary(self) -> dict[str, Any]:
+        """The record as a JSON-friendly dict (what ``attini deploy describe --json`` prints)."""
+        r = self.record
+        return {"deployment_id": r.id, "environment": r.environment, "distribution": r.distribution,
+                "revision": r.revision, "version": r.version, "distribution_id": r.distribution_id,
+                "status": r.status, "reason": r.reason, "error": r.error, "cause": r.cause,
+                "started_at": r.started_at.isoformat() if r.started_at else None,
+                "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                "deployed_by": r.deployed_by, "parameters": dict(r.parameters), "tags": dict(r.tags)}
+
+    def _repr_html_(self) -> str:
+        r = self.record
+        colour = {"succeeded": "#1a7f37", "failed": "#cf222e", "aborted": "#cf222e",
+                  "waiting_approval": "#9a6700", "interrupted": "#9a6700"}.get(r.status, "#0969da")
+        head = (f"<b>{html.escape(r.distribution)}</b> {html.escape(r.version)} → "
+                f"<b>{html.escape(r.environment)}</b>, revision {r.revision}: "
+                f"<span style='color:{colour}'>{html.escape(r.status)}</span>")
+        if r.error:
+            head += f"<br><code>{html.escape(r.error)}</code> {html.escape(r.cause or '')[:500]}"
+        try:
+            table = self.steps[["step", "type", "status", "duration", "error"]].to_html(index=False)
+        except Exception:  # a display must never fail
+            table = ""
+        return f"<div>{head}{table}</div>"

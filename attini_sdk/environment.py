@@ -1,0 +1,402 @@
+"""Environments: named deployment targets with their parameters, inventory, history, locks and retention.
+
+    >>> import attini_sdk as at
+    >>> dev = at.Environment.local("dev")                     # doctest: +SKIP
+    >>> dev.parameters.set("DbPassword", "hunter2", secret=True)   # doctest: +SKIP
+    >>> dev.deploy("examples/platform/network").status        # doctest: +SKIP
+    'succeeded'
+    >>> dev.inventory()[["distribution", "version", "status"]]    # doctest: +SKIP
+    >>> at.Environment.local("acc").deploy(dev.current("network"))  # promotion: the same artifact, by id  # doctest: +SKIP
+
+The local backend keeps every environment in ``$ATTINI_HOME`` (default ``~/.attini``; ``home=`` overrides it):
+``state.db``, ``artifacts/``, ``work/``, ``logs/`` (see ``docs/environments.md``). Reading an environment first
+marks deployments whose deploying process died ``interrupted``, so what you see is never a dead "running".
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from attini_sdk.errors import ConfigError, NotFoundError
+from attini_sdk.records import EnvironmentRecord
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from attini_sdk.artifact import Artifact
+    from attini_sdk.deployment import Deployment
+
+__all__ = ["Environment", "EnvironmentParameters", "list_environments", "landscape"]
+
+
+def _backend(backend: str, home: str | os.PathLike | None):
+    if backend != "local":
+        raise ConfigError(f"backend {backend!r} is not available here", where="Environment.create(backend=...)",
+                          hint="use backend='local' (the AWS backend comes with `pulumi up` in infra_pulumi/)")
+    from attini_sdk.backends.local.backend import LocalBackend
+
+    return LocalBackend.open(home)
+
+
+class EnvironmentParameters(MutableMapping):
+    """An environment's parameters: given to every deployment's payload (``$.parameters``, ``$.stackParameters``).
+
+    Reading shows secret values as ``***``; :meth:`reveal` returns the real value. Assigning keeps a secret
+    key secret (rotating a password never makes it public); :meth:`set` chooses explicitly.
+
+    >>> env.parameters["LogLevel"] = "DEBUG"                         # doctest: +SKIP
+    >>> env.parameters.set("DbPassword", "hunter2", secret=True)     # doctest: +SKIP
+    >>> dict(env.parameters)                                         # doctest: +SKIP
+    {'DbPassword': '***', 'LogLevel': 'DEBUG'}
+    """
+
+    def __init__(self, environment: Environment):
+        self._env = environment
+
+    @property
+    def _state(self):
+        return self._env._backend.state
+
+    def __getitem__(self, key: str) -> Any:
+        for p in self._state.parameters(self._env.name):
+            if p.key == key:
+                return p.value
+        raise KeyError(key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.set(key, value, secret=self.is_secret(key))
+
+    def set(self, key: str, value: Any, *, secret: bool = False) -> None:
+        """Set ``key``; ``secret=True`` keeps its value out of every listing, DataFrame, output and log."""
+        self._state.set_parameter(self._env.name, key, value, secret=secret)
+
+    def reveal(self, key: str) -> Any:
+        """The real value of ``key``, secret or not. Never print it."""
+        return self._state.get_parameter(self._env.name, key).value
+
+    def is_secret(self, key: str) -> bool:
+        """True if ``key`` exists and is secret."""
+        return any(p.key == key and p.secret for p in self._state.parameters(self._env.name))
+
+    def __delitem__(self, key: str) -> None:
+        try:
+            self._state.remove_parameter(self._env.name, key)
+        except NotFoundError:
+            raise KeyError(key) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([p.key for p in self._state.parameters(self._env.name)])
+
+    def __len__(self) -> int:
+        return len(self._state.parameters(self._env.name))
+
+    def __repr__(self) -> str:
+        return f"EnvironmentParameters({dict(self)!r})"
+
+
+class Environment:
+    """A deployment target. Build one with :meth:`local` or :meth:`create`, never directly."""
+
+    def __init__(self, name: str, backend):
+        self.name = name
+        self._backend = backend
+
+    # -- getting one --------------------------------------------------------------------------------------
+
+    @classmethod
+    def local(cls, name: str, home: str | os.PathLike | None = None) -> Environment:
+        """The local environment ``name``, created as type ``test`` if it does not exist yet.
+
+        >>> import tempfile
+        >>> Environment.local("dev", home=tempfile.mkdtemp()).type
+        'test'
+        """
+        backend = _backend("local", home)
+        backend.state.create_environment(name, "test", exist_ok=True)
+        return cls(name, backend)
+
+    @classmethod
+    def create(cls, name: str, type: str = "test", backend: str = "local", home: str | os.PathLike | None = None, *,
+               require_signature: bool = False, trusted_keys: Sequence[str] = (), keep_versions: int = 10,
+               keep_days: int = 10) -> Environment:
+        """Create ``name`` (``type`` test or production) or, if it exists, bring its settings to these.
+
+        ``require_signature``/``trusted_keys``: the signature policy of deployments here (public keys as PEM
+        text or file paths). ``keep_versions``/``keep_days``: artifact retention (0 and 0 keeps all).
+
+        >>> import tempfile
+        >>> Environment.create("prod", type="production", home=tempfile.mkdtemp(), keep_versions=5).record.keep_versions
+        5
+        """
+        store = _backend(backend, home).state
+        keys = tuple(_key_text(k) for k in trusted_keys)
+        settings = dict(require_signature=require_signature, trusted_keys=keys, keep_versions=keep_versions,
+                        keep_days=keep_days)
+        record = store.create_environment(name, type, exist_ok=True, **settings)
+        wanted = {"type": type, **settings}
+        if any(getattr(record, k) != v for k, v in wanted.items()):
+            store.update_environment(name, **wanted)
+        return cls(name, _backend(backend, home))
+
+    # -- what it is ---------------------------------------------------------------------------------------
+
+    @property
+    def record(self) -> EnvironmentRecord:
+        """The environment's settings as stored now."""
+        return self._backend.state.get_environment(self.name)
+
+    @property
+    def type(self) -> str:
+        """``test`` or ``production`` (the CLI asks before deploying to production)."""
+        return self.record.type
+
+    @property
+    def is_production(self) -> bool:
+        return self.record.is_production
+
+    @property
+    def home(self) -> Path:
+        """The folder the local backend keeps this environment's data in."""
+        return self._backend.home
+
+    @property
+    def backend(self) -> str:
+        return self._backend.name
+
+    @property
+    def parameters(self) -> EnvironmentParameters:
+        """The environment's parameters (see :class:`EnvironmentParameters`)."""
+        return EnvironmentParameters(self)
+
+    def _secret_values(self) -> tuple[str, ...]:
+        from attini_sdk.deployment_inputs import secret_texts
+
+        state = self._backend.state
+        secret = {p.key for p in state.parameters(self.name) if p.secret}
+        real = state.resolved_parameters(self.name) if secret else {}
+        return secret_texts(real[k] for k in secret)
+
+    def __repr__(self) -> str:
+        return f"<Environment {self.name} ({self.type}, {self.backend} in {self.home})>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Environment) and (self.name, self.home) == (other.name, other.home)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.home))
+
+    def remove(self, force: bool = False) -> None:
+        """Forget this environment and its history (its artifacts stay until retention removes them).
+
+        Refused with :class:`~attini_sdk.errors.ConflictError` while deployments run; ``force=True`` first
+        aborts deployments whose deployer is gone or that wait for an approval (never a live one).
+        """
+        backend = self._backend
+        backend.detect_interrupted(self.name)
+        state = backend.state
+        if force:
+            for d in state.list_deployments(self.name, status=("interrupted", "waiting_approval")):
+                state.unlock(d.environment, d.distribution, force=d.status == "waiting_approval")
+                state.finish_deployment(d.id, "aborted", error="EnvironmentRemoved",
+                                        cause="aborted to remove the environment")
+        ids = [d.id for d in state.list_deployments(self.name)]
+        state.remove_environment(self.name)
+        for deployment_id in ids:
+            backend.forget_files(deployment_id, logs=True)
+
+    # -- deploying ----------------------------------------------------------------------------------------
+
+    def deploy(self, target: Any, *, parameters: Mapping[str, Any] | None = None, force: bool = False,
+               wait: bool = True, approve: bool | Callable[[str], bool] | None = None, wait_for_lock: float = 0,
+               reason: str | None = None, progress: Callable[[dict], None] | None = None,
+               raise_on_failure: bool = False) -> Deployment:
+        """Deploy ``target`` here and return the :class:`~attini_sdk.deployment.Deployment`.
+
+        ``target``: an Artifact, a Distribution (packaged first), a source folder, a ``.zip``, or a
+        ``sha256:`` distribution id already stored (promotion). ``force`` runs every step, unchanged or not.
+        ``wait=False`` returns at once (this process drives the deployment in a thread; ``.wait()`` joins).
+        ``approve``: None pauses at each ManualApproval (status ``waiting_approval``), True approves all, a
+        callable ``approve(step) -> bool`` answers each. ``wait_for_lock``: seconds to wait while another
+        deployment of the distribution runs (else :class:`~attini_sdk.errors.LockError` at once).
+        ``progress(event)`` receives step events. A failed deployment is returned with status ``failed``;
+        ``raise_on_failure=True`` raises :class:`~attini_sdk.errors.StepFailed` instead.
+        """
+        from attini_sdk.deploy_flow import deploy
+
+        return deploy(self, target, parameters=parameters, force=force, wait=wait, approve=approve,
+                      wait_for_lock=wait_for_lock, reason=reason, progress=progress,
+                      raise_on_failure=raise_on_failure)
+
+    def rollback(self, distribution: str, to: int | str | None = None, *, force: bool = False, wait: bool = True,
+                 approve: bool | Callable[[str], bool] | None = None,
+                 progress: Callable[[dict], None] | None = None) -> Deployment:
+        """Deploy an earlier artifact of ``distribution`` again, as a new revision "Rollback to N".
+
+        ``to``: None (the last good deployment: the current one when the latest attempt failed, else the
+        successful one before it), a revision number, a version (``"1.2.0"``) or a distribution id. Refused
+        when its artifact is gone (retention) or, unless ``force=True``, when it is not a successful
+        deployment or a dependency's range no longer holds.
+        """
+        from attini_sdk.deploy_flow import rollback
+
+        return rollback(self, distribution, to, force=force, wait=wait, approve=approve, progress=progress)
+
+    def resume(self, distribution: str, deployment_id: str | None = None, *, wait: bool = True,
+               approve: bool | Callable[[str], bool] | None = None,
+               progress: Callable[[dict], None] | None = None) -> Deployment:
+        """Continue an ``interrupted`` deployment (its deployer died) where it stopped, in this process.
+
+        Steps that finished are not run again; the one in flight is run again (a Cfn step waits for its
+        stack to settle first). Default: the latest deployment of ``distribution``.
+        """
+        from attini_sdk.deploy_flow import resume
+
+        return resume(self, distribution, deployment_id, wait=wait, approve=approve, progress=progress)
+
+    def unlock(self, distribution: str, force: bool = False):
+        """Remove the lock of a deployment whose process is gone (``force``: even if it looks alive).
+
+        Its deployment becomes ``interrupted`` (resume it with :meth:`resume`). Returns the removed lock
+        (a :class:`~attini_sdk.records.Lock`) or None when nothing was locked.
+        """
+        return self._backend.state.unlock(self.name, distribution, force=force)
+
+    def prune(self, dry_run: bool = False) -> pd.DataFrame:
+        """Delete artifacts of this environment's distributions that no environment's retention keeps.
+
+        Columns: distribution, version, distribution_id, bytes, path. Runs after every successful
+        deployment too (for the deployed distribution).
+        """
+        import pandas as pd
+
+        names = list(self.inventory()["distribution"])
+        rows = self._backend.prune(distributions=names, dry_run=dry_run) if names else []
+        columns = ["distribution", "version", "distribution_id", "bytes", "path"]
+        return pd.DataFrame(rows, columns=columns).astype({"bytes": "int64"})
+
+    # -- reading ------------------------------------------------------------------------------------------
+
+    def inventory(self) -> pd.DataFrame:
+        """What runs here: one row per distribution (current and last attempted deployment)."""
+        from attini_sdk import inventory
+
+        self._backend.detect_interrupted(self.name)
+        return inventory.inventory(self._backend.state, self.name)
+
+    def history(self, distribution: str | None = None, since: datetime | None = None,
+                status: str | Iterable[str] | None = None, limit: int | None = None) -> pd.DataFrame:
+        """Deployments here, newest first (see ``docs/environments.md`` for the columns)."""
+        from attini_sdk import inventory
+
+        self._backend.detect_interrupted(self.name)
+        return inventory.history(self._backend.state, self.name, distribution=distribution, since=since,
+                                 status=status, limit=limit)
+
+    def deployment(self, id_or_revision: str | int, distribution: str | None = None) -> Deployment:
+        """One deployment: by id, or by revision number of ``distribution``."""
+        from attini_sdk.deployment import Deployment
+
+        self._backend.detect_interrupted(self.name)
+        state = self._backend.state
+        if isinstance(id_or_revision, int) and not isinstance(id_or_revision, bool):
+            if distribution is None:
+                raise ConfigError("a revision number needs the distribution it belongs to",
+                                  where=f"environment '{self.name}'", hint="env.deployment(3, 'app')")
+            return Deployment(self, state.find_deployment(self.name, distribution, id_or_revision))
+        record = state.get_deployment(str(id_or_revision))
+        if record.environment != self.name:
+            raise NotFoundError(f"deployment {id_or_revision} belongs to environment '{record.environment}'",
+                                where=f"environment '{self.name}'",
+                                hint=f"use Environment.local('{record.environment}').deployment(...)")
+        return Deployment(self, record)
+
+    def latest(self, distribution: str) -> Deployment:
+        """The last attempted deployment of ``distribution`` here."""
+        from attini_sdk.deployment import Deployment
+
+        self._backend.detect_interrupted(self.name)
+        record = self._backend.state.latest_deployment(self.name, distribution)
+        if record is None:
+            raise _never_deployed(self.name, distribution)
+        return Deployment(self, record)
+
+    def current(self, distribution: str) -> Artifact:
+        """The artifact the current (last succeeded) deployment of ``distribution`` ran, from the store.
+
+        Deploy it elsewhere to promote exactly that artifact: ``acc.deploy(dev.current("app"))``.
+        """
+        from attini_sdk.artifact import Artifact
+
+        record = self._backend.state.current_deployment(self.name, distribution)
+        if record is None:
+            raise _never_deployed(self.name, distribution, succeeded=True)
+        path = self._backend.artifacts.get(record.distribution_id)
+        return Artifact.open(path, expected_id=record.distribution_id)
+
+    def pending_approvals(self) -> pd.DataFrame:
+        """Manual approvals nobody answered yet: deployment_id, distribution, revision, step, requested_at."""
+        import pandas as pd
+
+        state = self._backend.state
+        rows = []
+        for approval in state.pending_approvals(self.name):
+            d = state.get_deployment(approval.deployment_id)
+            rows.append({"deployment_id": d.id, "distribution": d.distribution, "revision": d.revision,
+                         "step": approval.step, "requested_at": approval.requested_at})
+        return pd.DataFrame(rows, columns=["deployment_id", "distribution", "revision", "step", "requested_at"])
+
+
+def _never_deployed(environment: str, distribution: str, *, succeeded: bool = False) -> NotFoundError:
+    what = "has never succeeded" if succeeded else "was never deployed"
+    return NotFoundError(f"'{distribution}' {what} in environment '{environment}'",
+                         where=f"environment '{environment}'",
+                         hint=f"see what runs there with `attini inventory -e {environment}`")
+
+
+def _key_text(key: Any) -> str:
+    """A trusted key as stored: PEM text (a path is read)."""
+    if hasattr(key, "to_pem"):
+        return key.to_pem().decode()
+    text = os.fspath(key) if isinstance(key, os.PathLike) else str(key)
+    if "BEGIN" not in text and Path(text).is_file():
+        return Path(text).read_text()
+    return text
+
+
+def list_environments(home: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Every local environment: name, type, backend, created_at, deployments, running.
+
+    >>> import tempfile
+    >>> home = tempfile.mkdtemp()
+    >>> _ = Environment.create("prod", type="production", home=home)
+    >>> list_environments(home)[["name", "type", "deployments"]].to_dict("records")
+    [{'name': 'prod', 'type': 'production', 'deployments': 0}]
+    """
+    import pandas as pd
+
+    backend = _backend("local", home)
+    backend.detect_interrupted()
+    counts = backend.environment_counts()
+    rows = [{"name": e.name, "type": e.type, "backend": backend.name, "created_at": e.created_at,
+             "deployments": counts.get(e.name, (0, 0))[0], "running": counts.get(e.name, (0, 0))[1]}
+            for e in backend.state.list_environments()]
+    frame = pd.DataFrame(rows, columns=["name", "type", "backend", "created_at", "deployments", "running"])
+    return frame.astype({"deployments": "int64", "running": "int64", "created_at": "datetime64[ns, UTC]"})
+
+
+def landscape(envs: Iterable[Any] | None = None, home: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Distribution x environment -> current version, with ``newest``, ``drift`` and ``behind`` columns.
+
+    ``envs``: names or :class:`Environment` objects (default: every local environment).
+    """
+    from attini_sdk import inventory
+
+    envs = None if envs is None else list(envs)
+    if home is None and envs:
+        home = next((e.home for e in envs if isinstance(e, Environment)), None)
+    return inventory.landscape(_backend("local", home).state, envs)
+
