@@ -49,12 +49,18 @@ def _describe(version, distribution_id, tags: dict | None = None) -> str:
     return f"version {version or '?'}\n      distribution id {distribution_id or '?'}\n      tags {tag_text}"
 
 
+def _current_tags(env: Environment, row: dict) -> dict:
+    deployment_id = row.get("deployment_id")
+    return env.deployment(str(deployment_id)).tags if isinstance(deployment_id, str) else {}
+
+
 def confirm(env: Environment, change: Change, *, yes: bool, action: str = "deploy") -> None:
     """Ask before changing a production environment, unless ``yes``; a "no" ends the command (exit 1)."""
     if yes or env.type != "production":
         return
     current = current_of(env, change.distribution)
-    now = _describe(current.get("version"), current.get("distribution_id")) if current else "nothing deployed"
+    now = (_describe(current.get("version"), current.get("distribution_id"), _current_tags(env, current))
+           if current else "nothing deployed")
     output.stderr(f"Environment '{env.name}' is a production environment. About to {action} "
                   f"'{change.distribution}'.\n  current: {now}\n"
                   f"  new:     {_describe(change.version, change.distribution_id, change.tags)}")

@@ -59,14 +59,17 @@ def _known_ids() -> list[str]:
 
 
 def _change_for_id(distribution_id: str) -> Change:
+    """Name, version and tags of an artifact some local environment deployed (for the production question)."""
     import attini_sdk as at
 
     for name in selection.environment_names():
-        frame = at.Environment.local(name).history()
+        env = at.Environment.local(name)
+        frame = env.history()
         rows = frame[frame["distribution_id"] == distribution_id]
         if not rows.empty:
             row = rows.iloc[0]
-            return Change(str(row["distribution"]), str(row["version"]), distribution_id)
+            tags = env.deployment(str(row["deployment_id"])).tags
+            return Change(str(row["distribution"]), str(row["version"]), distribution_id, tags)
     raise NotFoundError(f"no local environment has deployed {distribution_id}", where="PATH|ZIP|ID",
                         hint="find ids with: attini inventory -e ENV --json, or deploy a folder or .zip")
 
@@ -125,16 +128,24 @@ def run(
     parameters = _parameters(param)
     subject, change = resolve_target(target, quiet=json)
     confirm(env, change, yes=yes)
-    view = _view(f"{change.distribution} {change.version or ''} → {env.name}", quiet=json or no_wait)
-    with view or contextlib.nullcontext():
-        deployment = env.deploy(subject, parameters=parameters or None, force=force, wait=not no_wait,
-                                approve=True if approve else None, wait_for_lock=wait_for_lock, progress=view)
     if no_wait:
-        _print_started(deployment, json=json)
+        from attini_sdk.cli.detached import start_detached
+
+        args = ["--yes", *(["--force"] if force else []), *(["--approve"] if approve else []),
+                "--wait-for-lock", str(wait_for_lock), *[a for k, v in parameters.items() for a in ("--param", f"{k}={v}")]]
+        _print_started(start_detached(env, subject, change.distribution, args), json=json)
         return
+    view = _view(f"{change.distribution} {change.version or ''} → {env.name}", quiet=json)
+    with view or contextlib.nullcontext():
+        deployment = env.deploy(subject, parameters=parameters or None, force=force,
+                                approve=True if approve else None, wait_for_lock=wait_for_lock, progress=view)
+    _finish(deployment, json=json)
+
+
+def _finish(deployment, *, json: bool, allow: tuple[str, ...] = ()) -> None:
     if not json:
         deployment_view.print_steps(deployment)
-    deployment_view.finish(deployment, json=json)
+    deployment_view.finish(deployment, json=json, allow=allow)
 
 
 def _view(title: str, *, quiet: bool):
@@ -150,7 +161,7 @@ def _print_started(deployment, *, json: bool) -> None:
     output.console().print(
         f"Started {deployment.distribution} {deployment.version} in {deployment.environment}: revision "
         f"{deployment.revision}, {deployment.status}.\n  follow it: attini deploy describe "
-        f"-n {deployment.distribution} -e {deployment.environment}")
+        f"-n {deployment.distribution} -e {deployment.environment} --revision {deployment.revision}")
 
 
 def _rollback_target(env, name: str, to: str | None, distribution_id: str | None):
@@ -173,9 +184,9 @@ def _rollback_change(env, name: str, to) -> Change:
     """What the rollback would deploy, for the production question (best effort: the API decides)."""
     frame = env.history(distribution=name)
     done = frame[frame["status"] == "succeeded"]
-    if to is None:
-        current = done.iloc[0]["revision"] if not done.empty else None
-        rows = done[done["revision"] < current] if current is not None else done
+    if to is None:  # as the API decides: what last worked if the latest attempt failed, else the one before
+        latest_failed = not frame.empty and frame.iloc[0]["status"] != "succeeded"
+        rows = done if latest_failed or done.empty else done[done["revision"] < done.iloc[0]["revision"]]
     elif isinstance(to, int):
         rows = frame[frame["revision"] == to]
     else:
@@ -184,7 +195,8 @@ def _rollback_change(env, name: str, to) -> Change:
     if rows.empty:
         return Change(name, None, None)
     row = rows.iloc[0]
-    return Change(name, str(row["version"]), str(row["distribution_id"]))
+    tags = env.deployment(str(row["deployment_id"])).tags
+    return Change(name, str(row["version"]), str(row["distribution_id"]), tags)
 
 
 @app.command()
@@ -211,14 +223,20 @@ def rollback(
     env = selection.environment(environment)
     name = selection.distribution(env, distribution)
     target = _rollback_target(env, name, to, distribution_id)
-    confirm(env, _rollback_change(env, name, target), yes=yes, action="roll back")
-    deployment = env.rollback(name, to=target, force=force, wait=not no_wait, approve=True if approve else None)
+    change = _rollback_change(env, name, target)
+    confirm(env, change, yes=yes, action="roll back")
     if no_wait:
-        _print_started(deployment, json=json)
+        from attini_sdk.cli.detached import start_detached
+
+        to_arg = ["--to", str(target)] if target is not None else []
+        args = ["rollback", "-n", name, *to_arg, "--yes", *(["--force"] if force else []),
+                *(["--approve"] if approve else [])]
+        _print_started(start_detached(env, None, name, args), json=json)
         return
-    if not json:
-        deployment_view.print_steps(deployment)
-    deployment_view.finish(deployment, json=json)
+    view = _view(f"{name} {change.version or ''} → {env.name} (rollback)", quiet=json)
+    with view or contextlib.nullcontext():
+        deployment = env.rollback(name, to=target, force=force, approve=True if approve else None, progress=view)
+    _finish(deployment, json=json)
 
 
 @app.command("continue")
@@ -234,20 +252,27 @@ def continue_(
     output.state.json = json
     env = selection.environment(environment)
     name = selection.distribution(env, distribution)
-    waiting = env.history(distribution=name, status="waiting_approval")
-    if waiting.empty:
+    pending = env.pending_approvals()
+    pending = pending[pending["distribution"] == name]
+    if pending.empty:
         raise NotFoundError(f"no deployment of '{name}' is waiting for approval in environment '{env.name}'",
                             where=f"environment {env.name}",
                             hint=f"see what happened: attini deploy describe -n {name} -e {env.name}")
-    deployment = env.deployment(str(waiting.iloc[0]["deployment_id"]), distribution=name)
-    if abort:
-        deployment.abort(step_name, message)
-    else:
-        deployment.approve(step_name, message)
-    deployment.refresh()
-    if not json:
-        deployment_view.print_steps(deployment)
-    deployment_view.finish(deployment, json=json, allow=("aborted",) if abort else ())
+    steps = pending[pending["step"] == step_name]
+    if steps.empty:
+        waiting = ", ".join(sorted(set(pending["step"])))
+        raise NotFoundError(f"'{name}' is not waiting at step '{step_name}' (it waits at: {waiting})",
+                            where=f"environment {env.name}, option --step-name",
+                            hint=f"answer one of them: --step-name {waiting.split(', ')[0]}")
+    deployment = env.deployment(str(steps.iloc[0]["deployment_id"]))
+    view = _view(f"{name} {deployment.version} → {env.name} ({'abort' if abort else 'approve'} {step_name})",
+                 quiet=json)
+    with view or contextlib.nullcontext():
+        if abort:
+            deployment.abort(step_name, message, progress=view)
+        else:
+            deployment.approve(step_name, message, progress=view)
+    _finish(deployment.refresh(), json=json, allow=("aborted",) if abort else ())
 
 
 @app.command()
@@ -262,10 +287,10 @@ def resume(
     output.state.json = json
     env = selection.environment(environment)
     name = selection.distribution(env, distribution)
-    deployment = env.resume(name, deployment_id)
-    if not json:
-        deployment_view.print_steps(deployment)
-    deployment_view.finish(deployment, json=json)
+    view = _view(f"{name} → {env.name} (resume)", quiet=json)
+    with view or contextlib.nullcontext():
+        deployment = env.resume(name, deployment_id, progress=view)
+    _finish(deployment, json=json)
 
 
 @app.command()
@@ -279,10 +304,13 @@ def unlock(
     output.state.json = json
     env = selection.environment(environment)
     name = selection.distribution(env, distribution)
-    result = env.unlock(name, force=force)
+    lock = env.unlock(name, force=force)
+    holder = None if lock is None else lock.describe()
     if json:
-        output.emit_json({"environment": env.name, "distribution": name, "unlocked": True,
-                          "detail": None if result is None else str(result)})
+        output.emit_json({"environment": env.name, "distribution": name, "unlocked": lock is not None,
+                          "holder": holder, "deployment_id": getattr(lock, "deployment_id", None)})
+    elif lock is None:
+        output.console().print(f"{name} is not locked in {env.name}; nothing to do.")
     else:
-        output.console().print(f"Unlocked {name} in {env.name}. Continue the deployment with: "
-                               f"attini deploy resume -n {name} -e {env.name}")
+        output.console().print(f"Unlocked {name} in {env.name} (held by {holder}). Continue the deployment with: "
+                               f"attini deploy resume -n {name} -e {env.name}", markup=False)

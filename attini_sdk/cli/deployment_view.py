@@ -17,16 +17,13 @@ from attini_sdk.errors import DeploymentError, StepFailed
 __all__ = ["as_json", "print_summary", "print_steps", "finish", "failed_step", "STEP_COLUMNS"]
 
 STEP_COLUMNS = ["step", "type", "status", "attempt", "started_at", "duration", "error"]
-_FIELDS = ("environment", "distribution", "revision", "version", "distribution_id", "status", "started_at",
-           "finished_at", "deployed_by", "reason", "error", "cause")
 
 
 def as_json(deployment, *, steps: bool = True, outputs: bool = False) -> dict[str, Any]:
-    """The deployment as JSON: the history columns (``deployment_id`` first), its steps, its outputs."""
-    data: dict[str, Any] = {"deployment_id": deployment.id}
-    for field in _FIELDS:
-        data[field] = tables.value(getattr(deployment, field, None))
-    started, finished = getattr(deployment, "started_at", None), getattr(deployment, "finished_at", None)
+    """The deployment as JSON: :meth:`Deployment.summary` (the history columns, ``deployment_id`` first, plus
+    ``cause``, ``parameters`` and ``tags``), its ``duration`` in seconds, its steps and its outputs."""
+    data = {key: tables.value(item) for key, item in deployment.summary().items()}
+    started, finished = deployment.started_at, deployment.finished_at
     data["duration"] = (finished - started).total_seconds() if started and finished else None
     if steps:
         data["steps"] = tables.records(deployment.steps)
@@ -56,9 +53,12 @@ def print_summary(deployment) -> None:
 
 def print_steps(deployment) -> None:
     """The deployment's step runs as a table, in the order they ran."""
+    from attini_sdk.cli.progress import type_name
+
     frame = deployment.steps
     if "started_at" in frame.columns:
         frame = frame.sort_values("started_at", kind="stable", na_position="last")
+    frame = frame.assign(type=[type_name(t) for t in frame["type"]])  # Attini's names, as the live view shows
     tables.print_frame(frame, STEP_COLUMNS, empty="No steps ran.")
 
 

@@ -82,7 +82,7 @@ class StepProgress:
             from rich.live import Live
 
             self._live = Live(get_renderable=self._render, console=output.console(), refresh_per_second=6,
-                              transient=False, redirect_stderr=False)
+                              transient=True, redirect_stderr=False)  # the final steps table replaces it
 
     @classmethod
     def start(cls, title: str) -> StepProgress:

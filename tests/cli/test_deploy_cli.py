@@ -31,7 +31,7 @@ def test_json_has_the_deployment_its_steps_and_outputs_under_the_dataframe_names
     assert data["distribution_id"].startswith("sha256:") and len(data["distribution_id"]) == 71
     steps = {s["step"]: s for s in data["steps"]}
     assert {"Greet", "Check"} <= set(steps)
-    assert steps["Greet"]["status"] == "succeeded" and steps["Greet"]["type"] == "AttiniRunnerJob"
+    assert steps["Greet"]["status"] == "succeeded" and steps["Greet"]["type"] == "attini:runner"
     assert steps["Greet"]["output"] == {"greeting": "hi 1.0.0"}
     assert isinstance(steps["Greet"]["duration"], float)
 
@@ -197,7 +197,7 @@ def test_approve_runs_through_approval_steps(attini, dists, dev):
 # -- rollback --------------------------------------------------------------------------------------
 
 
-def test_rollback_deploys_the_previous_successful_revision_as_a_new_one(attini, dists, dev):
+def test_rollback_after_a_failure_goes_back_to_what_last_worked(attini, dists, dev):
     attini("deploy", "run", dists("hello", "1.0.0"))
     attini("deploy", "run", dists("hello", "1.1.0"))
     attini("deploy", "run", dists("hello", "1.2.0", broken=True))
@@ -207,9 +207,20 @@ def test_rollback_deploys_the_previous_successful_revision_as_a_new_one(attini, 
 
     assert result.code == 0, result.err
     data = result.json()
-    assert (data["revision"], data["version"], data["status"]) == (4, "1.0.0", "succeeded")
-    assert data["reason"] == "Rollback to 1"
-    assert [h["revision"] for h in history] == [4, 3, 2, 1]
+    assert (data["revision"], data["version"], data["status"]) == (4, "1.1.0", "succeeded")
+    assert data["reason"] == "Rollback to 2"
+    assert [(h["revision"], h["status"]) for h in history] == [
+        (4, "succeeded"), (3, "failed"), (2, "succeeded"), (1, "succeeded")]
+
+
+def test_rollback_after_a_success_goes_to_the_successful_revision_before_it(attini, dists, dev):
+    attini("deploy", "run", dists("hello", "1.0.0"))
+    attini("deploy", "run", dists("hello", "1.1.0"))
+
+    result = attini("deploy", "rollback", "-n", "hello")
+
+    assert result.code == 0, result.err
+    assert "hello 1.0.0 → dev: revision 3 (Rollback to 1)" in result.out
 
 
 def test_rollback_to_a_revision_a_version_or_an_id(attini, dists, dev):

@@ -85,7 +85,7 @@ def test_on_a_terminal_production_asks_and_the_steps_are_drawn_live(attini, dist
     assert "Continue? (Y/N)" in screen
     assert "\x1b[" in screen  # drawn with terminal control sequences, not plain lines
     assert "Greet" in screen and "Check" in screen and "succeeded" in screen
-    assert "started" not in screen  # the plain-line view is for pipes only
+    assert "(AttiniRunnerJob) started" not in screen  # the plain-line view is for pipes only
 
 
 def test_on_a_terminal_no_means_nothing_is_deployed(attini, dists):
@@ -128,3 +128,35 @@ def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 60) -> None:
         assert proc.poll() is None, "the deployer ended before its step started"
         assert time.monotonic() < deadline, "the step did not start"
         time.sleep(0.05)
+
+
+def _wait_until_finished(attini, name: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        row = attini("deploy", "history", "-n", name, "--json").json()[0]
+        if row["status"] not in ("pending", "running"):
+            return row
+        assert time.monotonic() < deadline, f"{name} still {row['status']}"
+        time.sleep(0.1)
+
+
+def test_no_wait_hands_the_deployment_to_a_detached_process(attini, dists, dev, tmp_path):
+    gate = tmp_path / "go"
+    folder = dists("bg", "1.0.0", commands=[f'while [ ! -f "{gate}" ]; do sleep 0.05; done', "echo done"])
+
+    started = attini("deploy", "run", folder, "--no-wait")
+    running = attini("deploy", "history", "-n", "bg", "--json").json()[0]
+    gate.touch()  # this process is done with it; the detached deployer carries on
+    finished = _wait_until_finished(attini, "bg")
+
+    assert started.code == 0, started.err
+    assert "Started bg 1.0.0 in dev: revision 1" in started.out
+    assert "attini deploy describe -n bg -e dev --revision 1" in started.out
+    assert running["status"] in ("pending", "running")
+    assert finished["status"] == "succeeded"
+
+
+def test_no_wait_reports_an_error_the_detached_process_met_before_starting(attini, dists, dev):
+    result = attini("deploy", "run", dists("app", "1.0.0", needs={"hello": ">=1.0.0"}), "--no-wait")
+
+    assert result.code == 1 and "hello" in result.err and "Traceback" not in result.err
