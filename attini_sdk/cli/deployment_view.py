@@ -16,7 +16,7 @@ from attini_sdk.errors import DeploymentError, StepFailed
 
 __all__ = ["as_json", "print_summary", "print_steps", "finish", "failed_step", "STEP_COLUMNS"]
 
-STEP_COLUMNS = ["step", "type", "status", "attempt", "started_at", "duration", "error"]
+STEP_COLUMNS = ["step", "type", "status", "attempt", "duration", "error"]
 
 
 def as_json(deployment, *, steps: bool = True, outputs: bool = False) -> dict[str, Any]:
@@ -84,8 +84,9 @@ def finish(deployment, *, json: bool, allow: tuple[str, ...] = ()) -> None:
     step = failed_step(deployment)
     where = f"environment {deployment.environment}, {deployment.distribution} revision {deployment.revision}"
     if step is not None:
+        cause = _indent(step.get("cause") or deployment.cause)
         raise StepFailed(f"{deployment.distribution} {deployment.version} failed at step '{step['step']}': "
-                         f"{step.get('error') or deployment.error}: {step.get('cause') or deployment.cause}",
+                         f"{step.get('error') or deployment.error}{cause}",
                          step=step["step"], error=step.get("error"), cause=step.get("cause"), where=where,
                          hint=_next_steps(deployment).replace("STEP", str(step["step"])))
     detail = ": ".join(str(x) for x in (deployment.error, deployment.cause) if x) or "no detail recorded"
@@ -93,6 +94,14 @@ def finish(deployment, *, json: bool, allow: tuple[str, ...] = ()) -> None:
             if status == "interrupted" else _next_steps(deployment))
     raise DeploymentError(f"{deployment.distribution} {deployment.version} {status}: {detail}", where=where,
                           hint=hint)
+
+
+def _indent(cause: str | None) -> str:
+    """A cause (often several lines of a script's output) under the message, indented."""
+    if not cause:
+        return ""
+    lines = str(cause).strip().splitlines()
+    return ":\n" + "\n".join(f"    {line}" for line in lines[-20:])
 
 
 def _print_waiting(deployment) -> None:

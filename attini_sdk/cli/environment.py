@@ -28,10 +28,19 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="env", hidden=True)
 
 
-def _row(name: str) -> dict:
+def _frame():
+    """:func:`attini_sdk.list_environments` plus each environment's retention and signature policy."""
     import attini_sdk as at
 
     frame = at.list_environments()
+    records = [at.Environment.local(str(name)).record for name in frame["name"]]
+    return frame.assign(keep_versions=[r.keep_versions for r in records], keep_days=[r.keep_days for r in records],
+                        require_signature=[r.require_signature for r in records],
+                        trusted_keys=[len(r.trusted_keys) for r in records])
+
+
+def _row(name: str) -> dict:
+    frame = _frame()
     return tables.records(frame[frame["name"] == name])[0]
 
 
@@ -60,11 +69,12 @@ def create(
     if env_type is not None and env_type not in _TYPES:
         raise ConfigError(f"unknown environment type '{env_type}'", where="option --env-type",
                           hint="use --env-type test or --env-type production")
-    settings = {k: v for k, v in {"keep_versions": keep_versions, "keep_days": keep_days,
-                                  "require_signature": require_signature,
-                                  "trusted_keys": tuple(_read_key(k) for k in trusted_key) or None}.items()
-                if v is not None}
-    kind = env_type or (selection.environment(name).type if existed else "production")
+    given = {"keep_versions": keep_versions, "keep_days": keep_days, "require_signature": require_signature,
+             "trusted_keys": tuple(_read_key(k) for k in trusted_key) or None}
+    record = selection.environment(name).record if existed else None
+    settings = {k: (v if v is not None or record is None else getattr(record, k)) for k, v in given.items()}
+    settings = {k: v for k, v in settings.items() if v is not None}  # new environments: the API's defaults
+    kind = env_type or (record.type if record else "production")
     at.Environment.create(name, type=kind, backend="local", **settings)
     row = _row(name)
     if json:
@@ -84,15 +94,14 @@ def _read_key(text: str) -> str:
 
 @app.command("list")
 def list_(json: bool = JSON) -> None:
-    """List environments with their type and how many deployments they have (and how many run)."""
-    import attini_sdk as at
-
+    """List environments: type, deployments (and how many run), retention and signature policy."""
     output.state.json = json
-    frame = at.list_environments()
+    frame = _frame()
     if json:
         output.emit_json(tables.records(frame))
         return
-    tables.print_frame(frame, ["name", "type", "backend", "created_at", "deployments", "running"],
+    tables.print_frame(frame, ["name", "type", "backend", "created_at", "deployments", "running", "keep_versions",
+                               "keep_days", "require_signature"],
                        empty="No environments. Create one: attini environment create dev --env-type test")
 
 

@@ -69,6 +69,12 @@ def _status(event: dict) -> str:
     return "running" if raw in _STARTED else raw or "running"
 
 
+def _last_line(text: object) -> str:
+    """One line for the view: a script's cause is its output; its last line usually says what broke."""
+    lines = [line for line in str(text).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
 class StepProgress:
     """A ``progress`` callback that shows steps live (rich) or as plain lines (not a terminal)."""
 
@@ -117,7 +123,7 @@ class StepProgress:
             if status not in _OPEN:
                 given = event.get("duration")
                 line.duration = float(given) if isinstance(given, (int, float)) else line.elapsed()
-                line.error = ": ".join(str(event[k]) for k in ("error", "cause") if event.get(k))
+                line.error = ": ".join(_last_line(event[k]) for k in ("error", "cause") if event.get(k))
         if self._live is None:
             self._print(self._plain(line))
 

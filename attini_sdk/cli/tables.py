@@ -107,6 +107,8 @@ def print_frame(frame, columns: Sequence[str] | None = None, *, title: str | Non
     from rich.table import Table
 
     console = output.console()
+    if not console.is_terminal:  # logs and pipes: do not squeeze tables into 80 columns
+        console.width = max(console.width, 140)
     if frame.empty:
         console.print(empty)
         return

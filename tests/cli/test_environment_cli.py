@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_create_list_and_remove_environments(attini):
     assert attini("environment", "create", "dev", "--env-type", "test").out.startswith(
@@ -25,6 +27,19 @@ def test_create_is_idempotent_and_changes_the_type_only_when_asked(attini):
 
     assert again["created"] is False and again["type"] == "test"
     assert changed["type"] == "production"
+
+
+def test_changing_the_type_keeps_retention_and_signature_settings(attini, tmp_path):
+    attini("key", "generate", "-o", tmp_path / "k.pem")
+    attini("environment", "create", "prod", "--env-type", "test", "--keep-versions", "3", "--keep-days", "0",
+           "--require-signature", "--trusted-key", tmp_path / "k.pem.pub")
+
+    changed = attini("environment", "create", "prod", "--env-type", "production", "--json").json()
+    relaxed = attini("environment", "create", "prod", "--no-require-signature", "--json").json()
+
+    assert (changed["type"], changed["keep_versions"], changed["keep_days"]) == ("production", 3, 0)
+    assert changed["require_signature"] is True and changed["trusted_keys"] == 1
+    assert relaxed["require_signature"] is False and relaxed["keep_versions"] == 3
 
 
 def test_list_says_how_to_begin_when_there_are_none(attini):
@@ -68,6 +83,7 @@ def test_parameters_are_set_listed_and_removed_and_secrets_never_shown(attini):
     assert missing.code == 1 and "has no parameter 'LogLevel'" in missing.err
 
 
+@pytest.mark.filterwarnings("ignore::getpass.GetPassWarning")  # stdin is a pipe here, not a terminal
 def test_a_secret_left_out_of_the_command_line_is_read_without_echo(attini):
     attini("environment", "create", "dev", "--env-type", "test")
 
