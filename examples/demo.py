@@ -1,7 +1,7 @@
 """`make demo`: the whole Attini workflow on one machine, through the `attini` CLI.
 
     python examples/demo.py            # or: make demo
-    python examples/demo.py --prod     # also: production approval pause, then continue
+    python examples/demo.py --keep     # keep the demo's ATTINI_HOME to explore it afterwards
 
 What it does, printing every command as you would type it:
 
@@ -13,7 +13,10 @@ What it does, printing every command as you would type it:
 4. packages and deploys examples/platform network -> database -> app to dev;
 5. promotes the very same artifacts, by distribution id, to acc;
 6. deploys a broken app 0.4.0 (a typo in its template, built in a temporary copy) to acc, which fails;
-7. shows the failure, rolls app back in acc, and prints the inventory and the landscape.
+7. shows the failure and rolls app back in acc;
+8. promotes the platform to prod: production asks first (answered with --yes here), and the app's plan
+   pauses at its ManualApproval step until `attini deploy continue` approves it, from a fresh command;
+9. prints the inventory and the landscape.
 
 It exits non-zero if any step does not end the way the demo expects.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import sys
 import tempfile
@@ -50,7 +54,7 @@ def attini(*args: str, expect: int = 0, capture: bool = False) -> str:
 
     from attini_sdk.cli import main
 
-    print(f"$ attini {' '.join(args)}", flush=True)
+    print(f"$ attini {shlex.join(args)}", flush=True)
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer) if capture else contextlib.nullcontext():
         code = main(list(args))
@@ -61,9 +65,12 @@ def attini(*args: str, expect: int = 0, capture: bool = False) -> str:
 
 def start_aws_stand_in():
     """A moto server on 127.0.0.1 and a free port; the environment points boto3 at it."""
+    import logging
+
     import requests
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log lines in the demo's output
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -99,7 +106,7 @@ def current_ids(environment: str) -> dict[str, str]:
     return {row["distribution"]: row["distribution_id"] for row in rows}
 
 
-def walkthrough(workdir: Path, *, prod: bool) -> None:
+def walkthrough(workdir: Path) -> None:
     """The demo proper: environments, deploys, promotion, a failure, a rollback, the views."""
     say("Environments: dev and acc for testing, prod for production")
     attini("environment", "create", "dev", "--env-type", "test")
@@ -114,9 +121,9 @@ def walkthrough(workdir: Path, *, prod: bool) -> None:
         attini("deploy", "run", str(PLATFORM / name), "-e", "dev")
 
     say("Promote the very same artifacts to acc, by distribution id")
-    for name, distribution_id in sorted(current_ids("dev").items(), key=lambda kv: ("network", "database",
-                                                                                     "app").index(kv[0])):
-        attini("deploy", "run", distribution_id, "-e", "acc")
+    tested = current_ids("dev")
+    for name in ("network", "database", "app"):
+        attini("deploy", "run", tested[name], "-e", "acc")
 
     say("A broken app 0.4.0 (a typo in its template) goes to acc and fails")
     attini("deploy", "run", str(broken_app(workdir)), "-e", "acc", expect=1)
@@ -125,36 +132,40 @@ def walkthrough(workdir: Path, *, prod: bool) -> None:
     say("Roll app back in acc to its previous successful revision")
     attini("deploy", "rollback", "-n", "app", "-e", "acc")
 
-    if prod:
-        say("Production: app pauses for approval (no process waits), then someone approves it")
-        for name in ("network", "database"):
-            attini("deploy", "run", current_ids("acc")[name], "-e", "prod", "--yes")
-        attini("deploy", "run", current_ids("acc")["app"], "-e", "prod", "--yes")
-        attini("deploy", "continue", "-n", "app", "-e", "prod", "--step-name", "ApproveRelease",
-               "-m", "release approved in the demo")
+    say("Promote to prod: production asks before each deploy (--yes answers here); app waits for approval")
+    tested = current_ids("acc")
+    for name in ("network", "database", "app"):
+        attini("deploy", "run", tested[name], "-e", "prod", "--yes")
+    attini("deploy", "continue", "-n", "app", "-e", "prod", "--step-name", "ApproveRelease",
+           "-m", "approved in the demo")
 
     say("What runs where")
-    attini("inventory", "-e", "acc")
+    attini("inventory", "-e", "prod")
     attini("landscape")
 
 
 def main(argv: list[str]) -> int:
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="attini-demo-") as tmp:
-        workdir = Path(tmp)
-        os.environ["ATTINI_HOME"] = str(workdir / "attini-home")
-        server, endpoint = start_aws_stand_in()
-        print(f"AWS stand-in: a moto server at {endpoint} (AWS_ENDPOINT_URL). Nothing reaches AWS.\n"
-              "  To deploy to real AWS instead, leave AWS_ENDPOINT_URL unset and use your usual credentials.\n"
-              f"State: ATTINI_HOME={os.environ['ATTINI_HOME']} (a fresh temporary folder, removed at the end).")
-        try:
-            walkthrough(workdir, prod="--prod" in argv)
-        except DemoFailed as err:
-            print(f"\ndemo failed: {err}", file=sys.stderr)
-            return 1
-        finally:
-            server.stop()
+    keep = "--keep" in argv
+    workdir = Path(tempfile.mkdtemp(prefix="attini-demo-"))
+    os.environ["ATTINI_HOME"] = str(workdir / "attini-home")
+    server, endpoint = start_aws_stand_in()
+    print(f"AWS stand-in: a moto server at {endpoint} (AWS_ENDPOINT_URL). Nothing reaches AWS.\n"
+          "  To deploy to real AWS instead, leave AWS_ENDPOINT_URL unset and use your usual credentials.\n"
+          f"State: ATTINI_HOME={os.environ['ATTINI_HOME']} (a fresh temporary folder"
+          f"{', kept' if keep else ', removed at the end; --keep keeps it'}).")
+    try:
+        walkthrough(workdir)
+    except DemoFailed as err:
+        print(f"\ndemo failed: {err}", file=sys.stderr)
+        return 1
+    finally:
+        server.stop()
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
     print(f"\nDemo finished in {time.perf_counter() - started:.1f} s.")
+    if keep:
+        print(f"Explore it: ATTINI_HOME={os.environ['ATTINI_HOME']} attini deploy history -e acc")
     return 0
 
 

@@ -108,7 +108,7 @@ def print_frame(frame, columns: Sequence[str] | None = None, *, title: str | Non
 
     console = output.console()
     if not console.is_terminal:  # logs and pipes: do not squeeze tables into 80 columns
-        console.width = max(console.width, 140)
+        console.width = max(console.width, 160)
     if frame.empty:
         console.print(empty)
         return
