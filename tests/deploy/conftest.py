@@ -32,10 +32,16 @@ def moto_endpoint():
     server.stop()
 
 
-def reset_moto(endpoint: str) -> None:
-    """Forget every AWS resource; Lambda answers without Docker (it echoes the payload)."""
+def reset_moto(endpoint: str) -> dict:
+    """Forget every AWS resource; Lambda answers without Docker (it echoes the payload).
+
+    Returns moto's config as it was: the server runs in this process and shares moto's global config with
+    in-process ``mock_aws`` tests, so the ``aws`` fixture puts it back afterwards.
+    """
+    before = requests.get(f"{endpoint}/moto-api/config", timeout=30).json()
     requests.post(f"{endpoint}/moto-api/reset", timeout=30)
     requests.post(f"{endpoint}/moto-api/config", json={"lambda": {"use_docker": False}}, timeout=30)
+    return before
 
 
 @pytest.fixture
@@ -48,8 +54,10 @@ def aws(moto_endpoint, monkeypatch):
               "AWS_CONFIG_FILE": "/nonexistent/aws-config", "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/creds"}
     for name, value in values.items():
         monkeypatch.setenv(name, value)
-    reset_moto(moto_endpoint)
-    return moto_endpoint
+    before = reset_moto(moto_endpoint)
+    yield moto_endpoint
+    requests.post(f"{moto_endpoint}/moto-api/config", json={"lambda": before.get("lambda", {"use_docker": True})},
+                  timeout=30)
 
 
 @pytest.fixture

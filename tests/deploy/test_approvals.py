@@ -146,3 +146,38 @@ def test_approvals_answered_by_turns_from_two_processes(home, project):
     assert (done.outputs["output"]["First"], done.outputs["output"]["Second"]) == (
         {"message": "from another process"}, {"message": "from here"})
     assert sorted(done.steps["step"]) == ["Done", "First", "Second"]  # each ran once, in the process that had it
+
+
+def test_an_approval_left_open_by_a_failed_branch_is_closed_with_the_deployment(home, project):
+    plan = {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "Gate", "States": {"Gate": {"Type": "Task", "Resource": "attini:approval",
+                                                "ResultPath": "$.output.Gate", "End": True}}},
+        {"StartAt": "Boom", "States": {"Boom": {"Type": "Fail", "Error": "Broken"}}}]}}}
+    env = at.Environment.local("dev")
+
+    d = env.deploy(project("both").package(plan))
+
+    assert (d.status, d.error) == ("failed", "Broken")
+    assert env.pending_approvals().empty
+    assert "running" not in set(d.steps["status"].astype(str))
+
+
+def test_an_approval_that_times_out_lets_the_plan_go_on_in_the_process_that_waits(home, project):
+    import time
+
+    plan = {"StartAt": "Gate", "States": {
+        "Gate": {"Type": "Task", "Resource": "attini:approval", "ResultPath": "$.output.Gate", "TimeoutSeconds": 1,
+                 "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "NobodyAnswered"}], "Next": "Approved"},
+        "NobodyAnswered": {"Type": "Pass", "End": True},
+        "Approved": {"Type": "Pass", "End": True}}}
+    env = at.Environment.local("dev")
+    d = env.deploy(project("gate").package(plan))
+    assert d.status == "waiting_approval"
+
+    deadline = time.monotonic() + 60
+    while d.refresh().status == "waiting_approval" and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    assert d.status == "succeeded"
+    assert "NobodyAnswered" in set(d.steps["step"]) and env.pending_approvals().empty
+    assert env._backend.state.get_lock("dev", "gate") is None

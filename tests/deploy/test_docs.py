@@ -15,8 +15,8 @@ from attini_sdk.records import DEPLOYMENT_STATUSES
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "environments.md").read_text()
 MODULES = ["deployment_inputs", "environment", "deployment", "deploy_flow", "backends.local.backend",
-           "backends.local.orchestrator", "backends.local.step_recorder", "backends.local.plain_states",
-           "steps.approval", "steps.imports"]
+           "backends.local.continuation", "backends.local.orchestrator", "backends.local.step_recorder",
+           "backends.local.plain_states", "steps.approval", "steps.imports"]
 EVENTS = ["deployment_started", "step_started", "step_succeeded", "step_skipped", "step_failed", "approval_waiting",
           "approval_decided", "deployment_waiting_approval", "deployment_resumed", "deployment_finished"]
 
@@ -55,6 +55,6 @@ def test_the_environments_page_names_the_api_events_and_statuses():
 
 def test_the_events_listed_are_the_events_emitted():
     code = "".join((ROOT / "attini_sdk" / "backends" / "local" / f).read_text()
-                   for f in ("orchestrator.py", "step_recorder.py"))
+                   for f in ("orchestrator.py", "continuation.py", "step_recorder.py"))
     emitted = {e for e in EVENTS if f'"{e}"' in code}
     assert emitted == set(EVENTS)

@@ -49,6 +49,8 @@ def test_parameters_behave_like_a_mapping_and_secrets_stay_secret(home):
     env.parameters["DbPassword"] = "pw-2"  # rotating keeps it secret
 
     assert dict(env.parameters) == {"DbPassword": "***", "LogLevel": "DEBUG"}
+    assert env.parameters.frame().to_dict("records") == [{"key": "DbPassword", "value": "***", "secret": True},
+                                                         {"key": "LogLevel", "value": "DEBUG", "secret": False}]
     assert env.parameters.reveal("DbPassword") == "pw-2" and env.parameters.is_secret("DbPassword")
     del env.parameters["LogLevel"]
     assert list(env.parameters) == ["DbPassword"]

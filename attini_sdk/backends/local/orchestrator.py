@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from attini_sdk.asl.execution import TERMINAL
+from attini_sdk.backends.local.continuation import ContinuationOps
 from attini_sdk.backends.local.step_recorder import RunOptions, StepRecorder, emit_progress
-from attini_sdk.errors import AttiniError, ConflictError, DeploymentError, LockError, NotFoundError
+from attini_sdk.errors import AttiniError, ConflictError, DeploymentError, LockError
 from attini_sdk.records import DeploymentRecord, Lock, redact_values
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,8 +39,9 @@ __all__ = ["LocalOrchestrator", "ActiveRun", "HEARTBEAT_SECONDS"]
 HEARTBEAT_SECONDS = 15.0
 """How often a running deployment renews its lock (which expires 60 s after the last heartbeat)."""
 _POLL_SECONDS = 0.25
+_SETTLE_SECONDS = 0.05
+_WATCH_SECONDS = 0.2
 _STATUS = {"SUCCEEDED": "succeeded", "FAILED": "failed", "TIMED_OUT": "failed", "ABORTED": "aborted"}
-_APPROVAL = "attini:approval"
 
 
 class ActiveRun:
@@ -55,9 +58,33 @@ class ActiveRun:
         self.result: DeploymentRecord | None = None
         self.failure: BaseException | None = None
         self.warned = threading.Event()
+        #: a driver follows the execution now (False while it is parked at an approval)
+        self.driving = False
 
     def emit(self, event: str, **details: Any) -> None:
         emit_progress(self.recorder.options, self.deployment, event, warned=self.warned, **details)
+
+
+def _cancelling(scope) -> bool:
+    """True while a cancellation is travelling through the execution's branches (a sibling failed)."""
+    return scope.event.is_set() or any(_cancelling(child) for child in list(scope.children))
+
+
+def _settled(execution) -> bool:
+    """A pause counts once it holds: every branch waits on a token, and no cancellation is on its way.
+
+    The engine reports ``paused`` as soon as the last running branch stops; a branch that failed may still
+    be cancelling a waiting sibling, which then ends the execution instead.
+    """
+    deadline = time.monotonic() + _SETTLE_SECONDS
+    while time.monotonic() < deadline:
+        if execution.status != "RUNNING" or not execution.paused:
+            return False
+        time.sleep(0.005)
+    if _cancelling(execution.cancel):
+        time.sleep(_SETTLE_SECONDS)
+        return False
+    return execution.status == "RUNNING" and execution.paused
 
 
 class _LockKeeper:
@@ -88,8 +115,11 @@ class _LockKeeper:
                 return
 
 
-class LocalOrchestrator:
-    """Starts, drives, resumes and answers deployments of one :class:`LocalBackend` in this process."""
+class LocalOrchestrator(ContinuationOps):
+    """Starts, drives, resumes and answers deployments of one :class:`LocalBackend` in this process.
+
+    Starting and driving live here; answering approvals and resuming in :mod:`.continuation`.
+    """
 
     def __init__(self, backend: LocalBackend):
         self.backend = backend
@@ -197,6 +227,7 @@ class LocalOrchestrator:
     def _go(self, run: ActiveRun, wait: bool) -> DeploymentRecord:
         run.done.clear()
         run.result = run.failure = None
+        run.driving = True
         if wait:
             return self._drive(run)
         # not a daemon: a script that returns early still lets its deployment finish before the process exits
@@ -221,13 +252,14 @@ class LocalOrchestrator:
                     break
                 if execution.pending_tokens and self._deliver_decided(run, execution.pending_tokens):
                     continue
-                if execution.paused:
+                if execution.paused and _settled(execution):
                     break
         if execution.status in TERMINAL:
             return self._finish(run)
         return self._pause(run)
 
     def _pause(self, run: ActiveRun) -> DeploymentRecord:
+        run.driving = False
         run.lock = self.state.park_lock(run.lock)
         record = self.state.get_deployment(run.deployment.id)
         if record.status != "waiting_approval":
@@ -237,14 +269,40 @@ class LocalOrchestrator:
         run.emit("deployment_waiting_approval", steps=waiting)
         run.result = record
         run.done.set()
+        threading.Thread(target=self._watch_pause, args=(run,), daemon=True, name=f"paused-{record.id}").start()
         return record
 
+    def _watch_pause(self, run: ActiveRun) -> None:
+        """While this process keeps a paused execution, notice it moving on by itself (a timeout on the
+        waiting Task, a sibling branch's failure reaching it) and drive it again; stand down as soon as
+        anyone else drives it (an answer in this process, or another process taking the lock)."""
+        execution = run.execution
+        while True:
+            time.sleep(_WATCH_SECONDS)
+            with self._lock:
+                if run.driving or self._runs.get(run.deployment.id) is not run:
+                    return
+            if execution.status == "RUNNING" and execution.paused:
+                continue
+            held = self.state.get_lock(run.deployment.environment, run.deployment.distribution)
+            if held is None or held.owner != run.lock.owner:
+                return  # another process took the deployment over
+            try:
+                run.lock = self.state.claim_lock(run.deployment.id)
+            except (LockError, ConflictError):
+                return
+            run.deployment = self.state.set_deployment_status(run.deployment.id, "running")
+            self._drive_quietly(run)  # runs on this thread, until the end or the next pause
+            return
+
     def _finish(self, run: ActiveRun) -> DeploymentRecord:
+        run.driving = False
         execution = run.execution
         status = _STATUS[execution.status]
         if execution.status == "FAILED" and execution.error == "ManuallyAborted":
             status = "aborted"
         secrets = run.recorder.secret_values
+        self._close_open_work(run.deployment.id)
         record = self.state.finish_deployment(
             run.deployment.id, status, outputs=execution.output if status == "succeeded" else None,
             error=execution.error, cause=redact_values(execution.cause, list(secrets)), lock=run.lock)
@@ -259,139 +317,17 @@ class LocalOrchestrator:
         run.done.set()
         return record
 
-    # -- approvals and resume -----------------------------------------------------------------------------
-
-    def _approvals(self, deployment_id: str) -> list:
-        steps = {r.step for r in self.state.step_runs(deployment_id) if r.type == _APPROVAL}
-        found = (self.state.get_approval(deployment_id, step) for step in sorted(steps))
-        return [a for a in found if a is not None]
-
-    def _deliver_decided(self, run: ActiveRun, tokens) -> Execution | None:
-        """Answer, through ``run.engine``, approvals decided in the store whose tokens the execution awaits."""
-        from attini_sdk.steps import approval as approvals
-
-        delivered = None
-        waiting = set(tokens)
-        for approval in self._approvals(run.deployment.id):
-            if approval.pending or approval.token not in waiting:
-                continue
-            try:
-                if approval.decision == "approved":
-                    delivered = run.engine.send_task_success(approval.token, approvals.approved(approval.message))
-                else:
-                    failure = approvals.aborted(approval.step, approval.message)
-                    delivered = run.engine.send_task_failure(approval.token, failure.error, failure.cause)
-            except NotFoundError:
-                continue  # answered meanwhile
-        return delivered
-
-    def answer(self, deployment_id: str, step: str, decision: str, message: str | None, options: RunOptions, *,
-               wait: bool = True) -> DeploymentRecord:
-        """Approve or abort a waiting ManualApproval, then continue the deployment in this process.
-
-        If another live process is running the deployment (other branches still at work), the decision is
-        recorded and that process delivers it.
-        """
-        record = self.state.get_deployment(deployment_id)
-        if self.state.get_approval(deployment_id, step) is None:
-            waiting = ", ".join(a.step for a in self._approvals(deployment_id) if a.pending) or "none"
-            raise NotFoundError(f"step '{step}' of {record.distribution} revision {record.revision} does not wait "
-                                f"for an approval (waiting: {waiting})", where=f"deployment {deployment_id}",
-                                hint="see the waiting steps with `attini deploy describe`")
-        approval = self.state.decide_approval(deployment_id, step, decision, message)
-        self._finish_approval_run(deployment_id, step, approval)
-        try:
-            return self.continue_(deployment_id, options, wait=wait)
-        except LockError:
-            held = self.state.get_lock(record.environment, record.distribution)
-            if held is not None and held.deployment_id == deployment_id and not self.state.lock_stale_reason(held):
-                return self.state.get_deployment(deployment_id)  # its live deployer picks the answer up
-            raise
-
-    def _finish_approval_run(self, deployment_id: str, step: str, approval) -> None:
-        from attini_sdk.steps import approval as approvals
-
-        runs = [r for r in self.state.step_runs(deployment_id) if r.step == step and r.status == "running"]
-        if not runs:
-            return
-        if approval.decision == "approved":
-            self.state.finish_step_run(runs[-1].id, "succeeded", output=approvals.approved(approval.message))
-        else:
-            failure = approvals.aborted(step, approval.message)
-            self.state.finish_step_run(runs[-1].id, "aborted", error=failure.error, cause=failure.cause)
-
-    def continue_(self, deployment_id: str, options: RunOptions, *, wait: bool = True) -> DeploymentRecord:
-        """Take a deployment's lock back and run its execution on from its last checkpoint, in this process.
-
-        For deployments waiting for an approval (after a decision) and interrupted ones (``resume``). Decided
-        approvals are delivered first. Raises :class:`LockError` while another live process holds the lock.
-        """
-        record = self.state.get_deployment(deployment_id)
-        if record.finished:
-            raise ConflictError(f"{record.distribution} revision {record.revision} already {record.status}",
-                                where=f"environment '{record.environment}', deployment {record.id}",
-                                hint="start a new deployment instead")
-        held = self.state.get_lock(record.environment, record.distribution)
-        lock = self.state.claim_lock(deployment_id)
-        try:
-            run = self._run_for(record, lock, options, held)
-        except BaseException:
-            self.state.release(lock)
-            raise
-        if record.status == "interrupted":
-            self._interrupt_open_runs(record.id)
-        run.deployment = self.state.set_deployment_status(record.id, "running")
-        execution = run.execution if run.execution is not None and run.execution.status == "RUNNING" else None
-        awaited = execution.pending_tokens if execution is not None else None
-        delivered = self._deliver_decided(run, awaited if awaited is not None else
-                                          [a.token for a in self._approvals(record.id)])
-        run.execution = delivered or execution or run.engine.resume(record.execution_id)
-        run.emit("deployment_resumed")
-        return self._go(run, wait)
-
-    def _run_for(self, record: DeploymentRecord, lock: Lock, options: RunOptions, held: Lock | None) -> ActiveRun:
-        """The live run of this deployment in this process, or a new engine for it from the stored state.
-
-        A live run counts only while this process still owned the lock (``held``, read before claiming it):
-        once another process took the deployment over, what this process remembers is out of date.
-        """
-        with self._lock:
-            live = self._runs.get(record.id)
-            if live is not None and (held is None or held.owner != live.lock.owner):
-                del self._runs[record.id]
-                live = None
-        if live is not None and live.execution is not None and live.execution.status == "RUNNING":
-            live.lock, live.recorder.options, live.deployment = lock, options, record
-            return live
-        if not record.execution_id or self.checkpoints.load(record.execution_id) is None:
-            self.state.finish_deployment(record.id, "failed", error="Deployment.NotStarted",
-                                         cause="the deployer stopped before the plan started", lock=lock)
-            raise DeploymentError(f"{record.distribution} revision {record.revision} stopped before its plan "
-                                  "started; there is nothing to resume", where=f"deployment {record.id}",
-                                  hint="it is now marked failed: deploy again")
-        return self._rebuild(record, lock, options)
-
-    def _rebuild(self, record: DeploymentRecord, lock: Lock, options: RunOptions) -> ActiveRun:
-        from attini_sdk.artifact import Artifact
-        from attini_sdk.deployment_inputs import resolve_inputs
-
-        artifact = Artifact.open(self.backend.artifacts.get(record.distribution_id), expected_id=record.distribution_id)
-        inputs = resolve_inputs(self.state, self.state.get_environment(record.environment), artifact, check=False)
-        payload = json.loads(self.checkpoints.load(record.execution_id).record.input)
-        settings = self._read_settings(record.id)
-        options = RunOptions(force=settings.get("force", False) if not options.force else True,
-                             approve=options.approve, progress=options.progress)
-        return self._new_run(record, lock, self._source(record.id, artifact), inputs.variables,
-                             payload.get("parameters") or {}, inputs.dependency_outputs(), inputs.runners,
-                             inputs.secret_values, options)
-
-    def _interrupt_open_runs(self, deployment_id: str) -> None:
-        """Step runs left 'running' by a dead deployer become 'interrupted' (waiting approvals stay open)."""
-        pending = {a.step for a in self._approvals(deployment_id) if a.pending}
-        for run in self.state.step_runs(deployment_id):
-            if run.status == "running" and not (run.type == _APPROVAL and run.step in pending):
-                self.state.finish_step_run(run.id, "interrupted", error="Interrupted",
-                                           cause="its deployer stopped while the step ran")
+    def _close_open_work(self, deployment_id: str) -> None:
+        """An execution that ended leaves nothing open: approvals nobody answered (a sibling branch failed)
+        are closed as aborted, and step runs still marked running (cancelled with their branch) end aborted."""
+        for approval in self._approvals(deployment_id):
+            if approval.pending:
+                self.state.decide_approval(deployment_id, approval.step, "aborted",
+                                           "the deployment ended before anyone answered")
+        for step_run in self.state.step_runs(deployment_id):
+            if step_run.status == "running":
+                self.state.finish_step_run(step_run.id, "aborted", error="DeploymentEnded",
+                                           cause="the deployment ended while the step was in flight")
 
     # -- reading ------------------------------------------------------------------------------------------
 
