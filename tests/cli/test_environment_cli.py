@@ -117,3 +117,15 @@ def test_without_any_environment_the_cli_says_how_to_create_one(attini):
 
     assert result.code == 1
     assert result.json()["error"] == "NotFoundError" and "environment create" in result.json()["hint"]
+
+
+def test_remove_refuses_while_a_deployment_waits_unless_forced(attini, dists):
+    attini("environment", "create", "dev", "--env-type", "test")
+    attini("deploy", "run", dists("gated", "1.0.0", gated=True))
+
+    refused = attini("environment", "remove", "dev")
+    forced = attini("environment", "remove", "dev", "--force")
+
+    assert refused.code == 1 and "ConflictError" not in refused.err and "Traceback" not in refused.err
+    assert "hint:" in refused.err
+    assert forced.code == 0 and attini("environment", "list", "--json").json() == []

@@ -8,6 +8,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -160,3 +161,25 @@ def test_no_wait_reports_an_error_the_detached_process_met_before_starting(attin
     result = attini("deploy", "run", dists("app", "1.0.0", needs={"hello": ">=1.0.0"}), "--no-wait")
 
     assert result.code == 1 and "hello" in result.err and "Traceback" not in result.err
+
+
+def test_a_second_deploy_of_a_running_distribution_fails_fast_or_waits_for_the_lock(attini, dists, dev, tmp_path):
+    gate = tmp_path / "go"
+    hold = [f'while [ ! -f "{gate}" ]; do sleep 0.05; done']
+    first = attini("deploy", "run", dists("svc", "1.0.0", commands=hold), "--no-wait", "--json").json()
+    second = dists("svc", "1.1.0", commands=["echo second"])
+
+    refused = attini("deploy", "run", second, "--json")
+    releaser = threading.Timer(0.5, gate.touch)  # the first deployment ends while the next one waits
+    releaser.start()
+    waited = attini("deploy", "run", second, "--wait-for-lock", "60", "--json")
+    releaser.join()
+
+    assert first["status"] in ("pending", "running")
+    assert refused.code == 1 and refused.json()["error"] == "LockError"
+    assert str(os.getpid()) not in refused.json()["what"]  # the holder is the detached deployer, not us
+    assert waited.code == 0, waited.err
+    assert (waited.json()["revision"], waited.json()["status"]) == (2, "succeeded")
+    assert _wait_until_finished(attini, "svc")["status"] == "succeeded"
+    assert [r["status"] for r in attini("deploy", "history", "-n", "svc", "--json").json()] == [
+        "succeeded", "succeeded"]
