@@ -257,3 +257,16 @@ def test_rollback_takes_either_i_or_to(attini, dists, dev):
     result = attini("deploy", "rollback", "-n", "hello", "-i", "abc", "--to", "1")
 
     assert result.code == 1 and "give either -i or --to, not both" in result.err
+
+
+def test_unlock_and_resume_with_nothing_to_do_say_so(attini, dists, dev):
+    attini("deploy", "run", dists("hello", "1.0.0"))
+
+    unlock = attini("deploy", "unlock", "-n", "hello")
+    unlock_json = attini("deploy", "unlock", "-n", "hello", "--json").json()
+    resume = attini("deploy", "resume", "-n", "hello")
+
+    assert unlock.code == 0 and "hello is not locked in dev; nothing to do." in unlock.out
+    assert unlock_json == {"environment": "dev", "distribution": "hello", "unlocked": False, "holder": None,
+                           "deployment_id": None}
+    assert resume.code == 1 and "only interrupted deployments resume" in resume.err
