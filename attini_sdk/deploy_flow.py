@@ -169,12 +169,13 @@ def resume(env: Environment, distribution: str, deployment_id: str | None = None
     if record is None or record.environment != env.name or record.distribution != distribution:
         raise NotFoundError(f"no deployment of '{distribution}' to resume in '{env.name}'", where=where,
                             hint=f"list deployments with `attini deploy history -e {env.name} -n {distribution}`")
-    if record.status == "waiting_approval":
-        steps = ", ".join(Deployment(env, record).pending_approvals) or "a step"
+    waiting = Deployment(env, record).pending_approvals if record.status == "waiting_approval" else []
+    if waiting:
+        steps = ", ".join(waiting)
         raise ConflictError(f"revision {record.revision} waits for an approval of {steps}", where=where,
                             hint=f"approve or abort it: `attini deploy continue -e {env.name} -n {distribution} "
                                  "--step-name STEP`")
-    if record.status != "interrupted":
+    if record.status not in ("interrupted", "waiting_approval"):  # waiting, all answered: deliver the answers
         raise ConflictError(f"revision {record.revision} is {record.status}; only interrupted deployments resume",
                             where=where, hint="a running one is alive in another process; finished ones never change")
     record = backend.orchestrator.continue_(record.id, _options(False, approve, progress), wait=wait)

@@ -131,7 +131,7 @@ class Environment:
         return cls(name, backend)
 
     @classmethod
-    def create(cls, name: str, type: str = "test", backend: str = "local", home: str | os.PathLike | None = None, *,
+    def create(cls, name: str, type: str = "test", backend: str = "local", home: str | os.PathLike | None = None,
                require_signature: bool = False, trusted_keys: Sequence[str] = (), keep_versions: int = 10,
                keep_days: int = 10) -> Environment:
         """Create ``name`` (``type`` test or production) or, if it exists, bring its settings to these.

@@ -199,3 +199,16 @@ def test_a_stale_lock_is_recovered_with_unlock_and_the_deployment_resumes(home, 
     assert removed.pid == proc.pid
     assert env.resume("jobs").status == "succeeded"
     assert env.deploy(artifact).revision == 2
+
+
+def test_an_answer_recorded_by_a_process_that_died_is_delivered_by_resume(home, project):
+    plan = {"StartAt": "Gate", "States": {
+        "Gate": {"Type": "Task", "Resource": "attini:approval", "ResultPath": "$.output.Gate", "End": True}}}
+    env = at.Environment.local("dev")
+    waiting = env.deploy(project("gated").package(plan))
+    # what an approving process does first, before it died: the decision is in the store, nothing more
+    env._backend.state.decide_approval(waiting.id, "Gate", "approved", "recorded, never delivered")
+
+    done = env.resume("gated")
+
+    assert done.status == "succeeded" and done.outputs["output"]["Gate"] == {"message": "recorded, never delivered"}

@@ -108,7 +108,10 @@ class ContinuationOps:
         try:
             run = self._run_for(record, lock, options, held)
         except BaseException:
-            self.state.release(lock)
+            if record.status == "waiting_approval":
+                self.state.park_lock(lock)  # it still waits: keep others out, as before
+            elif not self.state.get_deployment(record.id).finished:
+                self.state.release(lock)
             raise
         if record.status == "interrupted":
             self._interrupt_open_runs(record.id)
