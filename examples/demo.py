@@ -1,64 +1,173 @@
-"""The main job, for now: package every example distribution and show what was built.
+"""`make demo`: the whole Attini workflow on one machine, through the `attini` CLI.
 
     python examples/demo.py            # or: make demo
+    python examples/demo.py --keep     # keep the demo's ATTINI_HOME to explore it afterwards
 
-Each folder under examples/ holding an attini-config is packaged into its attini_dist/ folder,
-opened again (which verifies every file against the manifest), and its dependencies are checked
-against the versions just built. Later issues extend this to deploying them.
+What it does, printing every command as you would type it:
+
+1. starts a moto server on 127.0.0.1 (a free port) as a stand-in for AWS: CloudFormation, Lambda, SSM,
+   DynamoDB, SQS and IAM answer there. Deploying to real AWS is one environment variable away: do not set
+   AWS_ENDPOINT_URL (and have credentials and a region), and the same commands talk to your account.
+2. uses a fresh ATTINI_HOME in a temporary folder (printed), so your ~/.attini is not touched;
+3. creates environments dev and acc (test) and prod (production);
+4. packages and deploys examples/platform network -> database -> app to dev;
+5. promotes the very same artifacts, by distribution id, to acc;
+6. deploys a broken app 0.4.0 (a typo in its template, built in a temporary copy) to acc, which fails;
+7. shows the failure and rolls app back in acc;
+8. promotes the platform to prod: production asks first (answered with --yes here), and the app's plan
+   pauses at its ManualApproval step until `attini deploy continue` approves it, from a fresh command;
+9. prints the inventory and the landscape.
+
+It exits non-zero if any step does not end the way the demo expects.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import shlex
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-import attini_sdk as at
-from attini_sdk.config import CONFIG_FILE_NAMES
-
 EXAMPLES = Path(__file__).resolve().parent
+PLATFORM = EXAMPLES / "platform"
+REGION = "eu-north-1"
 
 
-def distributions(root: Path) -> list[Path]:
-    """Every folder under ``root`` with an attini-config file, skipping build output."""
-    found = {p.parent for name in CONFIG_FILE_NAMES for p in root.rglob(name) if "attini_dist" not in p.parts}
-    return sorted(found)
+class DemoFailed(Exception):
+    """A command did not end as the demo expects."""
 
 
-def _plan_steps(artifact: at.Artifact) -> str:
-    """How many states the compiled plan has (Python, Attini YAML or ASL: all compile to ASL)."""
-    plan = artifact.plan
-    return "-" if plan is None else str(len(at.PlanDefinition(plan).state_names()))
+def say(text: str) -> None:
+    """A narration line (bold on a terminal)."""
+    on, off = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
+    print(f"\n{on}== {text}{off}", flush=True)
 
 
-def main() -> int:
-    from rich.console import Console
-    from rich.table import Table
+def attini(*args: str, expect: int = 0, capture: bool = False) -> str:
+    """Run one `attini` command in this process, echoing it; fail the demo on an unexpected exit code."""
+    import contextlib
+    import io
 
-    console = Console(width=None if sys.stdout.isatty() else 110)
-    table = Table("distribution", "version", "id", "files", "bytes", "plan steps", "seconds", "needs")
-    built: dict[str, at.Artifact] = {}
-    for folder in distributions(EXAMPLES):
-        start = time.perf_counter()
-        artifact = at.Distribution.from_path(folder).package()
-        verified = at.Artifact.open(artifact.path, expected_id=artifact.id)
-        seconds = time.perf_counter() - start
-        built[verified.name] = verified
-        needs = ", ".join(f"{d.distribution_name} {d.version}" for d in verified.config.dependencies) or "-"
-        table.add_row(verified.name, verified.version, verified.id[:19] + "…", str(len(verified.manifest.files)),
-                      f"{verified.manifest.total_size:,}", _plan_steps(verified), f"{seconds:.2f}", needs)
-    console.print(table)
-    problems = [f"{name} needs {dep.distribution_name} {dep.version}, built {built[dep.distribution_name].version}"
-                if dep.distribution_name in built else f"{name} needs {dep.distribution_name}, which is not built"
-                for name, artifact in built.items() for dep in artifact.config.dependencies
-                if dep.distribution_name not in built or not dep.accepts(built[dep.distribution_name].version)]
-    for problem in problems:
-        console.print(f"[red]dependency problem:[/red] {problem}")
-    for artifact in built.values():
-        console.print(f"  {artifact.path.relative_to(EXAMPLES.parent)}")
-    console.print(f"Packaged {len(built)} distributions; every dependency satisfied." if not problems else "")
-    return 1 if problems else 0
+    from attini_sdk.cli import main
+
+    print(f"$ attini {shlex.join(args)}", flush=True)
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer) if capture else contextlib.nullcontext():
+        code = main(list(args))
+    if code != expect:
+        raise DemoFailed(f"'attini {' '.join(args)}' exited {code}, expected {expect}")
+    return buffer.getvalue()
+
+
+def start_aws_stand_in():
+    """A moto server on 127.0.0.1 and a free port; the environment points boto3 at it."""
+    import logging
+
+    import requests
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log lines in the demo's output
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    os.environ.update(AWS_ENDPOINT_URL=endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+                      AWS_DEFAULT_REGION=REGION, AWS_REGION=REGION)
+    os.environ.pop("AWS_PROFILE", None)
+    # moto runs no function code without Docker: Lambda invocations answer with their payload.
+    requests.post(f"{endpoint}/moto-api/config", json={"lambda": {"use_docker": False}}, timeout=10)
+    return server, endpoint
+
+
+def broken_app(workdir: Path) -> Path:
+    """A copy of the app, version 0.4.0, whose template refers to a resource that does not exist."""
+    copy = workdir / "app-0.4.0"
+    shutil.copytree(PLATFORM / "app", copy, ignore=shutil.ignore_patterns("attini_dist"))
+    config = copy / "attini-config.yaml"
+    config.write_text(re.sub(r"(?m)^version: .*$", "version: 0.4.0", config.read_text()))
+    template = copy / "app.yaml"
+    text = template.read_text()
+    typo = "          LOG_LEVEL: !Ref LogLevel\n"
+    if typo not in text:
+        raise DemoFailed("examples/platform/app/app.yaml changed: the demo cannot break it the same way")
+    template.write_text(text.replace(typo, typo + "          QUEUE_ARN: !GetAtt WorkQueu.Arn   # typo\n"))
+    return copy
+
+
+def current_ids(environment: str) -> dict[str, str]:
+    """distribution -> current distribution id in ``environment``, read through `attini inventory --json`."""
+    import json
+
+    rows = json.loads(attini("inventory", "-e", environment, "--json", capture=True))
+    return {row["distribution"]: row["distribution_id"] for row in rows}
+
+
+def walkthrough(workdir: Path) -> None:
+    """The demo proper: environments, deploys, promotion, a failure, a rollback, the views."""
+    say("Environments: dev and acc for testing, prod for production")
+    attini("environment", "create", "dev", "--env-type", "test")
+    attini("environment", "create", "acc", "--env-type", "test")
+    attini("environment", "create", "prod", "--env-type", "production")
+    for env in ("dev", "acc", "prod"):  # keep the example's SQLite file inside the demo's folder
+        attini("environment", "param", "set", "DatabasePath", str(workdir / env / "items.db"), "-e", env)
+    attini("environment", "list")
+
+    say("Package and deploy network -> database -> app to dev (each folder is packaged first)")
+    for name in ("network", "database", "app"):
+        attini("deploy", "run", str(PLATFORM / name), "-e", "dev")
+
+    say("Promote the very same artifacts to acc, by distribution id")
+    tested = current_ids("dev")
+    for name in ("network", "database", "app"):
+        attini("deploy", "run", tested[name], "-e", "acc")
+
+    say("A broken app 0.4.0 (a typo in its template) goes to acc and fails")
+    attini("deploy", "run", str(broken_app(workdir)), "-e", "acc", expect=1)
+    attini("deploy", "history", "-n", "app", "-e", "acc")
+
+    say("Roll app back in acc to its previous successful revision")
+    attini("deploy", "rollback", "-n", "app", "-e", "acc")
+
+    say("Promote to prod: production asks before each deploy (--yes answers here); app waits for approval")
+    tested = current_ids("acc")
+    for name in ("network", "database", "app"):
+        attini("deploy", "run", tested[name], "-e", "prod", "--yes")
+    attini("deploy", "continue", "-n", "app", "-e", "prod", "--step-name", "ApproveRelease",
+           "-m", "approved in the demo")
+
+    say("What runs where")
+    attini("inventory", "-e", "prod")
+    attini("landscape")
+
+
+def main(argv: list[str]) -> int:
+    started = time.perf_counter()
+    keep = "--keep" in argv
+    workdir = Path(tempfile.mkdtemp(prefix="attini-demo-"))
+    os.environ["ATTINI_HOME"] = str(workdir / "attini-home")
+    server, endpoint = start_aws_stand_in()
+    print(f"AWS stand-in: a moto server at {endpoint} (AWS_ENDPOINT_URL). Nothing reaches AWS.\n"
+          "  To deploy to real AWS instead, leave AWS_ENDPOINT_URL unset and use your usual credentials.\n"
+          f"State: ATTINI_HOME={os.environ['ATTINI_HOME']} (a fresh temporary folder"
+          f"{', kept' if keep else ', removed at the end; --keep keeps it'}).")
+    try:
+        walkthrough(workdir)
+    except DemoFailed as err:
+        print(f"\ndemo failed: {err}", file=sys.stderr)
+        return 1
+    finally:
+        server.stop()
+        if not keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(f"\nDemo finished in {time.perf_counter() - started:.1f} s.")
+    if keep:
+        print(f"Explore it: ATTINI_HOME={os.environ['ATTINI_HOME']} attini deploy history -e acc")
+    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

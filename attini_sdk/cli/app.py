@@ -42,10 +42,16 @@ def _root(
     output.state.debug = debug
 
 
+_registered: list[bool] = []
+
+
 def _register() -> None:
-    """Attach every command group. Each module exposes ``register(app)``."""
+    """Attach every command group, once per process. Each module exposes ``register(app)``."""
     from attini_sdk.cli import commands
 
+    if _registered:  # main() may run many times in one process (tests, the demo)
+        return
+    _registered.append(True)
     for module in commands.MODULES:
         module.register(app)
 
@@ -74,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     output.state.debug = "--debug" in args or os.environ.get("ATTINI_DEBUG", "") not in ("", "0")
     try:
-        app(args=args, prog_name="attini", standalone_mode=False)
+        code = app(args=args, prog_name="attini", standalone_mode=False)
     except AttiniError as err:
         if output.state.debug:
             traceback.print_exc()
@@ -100,4 +106,4 @@ def main(argv: list[str] | None = None) -> int:
                 "  hint: this is a bug in attini_sdk; run again with --debug for the traceback and report it"
             )
         return 2
-    return 0
+    return code if isinstance(code, int) else 0  # click returns typer.Exit's code without standalone mode

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from attini_sdk.cli import config_cmd, configure, distribution, key, plan
+from attini_sdk.cli import config_cmd, configure, deploy, distribution, environment, inventory, key, plan
 
-MODULES: list = [distribution, key, config_cmd, configure, plan]
+MODULES: list = [distribution, key, config_cmd, configure, plan, environment, deploy, inventory]

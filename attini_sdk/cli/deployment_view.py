@@ -1,0 +1,114 @@
+"""How a deployment reads on the command line: a summary, its steps, its JSON, its exit code.
+
+A deployment that failed (or was aborted or interrupted) ends the command with exit code 1 and one
+message naming the failed step, its error and what to do next; with ``--json`` the deployment itself
+is printed instead (``status`` says what happened) and the exit code is the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from attini_sdk.cli import output, tables
+from attini_sdk.errors import DeploymentError, StepFailed
+
+__all__ = ["as_json", "print_summary", "print_steps", "finish", "failed_step", "STEP_COLUMNS"]
+
+STEP_COLUMNS = ["step", "type", "status", "attempt", "duration", "error"]
+
+
+def as_json(deployment, *, steps: bool = True, outputs: bool = False) -> dict[str, Any]:
+    """The deployment as JSON: :meth:`Deployment.summary` (the history columns, ``deployment_id`` first, plus
+    ``cause``, ``parameters`` and ``tags``), its ``duration`` in seconds, its steps and its outputs."""
+    data = {key: tables.value(item) for key, item in deployment.summary().items()}
+    started, finished = deployment.started_at, deployment.finished_at
+    data["duration"] = (finished - started).total_seconds() if started and finished else None
+    if steps:
+        data["steps"] = tables.records(deployment.steps)
+    if outputs:
+        data["outputs"] = tables.value(deployment.outputs)
+    return data
+
+
+def failed_step(deployment) -> dict | None:
+    """The newest failed step run of ``deployment`` (as a dict), if any."""
+    frame = deployment.steps
+    failed = frame[frame["status"] == "failed"]
+    return None if failed.empty else tables.records(failed.head(1))[0]
+
+
+def print_summary(deployment) -> None:
+    """One line: what was deployed where, which revision, and how it ended."""
+    status = str(deployment.status)
+    style = tables.STATUS_STYLES.get(status, "")
+    started, finished = deployment.started_at, deployment.finished_at
+    took = f" in {tables.seconds((finished - started).total_seconds())}" if started and finished else ""
+    reason = f" ({deployment.reason})" if getattr(deployment, "reason", None) else ""
+    output.console().print(
+        f"[bold]{deployment.distribution}[/bold] {deployment.version} → {deployment.environment}: revision "
+        f"{deployment.revision}{reason} [{style}]{status}[/]{took}\n  id {deployment.distribution_id}")
+
+
+def print_steps(deployment) -> None:
+    """The deployment's step runs as a table, in the order they ran."""
+    from attini_sdk.cli.progress import type_name
+
+    frame = deployment.steps
+    if "started_at" in frame.columns:
+        frame = frame.sort_values("started_at", kind="stable", na_position="last")
+    frame = frame.assign(type=[type_name(t) for t in frame["type"]])  # Attini's names, as the live view shows
+    tables.print_frame(frame, STEP_COLUMNS, empty="No steps ran.")
+
+
+def _next_steps(deployment) -> str:
+    where = f"-n {deployment.distribution} -e {deployment.environment}"
+    return f"see the log: attini deploy logs {where} --step-name STEP; go back: attini deploy rollback {where}"
+
+
+def finish(deployment, *, json: bool, allow: tuple[str, ...] = ()) -> None:
+    """End the command as the deployment ended: exit 0 if it succeeded (or is paused), 1 otherwise."""
+    status = str(deployment.status)
+    ok = status in ("succeeded", "waiting_approval", "running", "pending") or status in allow
+    if json:
+        output.emit_json(as_json(deployment, outputs=status == "succeeded"))
+        if not ok:
+            raise typer.Exit(1)
+        return
+    print_summary(deployment)
+    if status == "waiting_approval":
+        _print_waiting(deployment)
+    if ok:
+        return
+    step = failed_step(deployment)
+    where = f"environment {deployment.environment}, {deployment.distribution} revision {deployment.revision}"
+    if step is not None:
+        cause = _indent(step.get("cause") or deployment.cause)
+        raise StepFailed(f"{deployment.distribution} {deployment.version} failed at step '{step['step']}': "
+                         f"{step.get('error') or deployment.error}{cause}",
+                         step=step["step"], error=step.get("error"), cause=step.get("cause"), where=where,
+                         hint=_next_steps(deployment).replace("STEP", str(step["step"])))
+    detail = ": ".join(str(x) for x in (deployment.error, deployment.cause) if x) or "no detail recorded"
+    hint = (f"continue it: attini deploy resume -n {deployment.distribution} -e {deployment.environment}"
+            if status == "interrupted" else _next_steps(deployment))
+    raise DeploymentError(f"{deployment.distribution} {deployment.version} {status}: {detail}", where=where,
+                          hint=hint)
+
+
+def _indent(cause: str | None) -> str:
+    """A cause (often several lines of a script's output) under the message, indented."""
+    if not cause:
+        return ""
+    lines = str(cause).strip().splitlines()
+    return ":\n" + "\n".join(f"    {line}" for line in lines[-20:])
+
+
+def _print_waiting(deployment) -> None:
+    frame = deployment.steps
+    waiting = frame[frame["status"].isin(["running", "waiting_approval", "pending"])]
+    step = str(waiting.iloc[0]["step"]) if not waiting.empty else "STEP"
+    where = f"-n {deployment.distribution} -e {deployment.environment}"
+    output.console().print(
+        f"Waiting for approval at step [bold]{step}[/bold]. Approve: attini deploy continue {where} "
+        f"--step-name {step} [-m MESSAGE]; reject: add --abort.")

@@ -1,0 +1,158 @@
+"""The live view of a running deployment: one line per step with its status and duration.
+
+On a terminal it is a rich table redrawn in place; otherwise (CI logs, pipes) each event is one plain
+line, so logs stay readable. It is the ``progress=`` callback of ``Environment.deploy``::
+
+    with StepProgress.start("app 0.3.0 -> dev") as view:
+        env.deploy(artifact, progress=view)
+
+Events are the deployment's dicts: ``event`` (``step_started``, ``step_succeeded``, ``step_failed``,
+``step_skipped``, ``approval_waiting``, ``approval_decided`` with its ``decision``) and ``step``; ``type``
+(the step's resource, ``attini:cfn``, shown as Attini's type name ``AttiniCfn``), ``error``, ``cause`` and
+``duration`` (seconds) are shown when present. Events may come from several threads (Parallel branches run
+concurrently).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Any
+
+import attrs
+
+from attini_sdk.cli import output
+from attini_sdk.cli.tables import STATUS_STYLES, seconds
+
+__all__ = ["StepProgress", "StepLine", "type_name"]
+
+_STARTED = {"started", "start", "running"}
+_OPEN = ("running", "waiting_approval")  # not finished: no duration yet
+_TYPES = {"attini:cfn": "AttiniCfn", "attini:runner": "AttiniRunnerJob", "attini:lambda-invoke": "AttiniLambdaInvoke",
+          "attini:approval": "AttiniManualApproval", "attini:import": "AttiniImport",
+          "attini:merge-output": "AttiniMergeOutput", "attini:sam": "AttiniSam", "attini:cdk": "AttiniCdk"}
+
+
+def type_name(resource: object) -> str:
+    """Attini's name for a step resource: ``attini:runner`` -> ``AttiniRunnerJob``; others unchanged.
+
+    >>> type_name("attini:cfn"), type_name("Pass")
+    ('AttiniCfn', 'Pass')
+    """
+    text = "" if resource is None else str(resource)
+    return _TYPES.get(text, text)
+
+
+@attrs.define
+class StepLine:
+    """What the view knows about one step."""
+
+    step: str
+    type: str = ""
+    status: str = "running"
+    started: float = attrs.field(factory=time.monotonic)
+    duration: float | None = None
+    error: str = ""
+
+    def elapsed(self) -> float:
+        return self.duration if self.duration is not None else time.monotonic() - self.started
+
+
+def _status(event: dict) -> str:
+    raw = str(event.get("status") or event.get("event") or "").lower()
+    if raw == "approval_waiting":
+        return "waiting_approval"
+    if raw == "approval_decided":
+        return str(event.get("decision") or "approved")
+    raw = raw.removeprefix("step_")
+    return "running" if raw in _STARTED else raw or "running"
+
+
+def _last_line(text: object) -> str:
+    """One line for the view: a script's cause is its output; its last line usually says what broke."""
+    lines = [line for line in str(text).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+class StepProgress:
+    """A ``progress`` callback that shows steps live (rich) or as plain lines (not a terminal)."""
+
+    def __init__(self, title: str, *, live: bool):
+        self.title = title
+        self.lines: dict[str, StepLine] = {}
+        self._lock = threading.Lock()
+        self._live = None
+        self._started = time.monotonic()
+        if live:
+            from rich.live import Live
+
+            self._live = Live(get_renderable=self._render, console=output.console(), refresh_per_second=6,
+                              transient=True, redirect_stderr=False)  # the final steps table replaces it
+
+    @classmethod
+    def start(cls, title: str) -> StepProgress:
+        """A view for this terminal: live when stdout is an interactive terminal, plain lines otherwise."""
+        console = output.console()
+        live = console.is_terminal and not console.is_dumb_terminal and sys.stdout.isatty()
+        return cls(title, live=live)
+
+    def __enter__(self) -> StepProgress:
+        if self._live is not None:
+            self._live.start()
+        else:
+            self._print(f"{self.title}")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._live is not None:
+            self._live.stop()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        """Take one event from the deployment (any thread)."""
+        step = str(event.get("step") or "")
+        if not step:
+            return
+        status = _status(event)
+        with self._lock:
+            line = self.lines.get(step)
+            if line is None or (status == "running" and line.status != "running"):
+                line = self.lines[step] = StepLine(step, type=type_name(event.get("type")))
+            line.type = type_name(event.get("type")) or line.type
+            line.status = status
+            if status not in _OPEN:
+                given = event.get("duration")
+                line.duration = float(given) if isinstance(given, (int, float)) else line.elapsed()
+                line.error = ": ".join(_last_line(event[k]) for k in ("error", "cause") if event.get(k))
+        if self._live is None:
+            self._print(self._plain(line))
+
+    def _plain(self, line: StepLine) -> str:
+        stamp = seconds(time.monotonic() - self._started)
+        kind = f" ({line.type})" if line.type else ""
+        if line.status == "running":
+            return f"  [{stamp:>6}] {line.step}{kind} started"
+        if line.status == "waiting_approval":
+            return f"  [{stamp:>6}] {line.step}{kind} waiting for approval"
+        tail = f" in {seconds(line.duration)}" if line.duration is not None else ""
+        error = f" - {line.error}" if line.error else ""
+        return f"  [{stamp:>6}] {line.step}{kind} {line.status}{tail}{error}"
+
+    def _print(self, text: str) -> None:
+        print(text, flush=True)
+
+    def _render(self):
+        from rich.table import Table
+
+        table = Table("step", "type", "status", "time", title=f"{self.title}  {seconds(time.monotonic() - self._started)}",
+                      title_justify="left", box=None, padding=(0, 2))
+        with self._lock:
+            lines = list(self.lines.values())
+        for line in lines:
+            style = STATUS_STYLES.get(line.status, "")
+            status = f"[{style}]{line.status}[/]" if style else line.status
+            if line.status == "running":
+                status = "[cyan]running…[/]"
+            table.add_row(line.step, line.type, status + (f"  {line.error}" if line.error else ""),
+                          seconds(line.elapsed()))
+        return table

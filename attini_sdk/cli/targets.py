@@ -1,0 +1,110 @@
+"""What ``deploy run`` and ``deploy rollback`` would deploy: a folder, a zip, an id, an earlier revision.
+
+``resolve`` turns ``deploy run``'s argument into what ``Environment.deploy`` takes plus the
+:class:`~attini_sdk.cli.confirmation.Change` the production question shows; ``rollback_target`` turns
+``--to``/``-i`` into ``Environment.rollback``'s ``to=``::
+
+    subject, change = resolve("examples/platform/network", quiet=True)   # packaged first
+    change.distribution, change.version                                   # ('network', '1.0.0')
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from attini_sdk.cli import output, selection
+from attini_sdk.cli.confirmation import Change
+from attini_sdk.errors import NotFoundError
+
+__all__ = ["resolve", "rollback_target", "rollback_change"]
+
+
+def _known_ids() -> list[str]:
+    """Every distribution id deployed in any local environment (to expand a short id)."""
+    import attini_sdk as at
+
+    ids: set[str] = set()
+    for name in selection.environment_names():
+        ids.update(str(i) for i in at.Environment.local(name).history()["distribution_id"].dropna().unique())
+    return sorted(ids)
+
+
+def _change_for_id(distribution_id: str) -> Change:
+    """Name, version and tags of an artifact some local environment deployed (for the production question)."""
+    import attini_sdk as at
+
+    for name in selection.environment_names():
+        env = at.Environment.local(name)
+        frame = env.history()
+        rows = frame[frame["distribution_id"] == distribution_id]
+        if not rows.empty:
+            row = rows.iloc[0]
+            tags = env.deployment(str(row["deployment_id"])).tags
+            return Change(str(row["distribution"]), str(row["version"]), distribution_id, tags)
+    raise NotFoundError(f"no local environment has deployed {distribution_id}", where="PATH|ZIP|ID",
+                        hint="find ids with: attini inventory -e ENV --json, or deploy a folder or .zip")
+
+
+def _is_id(target: str) -> bool:
+    text = target.removeprefix("sha256:")
+    return target.startswith("sha256:") or (len(text) >= 6 and all(c in "0123456789abcdef" for c in text))
+
+
+def resolve(target: str, *, quiet: bool):
+    """What ``deploy run`` was given, as (what to pass to ``env.deploy``, the Change it makes)."""
+    path = Path(target)
+    if path.is_dir():
+        from attini_sdk.packaging import Distribution
+
+        with output.show_warnings():
+            artifact = Distribution.from_path(path).package()
+        if not quiet:
+            output.console().print(f"Packaged [bold]{artifact.name}[/bold] {artifact.version} ({artifact.id})")
+        return artifact, Change(artifact.name, artifact.version, artifact.id, dict(artifact.tags))
+    if path.is_file():
+        from attini_sdk.artifact import Artifact
+
+        artifact = Artifact.open(path)
+        return artifact, Change(artifact.name, artifact.version, artifact.id, dict(artifact.tags))
+    if _is_id(target):
+        full = target if len(target) == 71 else selection.full_id(target, _known_ids(), where="PATH|ZIP|ID")
+        return full, _change_for_id(full)
+    raise NotFoundError(f"'{target}' is not a distribution folder, an artifact .zip or a distribution id",
+                        where="PATH|ZIP|ID",
+                        hint="give a folder holding attini-config.yaml, a .zip from 'attini distribution package', "
+                             "or an id (sha256:…) shown by 'attini inventory'")
+
+
+def rollback_target(env, name: str, to: str | None, distribution_id: str | None):
+    """``--to``/``-i`` as the API takes it: a revision (int), a version, or a full distribution id."""
+    if distribution_id is not None:
+        frame = env.history(distribution=name)
+        return selection.full_id(distribution_id, frame["distribution_id"].unique(),
+                                 where="option -i/--distribution-id")
+    if to is None:
+        return None
+    if to.isdigit():
+        return int(to)
+    if to.startswith("sha256:"):
+        frame = env.history(distribution=name)
+        return selection.full_id(to, frame["distribution_id"].unique(), where="option --to")
+    return to
+
+
+def rollback_change(env, name: str, to) -> Change:
+    """What the rollback would deploy, for the production question (best effort: the API decides)."""
+    frame = env.history(distribution=name)
+    done = frame[frame["status"] == "succeeded"]
+    if to is None:  # as the API decides: what last worked if the latest attempt failed, else the one before
+        latest_failed = not frame.empty and frame.iloc[0]["status"] != "succeeded"
+        rows = done if latest_failed or done.empty else done[done["revision"] < done.iloc[0]["revision"]]
+    elif isinstance(to, int):
+        rows = frame[frame["revision"] == to]
+    else:
+        column = "distribution_id" if str(to).startswith("sha256:") else "version"
+        rows = done[done[column] == to]
+    if rows.empty:
+        return Change(name, None, None)
+    row = rows.iloc[0]
+    tags = env.deployment(str(row["deployment_id"])).tags
+    return Change(name, str(row["version"]), str(row["distribution_id"]), tags)
