@@ -70,8 +70,9 @@ def test_a_qualifier_and_an_event_invocation_are_passed_on(ctx, log, function):
 def test_a_missing_function_fails_with_the_lambda_error_name(ctx, log):
     from moto import mock_aws
 
-    # moto's Docker-less Lambda answers for any name; its regular backend checks the name first
-    with mock_aws(), pytest.raises(StepFailed) as failed:
+    # moto's Docker-less Lambda answers for any name; its regular backend checks the name first.
+    # moto's config is process-wide and outlives mock_aws(), so say which backend this test needs.
+    with mock_aws(config={"lambda": {"use_docker": True}}), pytest.raises(StepFailed) as failed:
         invoke(ctx, log, FunctionName="nope")
 
     assert failed.value.error == "Lambda.ResourceNotFoundException"
