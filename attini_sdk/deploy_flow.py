@@ -178,5 +178,5 @@ def resume(env: Environment, distribution: str, deployment_id: str | None = None
     if record.status not in ("interrupted", "waiting_approval"):  # waiting, all answered: deliver the answers
         raise ConflictError(f"revision {record.revision} is {record.status}; only interrupted deployments resume",
                             where=where, hint="a running one is alive in another process; finished ones never change")
-    record = backend.orchestrator.continue_(record.id, _options(False, approve, progress), wait=wait)
+    record = backend.orchestrator.resume(record.id, _options(False, approve, progress), wait=wait)
     return Deployment(env, record)

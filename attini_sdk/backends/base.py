@@ -20,7 +20,7 @@ state change is atomic; secrets are redacted before they are stored for display;
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, runtime_checkable
@@ -123,14 +123,20 @@ class StateStore(Protocol):
 
 @runtime_checkable
 class Orchestrator(Protocol):
-    """Runs deployment plans: start, resume after a crash or an approval, stop, answer callback tokens."""
+    """Runs deployment plans, at the level of deployments (not engine executions).
 
-    def start(self, deployment: DeploymentRecord, definition: Mapping[str, Any],
-              payload: Mapping[str, Any]) -> str:
-        """Start the plan for ``deployment``; returns the execution id."""
-        ...
+    ``launch`` starts the plan of a deployment the state store just recorded (its lock taken);
+    ``answer`` records a ManualApproval decision and runs the deployment on; ``resume`` continues a
+    deployment that waited or was interrupted, from its last checkpoint; ``wait`` blocks until a
+    deployment finishes or pauses; ``steps_table`` lists what ran. The local backend runs the plan on the
+    embedded ASL engine (:class:`~attini_sdk.backends.local.orchestrator.LocalOrchestrator`); an AWS
+    backend would start a Step Functions execution and answer task tokens instead.
+    """
 
-    def resume(self, execution_id: str) -> None: ...
-    def stop(self, execution_id: str, error: str | None = None, cause: str | None = None) -> None: ...
-    def send_task_success(self, token: str, output: Any) -> None: ...
-    def send_task_failure(self, token: str, error: str, cause: str | None = None) -> None: ...
+    def launch(self, deployment: DeploymentRecord, lock: Lock, artifact: Any, inputs: Any, options: Any, *,
+               wait: bool = True) -> DeploymentRecord: ...
+    def answer(self, deployment_id: str, step: str, decision: str, message: str | None, options: Any, *,
+               wait: bool = True) -> DeploymentRecord: ...
+    def resume(self, deployment_id: str, options: Any, *, wait: bool = True) -> DeploymentRecord: ...
+    def wait(self, deployment_id: str, timeout: float | None = None) -> bool: ...
+    def steps_table(self, record: DeploymentRecord, secret_values: Any = ()) -> Any: ...

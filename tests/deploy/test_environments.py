@@ -123,3 +123,14 @@ def test_a_deployment_by_revision_needs_its_distribution(home, project):
         env.deployment(1)
     with pytest.raises(at.NotFoundError):
         at.Environment.local("acc").deployment(d.id)
+
+
+def test_the_local_backend_provides_the_three_backend_protocols(tmp_path):
+    from attini_sdk.backends.base import ArtifactStore, Orchestrator, StateStore
+    from attini_sdk.backends.local.backend import LocalBackend
+
+    backend = LocalBackend.open(tmp_path / "home")
+
+    assert isinstance(backend.artifacts, ArtifactStore)
+    assert isinstance(backend.state, StateStore)
+    assert isinstance(backend.orchestrator, Orchestrator)

@@ -6,7 +6,7 @@ stale one), then answers the engine's task tokens of approvals decided in the st
 on from its last checkpoint in this process::
 
     orchestrator.answer(deployment_id, "ApproveRelease", "approved", "ok", RunOptions())
-    orchestrator.continue_(deployment_id, RunOptions())          # what env.resume() calls
+    orchestrator.resume(deployment_id, RunOptions())            # what env.resume() calls
 
 A run this process remembers (it paused the deployment itself) is reused only while this process still
 owned the lock; once another process took the deployment over, the stored state is the truth.
@@ -73,7 +73,7 @@ class ContinuationOps:
         approval = self.state.decide_approval(deployment_id, step, decision, message)
         self._finish_approval_run(deployment_id, step, approval)
         try:
-            return self.continue_(deployment_id, options, wait=wait)
+            return self.resume(deployment_id, options, wait=wait)
         except LockError:
             held = self.state.get_lock(record.environment, record.distribution)
             if held is not None and held.deployment_id == deployment_id and not self.state.lock_stale_reason(held):
@@ -92,7 +92,7 @@ class ContinuationOps:
             failure = approvals.aborted(step, approval.message)
             self.state.finish_step_run(runs[-1].id, "aborted", error=failure.error, cause=failure.cause)
 
-    def continue_(self, deployment_id: str, options: RunOptions, *, wait: bool = True) -> DeploymentRecord:
+    def resume(self, deployment_id: str, options: RunOptions, *, wait: bool = True) -> DeploymentRecord:
         """Take a deployment's lock back and run its execution on from its last checkpoint, in this process.
 
         For deployments waiting for an approval (after a decision) and interrupted ones (``resume``). Decided
