@@ -12,8 +12,14 @@ from pathlib import Path
 __all__ = ["attini_home", "cache_dir"]
 
 
-def attini_home() -> Path:
-    """The local data folder: ``$ATTINI_HOME``, else ``~/.attini``. Not created here."""
+def attini_home(home: str | os.PathLike | None = None) -> Path:
+    """The local data folder: ``home`` if given, else ``$ATTINI_HOME``, else ``~/.attini``. Not created here.
+
+    >>> str(attini_home("/tmp/x"))
+    '/tmp/x'
+    """
+    if home is not None:
+        return Path(home).expanduser()
     value = os.environ.get("ATTINI_HOME")
     return Path(value).expanduser() if value else Path.home() / ".attini"
 

@@ -18,7 +18,6 @@ in them: the store redacted it before it was written::
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -33,7 +32,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["history", "inventory", "landscape", "steps", "version_key"]
 
 _NAT = -(2**63)  # numpy's NaT as int64
-_SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
 
 
 def _name(env: Any) -> str:
@@ -137,15 +135,13 @@ def version_key(version: str) -> tuple:
     >>> sorted(["1.10.0", "1.2.0", "1.2.0-rc.1", "1.2.0-rc.10", "1.2.0-beta"], key=version_key)
     ['1.2.0-beta', '1.2.0-rc.1', '1.2.0-rc.10', '1.2.0', '1.10.0']
     """
-    match = _SEMVER.match(version or "")
-    if match is None:
-        return (0, (), 0, (), version or "")
-    major, minor, patch, pre = match.groups()
-    core = (int(major), int(minor), int(patch))
-    if pre is None:
-        return (1, core, 1, (), "")
-    ids = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
-    return (1, core, 0, ids, "")
+    from attini_sdk.errors import ConfigError
+    from attini_sdk.semver import Version
+
+    try:
+        return (1, Version.parse(version), "")
+    except ConfigError:
+        return (0, None, version or "")
 
 
 # -- column conversion ---------------------------------------------------------------------------------

@@ -21,17 +21,18 @@ from typing import Any
 
 import attrs
 
+from attini_sdk import manifest
 from attini_sdk.plan import diagrams
 from attini_sdk.plan.walk import predecessors, states
 
 
 def canonical_json(definition: Any) -> str:
-    """The one serialisation used for digests and comparisons: sorted keys, no spaces.
+    """The manifest's canonical serialisation (:func:`attini_sdk.manifest.canonical_json`), as text.
 
     >>> canonical_json({"b": 1, "a": [1, 2]})
     '{"a":[1,2],"b":1}'
     """
-    return json.dumps(definition, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return manifest.canonical_json(definition).decode("utf-8")
 
 
 @attrs.frozen(eq=False)

@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from attini_sdk.backends.local.db import attini_home
+from attini_sdk.home import attini_home
 from attini_sdk.errors import ArtifactError, NotFoundError
 
 __all__ = ["FileArtifactStore"]

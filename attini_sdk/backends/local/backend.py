@@ -23,7 +23,7 @@ import shutil
 import threading
 from pathlib import Path
 
-from attini_sdk.backends.local import db
+from attini_sdk.home import attini_home
 
 __all__ = ["LocalBackend"]
 
@@ -49,7 +49,7 @@ class LocalBackend:
     @classmethod
     def open(cls, home: str | os.PathLike | None = None) -> LocalBackend:
         """The backend of ``home`` (default ``$ATTINI_HOME``, else ``~/.attini``), shared in this process."""
-        path = db.attini_home(home).expanduser().resolve()
+        path = attini_home(home).resolve()
         key = (os.getpid(), path)
         with _SHARED_LOCK:
             backend = _SHARED.get(key)

@@ -28,11 +28,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from attini_sdk.errors import BackendError
+from attini_sdk.home import attini_home
 
 __all__ = [
     "LATEST_VERSION",
     "MIGRATIONS",
-    "attini_home",
     "state_db_path",
     "connect",
     "migrate",
@@ -201,17 +201,6 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
     )),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
-
-def attini_home(home: str | os.PathLike | None = None) -> Path:
-    """The local data directory: ``home`` if given, else ``$ATTINI_HOME``, else ``~/.attini``.
-
-    >>> str(attini_home("/tmp/x"))
-    '/tmp/x'
-    """
-    if home is not None:
-        return Path(home)
-    env = os.environ.get("ATTINI_HOME")
-    return Path(env) if env else Path.home() / ".attini"
 
 
 def state_db_path(home: str | os.PathLike | None = None) -> Path:
