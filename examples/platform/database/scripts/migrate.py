@@ -29,8 +29,9 @@ def migrate(database: Database, migrations: list[Migration]) -> str:
 
         >>> import tempfile
         >>> from databases import SqliteDatabase
-        >>> db = SqliteDatabase(Path(tempfile.mkdtemp()) / "items.db")
-        >>> migrate(db, load_migrations(MIGRATIONS)), migrate(db, load_migrations(MIGRATIONS))
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     db = SqliteDatabase(Path(folder) / "items.db")
+        ...     migrate(db, load_migrations(MIGRATIONS)), migrate(db, load_migrations(MIGRATIONS))
         ('002', '002')
     """
     applied = database.applied()
