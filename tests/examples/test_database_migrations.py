@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -167,6 +168,18 @@ def test_migrations_out_of_order_are_refused_naming_the_file(source, tmp_path):
     assert "migrations run in order; renumber it after 002" in refused.stderr
 
 
+def test_after_a_rollback_to_an_older_distribution_newer_migrations_stay_applied(source, tmp_path):
+    env = {"DATABASE_PATH": str(tmp_path / "items.db")}
+    newer = Path(shutil.copytree(source, tmp_path / "newer"))
+    (newer / "migrations" / "003_add_owners.sql").write_text("CREATE TABLE owners (id TEXT PRIMARY KEY);\n")
+    run("migrate", newer, env)
+
+    older = run("migrate", source, env)  # the 1.2.0 distribution knows 001 and 002 only
+
+    assert (older.returncode, older.stdout) == (0, "003\n")
+    assert "has migrations this distribution does not have (003); they stay applied" in older.stderr
+
+
 @pytest.mark.parametrize(("name", "sql", "message"), [
     ("3_owners.sql", "SELECT 1;", "3_owners.sql: a migration is named NNN_name.sql"),
     ("003_owners.sql", "CREATE TABLE owners (id TEXT);\nCOMMIT;\n",
@@ -244,3 +257,46 @@ def test_the_scripts_examples_run(source):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert scripts == ["backup.py", "databases.py", "migrate.py", "migration_files.py"]
+
+
+def test_a_migration_another_run_applies_meanwhile_is_skipped_not_failed(source, postgres, tmp_path):
+    """Two migrators on one PostgreSQL database: the second waits on the first's bookkeeping row, then skips."""
+    database = on_postgres(postgres, tmp_path / "data" / "items.db")
+    run("migrate", source, database.env)
+    (source / "migrations" / "003_add_owners.sql").write_text("CREATE TABLE owners (id TEXT PRIMARY KEY);\n")
+    checksum = hashlib.sha256((source / "migrations" / "003_add_owners.sql").read_bytes()).hexdigest()
+    other = subprocess.Popen(["psql", "--no-psqlrc", "--quiet", "-At", "--set=ON_ERROR_STOP=1",
+                              f"--dbname={database.env['DATABASE_URL']}"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    ours = None
+    try:  # the other run is half-way through 003: its row written, not yet committed
+        other.stdin.write("BEGIN;\nCREATE TABLE owners (id TEXT PRIMARY KEY);\nINSERT INTO schema_version "
+                          f"(version, name, checksum) VALUES ('003', '003_add_owners.sql', '{checksum}');\n"
+                          "SELECT 'ready';\n")
+        other.stdin.flush()
+        assert other.stdout.readline().strip() == "ready"
+        ours = subprocess.Popen([sys.executable, "scripts/migrate.py"], cwd=source, text=True,
+                                env={**os.environ, **database.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        _wait_until_blocked(database)
+        other.stdin.write("COMMIT;\n")
+        other.stdin.close()
+        out, err = ours.communicate(timeout=60)
+    finally:
+        for process in (p for p in (other, ours) if p is not None and p.poll() is None):
+            process.kill()
+            process.wait()
+
+    assert (ours.returncode, out) == (0, "003\n"), err
+    assert err == "skipped 003_add_owners.sql: applied meanwhile by another run\n"
+
+
+def _wait_until_blocked(database: SqlDatabase, attempts: int = 600) -> None:
+    """Until a session of this database waits for a lock (our migrator, on the other run's row)."""
+    name = database.env["DATABASE_URL"].rsplit("/", 1)[1]
+    for _ in range(attempts):
+        waiting = database.rows("SELECT count(*) FROM pg_stat_activity "
+                                f"WHERE datname = '{name}' AND wait_event_type = 'Lock'")
+        if waiting == [("1",)]:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the migrator never waited for the other run's transaction")
