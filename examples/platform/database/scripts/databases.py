@@ -154,13 +154,19 @@ class PostgresDatabase:
         except OSError as err:
             raise MigrationError(f"cannot create the backup folder {self.backup_folder}: {err}; "
                                  "check DatabasePath (its folder holds the dumps)") from None
-        self._run("pg_dump", ["--format=custom", f"--file={partial}"], doing=f"dump to {target}")
+        try:
+            self._run("pg_dump", ["--format=custom", f"--file={partial}"], doing=f"dump to {target}")
+        except MigrationError:
+            partial.unlink(missing_ok=True)
+            raise
         os.replace(partial, target)
         return target
 
     def _psql(self, *args: str, script: str | None = None, doing: str) -> str:
-        return self._run("psql", ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", *args],
-                         script=script, doing=doing)
+        # Quiet "relation already exists, skipping": only warnings and errors reach the step log. (A SET, not
+        # PGOPTIONS, which connection poolers such as PgBouncer refuse.)
+        return self._run("psql", ["--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1",
+                                  "--command=SET client_min_messages = warning", *args], script=script, doing=doing)
 
     def _run(self, program: str, args: list[str], *, script: str | None = None, doing: str) -> str:
         command = [program, "--no-password", f"--dbname={self.url}", *args]
@@ -181,8 +187,6 @@ class PostgresDatabase:
     def _environment(self) -> dict[str, str]:
         env = dict(os.environ)
         env.setdefault("PGCONNECT_TIMEOUT", "10")
-        # Quiet "relation already exists, skipping": only warnings and errors reach the step log.
-        env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c client_min_messages=warning".strip()
         if self.password is not None:
             env["PGPASSWORD"] = self.password
         return env
