@@ -40,7 +40,11 @@ def test_database_plan_in_python_imports_backs_up_then_migrates(artifacts):
     assert s["BackupTable"]["Resource"] == "arn:aws:states:::aws-sdk:dynamodb:createBackup"
     assert s["BackupTable"]["Parameters"]["TableName.$"] == "$.output.Database.TableName"
     assert plan.state_names()[-1] == "Migrate"
-    assert s["Migrate"]["Parameters"]["Environment"] == {"DATABASE_PATH.$": "$.parameters.DatabasePath"}
+    sql_database = {"DATABASE_PATH.$": "$.parameters.DatabasePath", "DATABASE_URL.$": "$.parameters.DatabaseUrl"}
+    assert s["Migrate"]["Parameters"]["Environment"] == sql_database
+    assert s["BackupDatabase"]["Parameters"]["Environment"] == sql_database
+    backups = next(body for body in s.values() if body["Type"] == "Parallel")  # side by side, before Migrate
+    assert sorted(b["StartAt"] for b in backups["Branches"]) == ["BackupDatabase", "BackupTable"]
 
 
 def test_app_plan_in_asl_form_approves_only_in_production_and_smoke_tests(artifacts):
@@ -57,14 +61,17 @@ def test_app_plan_in_asl_form_approves_only_in_production_and_smoke_tests(artifa
 
 
 def test_the_database_runner_commands_migrate_a_sqlite_file(artifacts, tmp_path):
-    """Run the Migrate and BackupSqlite steps' commands as a runner would: bash -eo pipefail in a copy."""
+    """Run the BackupDatabase and Migrate steps' commands as a runner would: bash -eo pipefail in a copy.
+
+    DatabaseUrl is empty (its default), so they work on the SQLite file; tests/examples/ runs them on PostgreSQL.
+    """
     plan = dict(_all_states(artifacts["database"].plan))
     source = artifacts["database"].extract(tmp_path / "source")
     db = tmp_path / "data" / "items.db"
 
-    for step in ("BackupSqlite", "Migrate", "BackupSqlite", "Migrate"):  # the second round finds a database
+    for step in ("BackupDatabase", "Migrate", "BackupDatabase", "Migrate"):  # the second round finds a database
         output = tmp_path / f"{step}.out"
-        env = {**os.environ, "DATABASE_PATH": str(db), "ATTINI_OUTPUT": str(output),
+        env = {**os.environ, "DATABASE_PATH": str(db), "DATABASE_URL": "", "ATTINI_OUTPUT": str(output),
                "ATTINI_DISTRIBUTION_VERSION": "1.2.0"}
         script = "\n".join(plan[step]["Parameters"]["Commands"])
         done = subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=source, env=env,

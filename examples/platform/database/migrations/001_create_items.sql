@@ -1,13 +1,7 @@
 -- The items every environment stores; ids are text so they match the DynamoDB key.
+-- Plain SQL that SQLite and PostgreSQL both run (see the README: "SQL both databases run").
 CREATE TABLE items (
     id          TEXT PRIMARY KEY,
     name        TEXT NOT NULL,
-    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    created_at  TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
-
-CREATE TABLE schema_version (
-    version     TEXT PRIMARY KEY,
-    applied_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
-);
-
-INSERT INTO schema_version (version) VALUES ('001');

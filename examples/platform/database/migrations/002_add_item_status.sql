@@ -2,5 +2,3 @@
 ALTER TABLE items ADD COLUMN status TEXT NOT NULL DEFAULT 'open';
 
 CREATE INDEX items_by_status ON items (status);
-
-INSERT INTO schema_version (version) VALUES ('002');
