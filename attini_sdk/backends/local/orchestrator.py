@@ -151,6 +151,7 @@ class LocalOrchestrator(ContinuationOps):
         """
         from attini_sdk.deployment_inputs import build_payload
 
+        run = None
         try:
             definition = artifact.plan
             if not definition:
@@ -163,15 +164,18 @@ class LocalOrchestrator(ContinuationOps):
             payload = build_payload(inputs, deployment)
             run = self._new_run(deployment, lock, source, inputs.variables, payload["parameters"],
                                 inputs.dependency_outputs(), inputs.runners, inputs.secret_values, options)
+            # announced before the engine starts: its first steps report from the engine's threads at once
+            run.emit("deployment_started", version=deployment.version, distribution_id=deployment.distribution_id)
             run.execution = run.engine.start(definition, payload, name=deployment.id)
             run.deployment = self.state.set_deployment_status(deployment.id, "running",
                                                               execution_id=run.execution.execution_id)
         except BaseException as exc:
             with self._lock:
                 self._runs.pop(deployment.id, None)
-            self._fail_before_start(deployment, lock, exc, inputs.secret_values)
+            error, cause = self._fail_before_start(deployment, lock, exc, inputs.secret_values)
+            if run is not None:
+                run.emit("deployment_finished", status="failed", error=error, cause=cause)
             raise
-        run.emit("deployment_started", version=deployment.version, distribution_id=deployment.distribution_id)
         return self._go(run, wait)
 
     def _source(self, deployment_id: str, artifact: Artifact):
@@ -193,13 +197,15 @@ class LocalOrchestrator(ContinuationOps):
             return {}
 
     def _fail_before_start(self, deployment: DeploymentRecord, lock: Lock, exc: BaseException,
-                           secret_values) -> None:
+                           secret_values) -> tuple[str, str]:
+        """Finish a deployment whose plan could not start; returns the (error, cause) recorded."""
         error = type(exc).__name__ if isinstance(exc, AttiniError) else "Deployment.StartFailed"
         cause = redact_values(str(exc), list(secret_values))
         try:
             self.state.finish_deployment(deployment.id, "failed", error=error, cause=cause, lock=lock)
         except AttiniError:
             pass  # already finished by someone else: nothing more to record
+        return error, cause
 
     def _new_run(self, deployment: DeploymentRecord, lock: Lock, source, variables: Mapping, parameters: Mapping,
                  dependency_outputs: Mapping, runners: Mapping, secret_values, options: RunOptions) -> ActiveRun:
