@@ -536,7 +536,7 @@ class Run:
         size = list_bytes(texts)
         if size > limit:
             many = f"{len(texts)} {'iterations' if state.type_name == 'Map' else 'branches'}"
-            raise payload_failure(f"the results of {state.type_name} state '{state.name}' ({many})", size, limit)
+            raise payload_failure(f"the result of {state.type_name} state '{state.name}' ({many})", size, limit)
 
 
 def _resource_kind(base: str) -> dict:
