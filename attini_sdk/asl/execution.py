@@ -60,7 +60,7 @@ class Execution:
         self.store = engine.store
         self.registry = engine.registry
         self.max_payload = engine.max_payload_bytes
-        history.limit, history.on_full = engine.max_history_events, self._history_full
+        history.set_limit(engine.max_history_events, self._history_full)
         self.max_workers = engine.max_workers
         self.region = engine.region
         self.saved_frames: dict = {}

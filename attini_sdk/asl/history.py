@@ -29,6 +29,7 @@ called once, so the execution can end with ``ExecutionFailed`` as that event::
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
@@ -69,16 +70,21 @@ class History:
         self._now = clock_now
         self._lock = threading.Lock()
         self._next_id = (self.events[-1]["id"] + 1) if self.events else 1
+        self.full = False
+        self.set_limit(limit, on_full)
+
+    def set_limit(self, limit: int | None, on_full: Callable[[], None] | None = None) -> None:
+        """Cap the history at ``limit`` events (``None``: no cap); ``on_full`` is called once it is full."""
         self.limit = limit
         self.on_full = on_full
-        self.full = False
+        self._ceiling = limit if limit is not None else sys.maxsize
 
     def add(self, event_type: str, details: dict | None, previous: int) -> dict | None:
         """Record one event after event ``previous`` (0: none) and return it;
         ``None`` when the history is full and the event does not end the execution."""
         stamp = self._now()
         with self._lock:
-            if self.limit is not None and self._next_id >= self.limit and event_type not in _ENDINGS:
+            if self._next_id >= self._ceiling and event_type not in _ENDINGS:
                 first, self.full = not self.full, True
                 event = None
             else:

@@ -12,6 +12,7 @@ failures, resuming only the unfinished ones).
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import uuid
 from collections import deque
@@ -184,6 +185,8 @@ class Run:
         states = self.machine.states
         now = ex.clock.now
         cancel = self.cancel.event
+        limit = ex.max_payload
+        quarter = limit // 4 if limit is not None else sys.maxsize  # this short fits even at 4 bytes a character
         while True:
             if cancel.is_set():
                 raise Aborted(self.cancel.reason or "stopped")
@@ -195,7 +198,8 @@ class Run:
                 raise Failure(RUNTIME, f"the state '{self.state_name}' moves to '{name}', which does not exist")
             if raw_json is None:  # the first state of a run: its input is not an output checked before
                 raw_json = _dumps(raw)
-                check_payload(raw_json, ex.max_payload, f"the input of state '{name}'")
+                if len(raw_json) > quarter:
+                    check_payload(raw_json, limit, f"the input of state '{name}'")
             self.state_name = name
             self.entered_at = now()
             self.input_json = raw_json
@@ -211,7 +215,8 @@ class Run:
             if assigned:
                 self.variables.assign(assigned)
             out_json = _dumps(output)
-            check_payload(out_json, ex.max_payload, f"the output of state '{name}'")
+            if len(out_json) > quarter:  # the cheap bound first: this runs on every transition
+                check_payload(out_json, limit, f"the output of state '{name}'")
             self.emit(state.type_name + "StateExited",
                       {"name": name, "output": out_json, "outputDetails": {"truncated": False}})
             self.step += 1
