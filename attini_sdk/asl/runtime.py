@@ -298,6 +298,8 @@ class Run:
                 if resume is not None:
                     result = self.await_callback(self.task_token, timeout, heartbeat, self.now(), resume)
                 else:
+                    if self.cancel.event.is_set():  # stopped, timed out or the history is full: dispatch nothing
+                        raise Aborted(self.cancel.reason or "stopped")
                     handler = ex.registry.find(task.resource)
                     invocation_input = json.loads(args_json)
                     state_input = invocation_input if prepared.selected is prepared.args else \
