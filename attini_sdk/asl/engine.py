@@ -25,6 +25,7 @@ from typing import Any
 from attini_sdk.asl.clock import Clock, RealClock
 from attini_sdk.asl.execution import TERMINAL, Execution
 from attini_sdk.asl.history import History
+from attini_sdk.asl.limits import HISTORY_EVENTS, PAYLOAD_BYTES, oversize
 from attini_sdk.asl.machine import Machine, compile_machine, load_definition
 from attini_sdk.asl.resources import Registry, TaskInvocation
 from attini_sdk.asl.store import ExecutionRecord, MemoryStore
@@ -78,12 +79,23 @@ class Engine:
     handlers; ``store`` checkpoints progress; ``max_workers`` bounds a Map's
     concurrent iterations when it sets no MaxConcurrency; ``clock`` makes time
     injectable (:class:`~attini_sdk.asl.clock.FakeClock` in tests).
+
+    Step Functions' quotas hold here too: ``max_payload_bytes`` (262,144, AWS's
+    256 KiB) caps every payload, failing the execution with the terminal
+    ``States.DataLimitExceeded``; ``max_history_events`` (25,000) caps the event
+    history, failing it with ``States.Runtime``. ``None`` turns a limit off.
+
+        >>> Engine(max_payload_bytes=None, max_history_events=None).max_history_events is None
+        True
     """
 
     def __init__(self, resources: Mapping[str, Callable[[TaskInvocation], Any]] | None = None, store=None, *,
                  max_workers: int = 40, clock: Clock | None = None, region: str = "local",
                  role_arn: str = "arn:aws:iam::000000000000:role/attini-local",
-                 state_machine_name: str = "local"):
+                 state_machine_name: str = "local", max_payload_bytes: int | None = PAYLOAD_BYTES,
+                 max_history_events: int | None = HISTORY_EVENTS):
+        self.max_payload_bytes = _limit(max_payload_bytes, "max_payload_bytes", 1)
+        self.max_history_events = _limit(max_history_events, "max_history_events", 2)
         self.registry = Registry(resources)
         self.store = store if store is not None else MemoryStore()
         self.max_workers = max(1, int(max_workers))
@@ -122,6 +134,12 @@ class Engine:
             input_json = _dumps(input)
         except (TypeError, ValueError) as err:
             raise ExecutionError(f"the execution input is not JSON: {err}", where=execution_id) from None
+        size = oversize(input_json, self.max_payload_bytes)
+        if size is not None:  # Step Functions refuses such a StartExecution: no execution exists
+            raise ExecutionError(
+                f"the execution input is {size:,} bytes of UTF-8 JSON, over the payload quota of "
+                f"{self.max_payload_bytes:,} bytes", where=execution_id,
+                hint="pass a reference to large data (a file path, an S3 key) instead of the data itself")
         started = self.clock.now()
         self.store.create(ExecutionRecord(execution_id, name, _dumps(spec), input_json, started))
         history = History(self.clock.now)
@@ -201,8 +219,19 @@ class Engine:
 
     # -- task tokens ------------------------------------------------------------------------
     def send_task_success(self, token: str, output: Any) -> Execution | None:
-        """Complete the Task waiting on ``token`` with ``output`` (resuming it if stored only)."""
-        return self._answer(token, {"output": json.loads(_dumps(output))})
+        """Complete the Task waiting on ``token`` with ``output`` (resuming it if stored only).
+
+        Like SendTaskSuccess, an ``output`` over ``max_payload_bytes`` is refused
+        (:class:`ExecutionError`); the Task keeps waiting.
+        """
+        text = _dumps(output)
+        size = oversize(text, self.max_payload_bytes)
+        if size is not None:
+            raise ExecutionError(
+                f"the task output is {size:,} bytes of UTF-8 JSON, over the payload quota of "
+                f"{self.max_payload_bytes:,} bytes", where=f"task token {token[:16]}...",
+                hint="send a reference to large data instead, or fail the task with send_task_failure")
+        return self._answer(token, {"output": json.loads(text)})
 
     def send_task_failure(self, token: str, error: str | None = None, cause: str | None = None) -> Execution | None:
         """Fail the Task waiting on ``token`` with ``error``/``cause``."""
@@ -249,3 +278,13 @@ class Engine:
         with self._lock:
             if self._live.get(execution.execution_id) is execution:
                 del self._live[execution.execution_id]
+
+
+def _limit(value: int | None, name: str, minimum: int) -> int | None:
+    """A quota given to :class:`Engine`: ``None`` (off) or an integer of at least ``minimum``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ExecutionError(f"{name} must be an integer >= {minimum} or None, got {value!r}",
+                             where=f"Engine({name}=...)", hint="leave it out for AWS's quota, or pass None to turn it off")
+    return value

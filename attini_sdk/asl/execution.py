@@ -59,6 +59,8 @@ class Execution:
         self.clock = engine.clock
         self.store = engine.store
         self.registry = engine.registry
+        self.max_payload = engine.max_payload_bytes
+        history.set_limit(engine.max_history_events, self._history_full)
         self.max_workers = engine.max_workers
         self.region = engine.region
         self.saved_frames: dict = {}
@@ -164,6 +166,10 @@ class Execution:
     def time_out(self) -> None:
         self.cancel.cancel("timeout")
 
+    def _history_full(self) -> None:
+        # Every run stops at its next step; the root then records ExecutionFailed as the last event.
+        self.cancel.cancel("history")
+
     def launch(self, saved_root=None) -> None:
         self._thread = threading.Thread(target=self._run, args=(saved_root,), daemon=True,
                                         name=f"execution-{self.name}")
@@ -193,6 +199,11 @@ class Execution:
                 cause = f"the execution ran longer than TimeoutSeconds ({self.machine.timeout_seconds} s)"
                 root.emit("ExecutionTimedOut", {"error": TIMEOUT, "cause": cause})
                 self._finish("TIMED_OUT", None, TIMEOUT, cause)
+            elif aborted.reason == "history":
+                cause = (f"the execution history reached its quota of {self.recorder.limit:,} events; "
+                         "move long loops and large Maps into child executions")
+                root.emit("ExecutionFailed", {"error": RUNTIME, "cause": cause})
+                self._finish("FAILED", None, RUNTIME, cause)
             else:
                 error, cause = self._abort
                 root.emit("ExecutionAborted", {"error": error or "", "cause": cause or ""})

@@ -61,7 +61,9 @@ DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
 RUNTIME = "States.Runtime"
 QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
 
-# "States.ALL" does not match these: they end the execution whatever Retry/Catch say.
+# Terminal errors: they end the execution whatever Retry/Catch say, "States.ALL" or their own name
+# (the guide: States.DataLimitExceeded is "a terminal error", a States.Runtime error "isn't
+# retriable, and will always cause the execution to fail").
 UNCATCHABLE = frozenset({RUNTIME, DATA_LIMIT_EXCEEDED})
 
 

@@ -13,16 +13,32 @@ until the next checkpoint takes them::
     (1, 'PassStateEntered', 'A')
     >>> [x["id"] for x in h.take_pending()]
     [1]
+
+A Standard execution's history holds at most 25,000 events. With a limit, the
+event numbered ``limit`` must be the one that ends the execution: any other
+event at or past it is refused (``add`` returns ``None``) and ``on_full`` is
+called once, so the execution can end with ``ExecutionFailed`` as that event::
+
+    >>> full = []
+    >>> h = History(clock_now=lambda: 0.0, limit=2, on_full=lambda: full.append(True))
+    >>> h.add("ExecutionStarted", {}, 0)["id"], h.add("PassStateEntered", {"name": "A"}, 1), full
+    (1, None, [True])
+    >>> h.add("ExecutionFailed", {"error": "States.Runtime"}, 1)["id"]
+    2
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any
 
 __all__ = ["History", "details_key", "history_frame", "public_events"]
+
+# Events that end an execution: the only ones recorded once the history is full.
+_ENDINGS = frozenset({"ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"})
 
 _SPECIAL_KEYS = {
     "TaskStateAborted": "stateExitedEventDetails",
@@ -47,23 +63,39 @@ def details_key(event_type: str) -> str:
 class History:
     """A thread-safe, append-only list of events with a pending buffer for checkpoints."""
 
-    def __init__(self, clock_now: Callable[[], float], events: Iterable[dict] = ()):
+    def __init__(self, clock_now: Callable[[], float], events: Iterable[dict] = (), *, limit: int | None = None,
+                 on_full: Callable[[], None] | None = None):
         self.events: list[dict] = list(events)
         self._pending: list[dict] = []
         self._now = clock_now
         self._lock = threading.Lock()
         self._next_id = (self.events[-1]["id"] + 1) if self.events else 1
+        self.full = False
+        self.set_limit(limit, on_full)
 
-    def add(self, event_type: str, details: dict | None, previous: int) -> dict:
-        """Record one event after event ``previous`` (0: none) and return it."""
+    def set_limit(self, limit: int | None, on_full: Callable[[], None] | None = None) -> None:
+        """Cap the history at ``limit`` events (``None``: no cap); ``on_full`` is called once it is full."""
+        self.limit = limit
+        self.on_full = on_full
+        self._ceiling = limit if limit is not None else sys.maxsize
+
+    def add(self, event_type: str, details: dict | None, previous: int) -> dict | None:
+        """Record one event after event ``previous`` (0: none) and return it;
+        ``None`` when the history is full and the event does not end the execution."""
         stamp = self._now()
         with self._lock:
-            event = {"id": self._next_id, "previousEventId": previous, "timestamp": stamp, "type": event_type}
-            if details is not None:
-                event[details_key(event_type)] = details
-            self._next_id += 1
-            self.events.append(event)
-            self._pending.append(event)
+            if self._next_id >= self._ceiling and event_type not in _ENDINGS:
+                first, self.full = not self.full, True
+                event = None
+            else:
+                event = {"id": self._next_id, "previousEventId": previous, "timestamp": stamp, "type": event_type}
+                if details is not None:
+                    event[details_key(event_type)] = details
+                self._next_id += 1
+                self.events.append(event)
+                self._pending.append(event)
+        if event is None and first and self.on_full is not None:
+            self.on_full()
         return event
 
     def take_pending(self) -> list[dict]:

@@ -10,8 +10,9 @@ on a retrier for A+C and one for B wait 1, 1, 2, 2 s::
     >>> [r.delay(n) for n in range(3)]
     [1.0, 2.0, 3.0]
 
-``States.ALL`` matches every error except ``States.Runtime`` and
-``States.DataLimitExceeded``, and must stand alone in the last retrier/catcher.
+``States.ALL`` matches every error except the terminal ``States.Runtime`` and
+``States.DataLimitExceeded`` (which no retrier or catcher matches, even by name),
+and must stand alone in the last retrier/catcher.
 """
 
 from __future__ import annotations
@@ -30,15 +31,20 @@ __all__ = ["Retrier", "Catcher", "matches", "compile_retriers", "compile_catcher
 def matches(error_equals: tuple[str, ...], error: str) -> bool:
     """True when a failure named ``error`` matches an ``ErrorEquals`` list.
 
+    Terminal errors (``States.Runtime``, ``States.DataLimitExceeded``) match nothing, not even
+    their own name: they end the execution.
+
     >>> matches(("States.ALL",), "States.Runtime"), matches(("States.TaskFailed",), "Lambda.Unknown")
     (False, True)
+    >>> matches(("States.DataLimitExceeded",), "States.DataLimitExceeded")
+    False
     """
     if error is None:  # a Fail state without Error inside a branch: only States.ALL catches it
         return ALL in error_equals
-    if error in error_equals:
-        return True
     if error in UNCATCHABLE:
         return False
+    if error in error_equals:
+        return True
     if ALL in error_equals:
         return True
     # AWS: "States.TaskFailed acts as a wildcard that matches any known error name except States.Timeout"

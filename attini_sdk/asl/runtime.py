@@ -12,6 +12,7 @@ failures, resuming only the unfinished ones).
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import uuid
 from collections import deque
@@ -24,9 +25,11 @@ from attini_sdk.asl.failures import (
     RUNTIME,
     TASK_FAILED,
     TIMEOUT,
+    UNCATCHABLE,
     Failure,
     WaitForCallback,
 )
+from attini_sdk.asl.limits import check_payload, list_bytes, payload_failure
 from attini_sdk.asl.resources import TaskInvocation, split_pattern
 from attini_sdk.asl.scope import Scope, Variables
 from attini_sdk.asl.store import Frame
@@ -153,6 +156,8 @@ class Run:
 
     def emit(self, event_type: str, details: dict | None) -> dict:
         event = self.ex.recorder.add(event_type, details, self.last_event)
+        if event is None:  # the history is full: this run goes no further
+            raise Aborted(self.cancel.reason or "history")
         self.last_event = event["id"]
         return event
 
@@ -180,6 +185,8 @@ class Run:
         states = self.machine.states
         now = ex.clock.now
         cancel = self.cancel.event
+        limit = ex.max_payload
+        quarter = limit // 4 if limit is not None else sys.maxsize  # this short fits even at 4 bytes a character
         while True:
             if cancel.is_set():
                 raise Aborted(self.cancel.reason or "stopped")
@@ -189,8 +196,10 @@ class Run:
             state = states.get(name)
             if state is None:
                 raise Failure(RUNTIME, f"the state '{self.state_name}' moves to '{name}', which does not exist")
-            if raw_json is None:
+            if raw_json is None:  # the first state of a run: its input is not an output checked before
                 raw_json = _dumps(raw)
+                if len(raw_json) > quarter:
+                    check_payload(raw_json, limit, f"the input of state '{name}'")
             self.state_name = name
             self.entered_at = now()
             self.input_json = raw_json
@@ -206,6 +215,8 @@ class Run:
             if assigned:
                 self.variables.assign(assigned)
             out_json = _dumps(output)
+            if len(out_json) > quarter:  # the cheap bound first: this runs on every transition
+                check_payload(out_json, limit, f"the output of state '{name}'")
             self.emit(state.type_name + "StateExited",
                       {"name": name, "output": out_json, "outputDetails": {"truncated": False}})
             self.step += 1
@@ -273,6 +284,8 @@ class Run:
             base, pattern = split_pattern(task.resource)
             kind = _resource_kind(base)
             args_json = _dumps(prepared.args)
+            check_payload(args_json, ex.max_payload, f"the input of state '{self.state_name}' after "
+                                                     f"{'Parameters' if task.language == 'JSONPath' else 'Arguments'}")
             if resume is None:
                 scheduled = {**kind, "region": ex.region, "parameters": args_json}
                 if timeout is not None:
@@ -285,12 +298,16 @@ class Run:
                 if resume is not None:
                     result = self.await_callback(self.task_token, timeout, heartbeat, self.now(), resume)
                 else:
+                    if self.cancel.event.is_set():  # stopped, timed out or the history is full: dispatch nothing
+                        raise Aborted(self.cancel.reason or "stopped")
                     handler = ex.registry.find(task.resource)
                     invocation_input = json.loads(args_json)
                     state_input = invocation_input if prepared.selected is prepared.args else \
                         json.loads(_dumps(prepared.selected))
                     result = self.invoke(handler, task, invocation_input, state_input, timeout, heartbeat)
                 result_json = _dumps(result)
+                check_payload(result_json, ex.max_payload, f"the result of Resource '{task.resource}' in state "
+                                                           f"'{self.state_name}'")
             except Failure as failure:
                 timed_out = failure.error in (TIMEOUT, HEARTBEAT_TIMEOUT)
                 self.emit("TaskTimedOut" if timed_out else "TaskFailed",
@@ -429,6 +446,7 @@ class Run:
         prefix = f"{self.key}/{state.name}@{self.step}.{self.retry_count}"
         total = len(pairs)
         results: list = [None] * total
+        texts: list = ["null"] * total  # each result as JSON, to measure the whole list without serialising it
         scope = CancelScope(self.cancel)
         started_event = self.last_event
         lock = threading.Lock()
@@ -438,14 +456,17 @@ class Run:
             saved = ex.saved_frames.get(f"{prefix}/{i}")
             if saved is not None and saved.status == "succeeded":
                 results[i] = json.loads(saved.input)
+                texts[i] = saved.input
             else:
                 pending.append(i)
 
         def failed(i: int, failure: Failure) -> None:
+            # A terminal error (States.Runtime, States.DataLimitExceeded) ends the execution: no tolerance.
+            untolerated = tolerance is None or failure.error in UNCATCHABLE
             with lock:
                 outcome["failed"] += 1
-                if outcome["failure"] is None and (tolerance is None or outcome["failed"] > tolerance):
-                    outcome["failure"] = failure if tolerance is None else Failure(
+                if outcome["failure"] is None and (untolerated or outcome["failed"] > tolerance):
+                    outcome["failure"] = failure if untolerated else Failure(
                         EXCEED_TOLERATED_FAILURE_THRESHOLD,
                         f"Map state '{state.name}' exceeded the tolerated failure threshold "
                         f"({outcome['failed']} of {total} iterations failed)")
@@ -457,7 +478,10 @@ class Run:
             saved = ex.saved_frames.get(key)
             previous = started_event
             if is_map:
-                previous = ex.recorder.add("MapIterationStarted", {"name": state.name, "index": i}, started_event)["id"]
+                started = ex.recorder.add("MapIterationStarted", {"name": state.name, "index": i}, started_event)
+                if started is None:  # the history is full: the execution is ending
+                    return
+                previous = started["id"]
             child = Run(ex, key, machine, Variables(parent=self.variables), scope, previous)
             try:
                 output, out_json = child.start(value, saved)
@@ -467,6 +491,7 @@ class Run:
                     ex.recorder.add("MapIterationFailed", {"name": state.name, "index": i}, child.last_event)
                 if tolerance is not None:
                     results[i] = failure.output()
+                    texts[i] = _dumps(results[i])
                 failed(i, failure)
                 return
             except Aborted:
@@ -475,6 +500,7 @@ class Run:
                 return
             child.checkpoint(None, out_json, status="succeeded")
             results[i] = output
+            texts[i] = out_json
             if is_map:
                 ex.recorder.add("MapIterationSucceeded", {"name": state.name, "index": i}, child.last_event)
 
@@ -506,7 +532,18 @@ class Run:
             raise Aborted(self.cancel.reason or "stopped")
         if outcome["failure"] is not None:
             raise outcome["failure"]
+        self._check_results(state, texts)
         return results
+
+    def _check_results(self, state, texts: list) -> None:
+        """A Parallel's or Map's results are one payload: hold them to the quota like a Task's result."""
+        limit = self.ex.max_payload
+        if limit is None or (sum(map(len, texts)) + len(texts) + 1) * 4 <= limit:
+            return
+        size = list_bytes(texts)
+        if size > limit:
+            many = f"{len(texts)} {'iterations' if state.type_name == 'Map' else 'branches'}"
+            raise payload_failure(f"the result of {state.type_name} state '{state.name}' ({many})", size, limit)
 
 
 def _resource_kind(base: str) -> dict:

@@ -19,9 +19,16 @@ into one: ``state`` (a single state, run as ``{"StartAt": "S", "States": {"S": .
 ``Next``; a match ends in the Pass state ``Matched`` with result ``{"matched": true}``, otherwise
 the ``Default`` Pass state ``NoMatch`` gives ``{"matched": false}``). The expectation is ``output`` (compared
 exactly, JSON types included), or ``error`` (+ optional ``cause`` substring, + optional
-``status``, default ``FAILED``), or ``rejected: true`` (AWS refuses the definition). ``xfail:
+``status``, default ``FAILED``), or ``rejected: true`` (AWS refuses the definition), or
+``start_refused: true`` (AWS refuses the StartExecution call: no execution exists). ``xfail:
 <engine bug>`` marks a case the engine gets wrong (strict unless ``xfail_strict: false``, used for
 gaps another branch is expected to close).
+
+Payloads near Step Functions' 256 KiB quota are written with the ``!repeat [text, times]`` tag,
+a string of ``times`` copies of ``text``:
+
+>>> yaml.load("blob: !repeat [ab, 3]", Loader=CaseLoader)
+{'blob': 'ababab'}
 
 >>> cases = load_cases()
 >>> len(cases) >= 300
@@ -42,8 +49,21 @@ CASES_DIR = Path(__file__).parent / "cases"
 
 CASE_KEYS = {
     "name", "definition", "state", "choice", "input", "output", "error", "cause", "status",
-    "rejected", "resources", "moto", "note", "xfail", "xfail_strict", "execution_name",
+    "rejected", "start_refused", "resources", "moto", "note", "xfail", "xfail_strict", "execution_name",
 }
+EXPECTATIONS = ("output", "error", "rejected", "start_refused")
+
+
+class CaseLoader(yaml.SafeLoader):
+    """YAML's safe loader plus ``!repeat [text, times]`` for large payloads."""
+
+
+def _repeat(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    text, times = loader.construct_sequence(node)
+    return str(text) * int(times)
+
+
+CaseLoader.add_constructor("!repeat", _repeat)
 NO_END_TYPES = {"Choice", "Succeed", "Fail"}
 MOTO_VERDICTS = ("agree", "skip:", "differs:")
 
@@ -68,6 +88,7 @@ class Case:
     cause: str | None = None
     status: str = "SUCCEEDED"
     rejected: bool = False
+    start_refused: bool = False
     resources: tuple[str, ...] = ()
     moto: str = ""
     note: str | None = None
@@ -104,7 +125,7 @@ def load_cases(area: str | None = None, directory: Path = CASES_DIR) -> list[Cas
 
 
 def _load_file(path: Path) -> list[Case]:
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document = yaml.load(path.read_text(encoding="utf-8"), Loader=CaseLoader)
     area = document["area"]
     cases = []
     for group in document["groups"]:
@@ -121,9 +142,9 @@ def _build_case(file: str, area: str, source: str, raw: dict) -> Case:
     unknown = set(raw) - CASE_KEYS
     if unknown:
         raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
-    expectations = [key for key in ("output", "error", "rejected") if key in raw]
+    expectations = [key for key in EXPECTATIONS if key in raw]
     if len(expectations) != 1:
-        raise ValueError(f"{where}: give exactly one of output / error / rejected, got {expectations}")
+        raise ValueError(f"{where}: give exactly one of {' / '.join(EXPECTATIONS)}, got {expectations}")
     moto = str(raw.get("moto", "")).strip()
     if moto and not moto.startswith(MOTO_VERDICTS):
         raise ValueError(f"{where}: moto must be 'agree', 'skip: <why>' or 'differs: <what>'")
@@ -140,6 +161,7 @@ def _build_case(file: str, area: str, source: str, raw: dict) -> Case:
         cause=raw.get("cause"),
         status=raw.get("status", "FAILED" if error else "SUCCEEDED"),
         rejected=bool(raw.get("rejected", False)),
+        start_refused=bool(raw.get("start_refused", False)),
         resources=tuple(raw.get("resources", ())),
         moto=moto,
         note=raw.get("note"),

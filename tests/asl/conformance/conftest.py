@@ -19,6 +19,7 @@ Each case names the resources it uses (``resources: [test:echo]``); every case g
 | ``test:gauge`` | ``{"key", "hold": s, "parties"?: n}`` | counts concurrent invocations per key (meeting ``n`` at a barrier first), holds ``s`` real seconds, returns the input |
 | ``test:gauge-max`` | ``{"key"}`` | the highest concurrency ``test:gauge`` saw for that key |
 | ``test:callback`` | anything | answers its task token later with ``{"echo": input}`` (callback pattern) |
+| ``test:blob`` | ``{"bytes": n, "key"?}`` | a string of ``n`` ``x`` characters (``n + 2`` bytes of JSON); counts calls per ``key`` |
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class TaskResources:
             "test:gauge": self.gauge,
             "test:gauge-max": self.gauge_max,
             "test:callback": self.callback,
+            "test:blob": self.blob,
         }
         unknown = set(names) - set(handlers)
         if unknown:
@@ -162,6 +164,10 @@ class TaskResources:
     def gauge_max(self, invocation) -> Any:
         with self._lock:
             return self._peak[invocation.input["key"]]
+
+    def blob(self, invocation) -> Any:
+        self._tick(invocation.input.get("key", "blob"))
+        return "x" * invocation.input["bytes"]
 
     def callback(self, invocation) -> Any:
         from attini_sdk.asl import WaitForCallback

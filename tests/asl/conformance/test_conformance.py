@@ -5,7 +5,9 @@ exactly the same output (JSON types included: ``1`` is not ``1.0``, ``true`` is 
 same error name (and, where the case gives one, a cause containing that text). A case marked
 ``rejected`` is a definition AWS refuses at CreateStateMachine; the engine must refuse it too
 (an ``AttiniError`` from ``validate``/``start``) or, at the latest, fail the execution with
-``States.Runtime``. Cases that show engine bugs carry ``xfail: <bug>`` (strict, so a fix shows up).
+``States.Runtime``. A case marked ``start_refused`` is a StartExecution AWS refuses (an input over
+the payload quota): the engine's ``start`` must raise an ``AttiniError``. Cases that show engine
+bugs carry ``xfail: <bug>`` (strict, so a fix shows up).
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ def test_case(case, task_resources):
     if case.rejected:
         _expect_rejected(engine, case)
         return
+    if case.start_refused:
+        _expect_start_refused(engine, case)
+        return
     execution = finish(engine.start(case.definition, case.input, name=case.execution_name))
     if case.expects_output:
         assert (execution.status, execution.error, execution.cause) == ("SUCCEEDED", None, None)
@@ -71,6 +76,15 @@ def _expect_rejected(engine, case) -> None:
     assert (execution.status, execution.error) == ("FAILED", "States.Runtime"), (
         f"AWS rejects this definition; the engine ran it to {execution.status}"
     )
+
+
+def _expect_start_refused(engine, case) -> None:
+    from attini_sdk.errors import AttiniError
+
+    with pytest.raises(AttiniError) as refused:
+        engine.start(case.definition, case.input, name=case.execution_name)
+    if case.cause is not None:
+        assert case.cause in str(refused.value)
 
 
 def test_the_suite_has_at_least_300_cases_across_every_area():

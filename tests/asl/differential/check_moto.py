@@ -24,6 +24,8 @@ def moto_agrees(case: Case, result: MotoResult) -> bool:
     """Does moto's result match what the case expects (error names, not cause texts)?"""
     if case.rejected:
         return result.status == "REJECTED"
+    if case.start_refused:
+        return result.status == "START_REFUSED"
     if case.expects_output:
         return result.status == "SUCCEEDED" and canonical(result.output) == canonical(case.output)
     return result.status == case.status and result.error == case.error

@@ -27,7 +27,7 @@ REGION = "us-east-1"
 class MotoResult:
     """What moto did with one definition and input."""
 
-    status: str  # SUCCEEDED, FAILED, TIMED_OUT, ABORTED, REJECTED or STILL_RUNNING
+    status: str  # SUCCEEDED, FAILED, TIMED_OUT, ABORTED, REJECTED, START_REFUSED or STILL_RUNNING
     output: Any = None
     error: str | None = None
     cause: str | None = None
@@ -72,11 +72,14 @@ class MotoStepFunctions:
             )
         except self.client.exceptions.ClientError:
             return MotoResult(status="REJECTED")
-        started = self.client.start_execution(
-            stateMachineArn=machine["stateMachineArn"],
-            name=name or f"execution-{index}",
-            input=json.dumps({} if input is None else input),
-        )
+        try:
+            started = self.client.start_execution(
+                stateMachineArn=machine["stateMachineArn"],
+                name=name or f"execution-{index}",
+                input=json.dumps({} if input is None else input),
+            )
+        except self.client.exceptions.ClientError:
+            return MotoResult(status="START_REFUSED")
         return self._wait(started["executionArn"])
 
     def _wait(self, execution_arn: str) -> MotoResult:

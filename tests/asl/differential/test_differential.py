@@ -75,7 +75,7 @@ def _create_services(moto_sfn: MotoStepFunctions) -> None:
 
 
 def run_engine(definition: dict, input, name: str | None = None) -> tuple:
-    """Run on our engine; the outcome as (status, output-or-error), or ("REJECTED",)."""
+    """Run on our engine; the outcome as (status, output-or-error), ("REJECTED",) or ("START_REFUSED",)."""
     from attini_sdk.errors import AttiniError
 
     from tests.asl.conformance.conftest import make_engine
@@ -84,17 +84,20 @@ def run_engine(definition: dict, input, name: str | None = None) -> tuple:
     engine = make_engine({})
     try:
         engine.validate(definition)
-        execution = finish(engine.start(definition, input, name=name), WAIT_SECONDS)
     except AttiniError:
         return ("REJECTED",)
+    try:
+        execution = finish(engine.start(definition, input, name=name), WAIT_SECONDS)
+    except AttiniError:
+        return ("START_REFUSED",)
     if execution.status == "SUCCEEDED":
         return ("SUCCEEDED", canonical(execution.output))
     return (execution.status, execution.error)
 
 
 def outcome_of(result) -> tuple:
-    if result.status == "REJECTED":
-        return ("REJECTED",)
+    if result.status in ("REJECTED", "START_REFUSED"):
+        return (result.status,)
     if result.status == "SUCCEEDED":
         return ("SUCCEEDED", canonical(result.output))
     return (result.status, result.error)
