@@ -46,7 +46,6 @@ def finish(execution, seconds: float = WAIT_SECONDS):
 
 @pytest.mark.parametrize("case", [_param(case) for case in CASES])
 def test_case(case, task_resources):
-    pytest.importorskip("attini_sdk.asl", reason="the engine branch is not merged yet")
     engine = make_engine(task_resources.mapping(case.resources))
     task_resources.engine = engine
     if case.rejected:

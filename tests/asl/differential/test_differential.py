@@ -22,7 +22,6 @@ from tests.asl.conformance.cases import Case, canonical, load_cases
 from tests.asl.differential.check_moto import moto_agrees
 from tests.asl.differential.moto_backend import REGION, MotoStepFunctions
 
-pytest.importorskip("attini_sdk.asl", reason="the engine branch is not merged yet")
 
 pytestmark = pytest.mark.slow
 
