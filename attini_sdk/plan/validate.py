@@ -482,20 +482,26 @@ class _Validator:
             if not last:
                 self.add("the States.ALL entry must be the last one", state=name, field=field)
 
-    def retry(self, name: str, retriers: Any, siblings: dict, ql: str) -> None:
-        if not isinstance(retriers, list):
-            self.add("Retry must be a list of retriers", state=name, field="Retry")
+    def error_handlers(self, name: str, handlers: Any, kind: str, allowed: Collection[str]):
+        """Each well-formed retrier or catcher as ``(field, handler)``, reporting the malformed ones."""
+        list_field = "Retry" if kind == "retrier" else "Catch"
+        if not isinstance(handlers, list):
+            self.add(f"{list_field} must be a list of {kind}s", state=name, field=list_field)
             return
-        for i, r in enumerate(retriers):
-            field = f"Retry[{i}]"
-            if not isinstance(r, dict):
-                self.add("a retrier must be an object", state=name, field=field)
+        for i, handler in enumerate(handlers):
+            field = f"{list_field}[{i}]"
+            if not isinstance(handler, dict):
+                self.add(f"a {kind} must be an object", state=name, field=field)
                 continue
-            for key in r:
-                if key not in RETRIER:
-                    self.add(f"retriers have no field '{key}'{_suggest(key, RETRIER)}", state=name,
+            for key in handler:
+                if key not in allowed:
+                    self.add(f"{kind}s have no field '{key}'{_suggest(key, allowed)}", state=name,
                              field=f"{field}.{key}")
-            self.errors_list(name, f"{field}.ErrorEquals", r.get("ErrorEquals"), i == len(retriers) - 1)
+            self.errors_list(name, f"{field}.ErrorEquals", handler.get("ErrorEquals"), i == len(handlers) - 1)
+            yield field, handler
+
+    def retry(self, name: str, retriers: Any, siblings: dict, ql: str) -> None:
+        for field, r in self.error_handlers(name, retriers, "retrier", RETRIER):
             checks = [("IntervalSeconds", _positive_int, "a positive integer"),
                       ("MaxAttempts", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
                        "a non-negative integer"),
@@ -508,19 +514,7 @@ class _Validator:
                     self.add(f"{key} must be {what}, got {r[key]!r}", state=name, field=f"{field}.{key}")
 
     def catch(self, name: str, catchers: Any, siblings: dict, ql: str) -> None:
-        if not isinstance(catchers, list):
-            self.add("Catch must be a list of catchers", state=name, field="Catch")
-            return
-        for i, c in enumerate(catchers):
-            field = f"Catch[{i}]"
-            if not isinstance(c, dict):
-                self.add("a catcher must be an object", state=name, field=field)
-                continue
-            for key in c:
-                if key not in CATCHER:
-                    self.add(f"catchers have no field '{key}'{_suggest(key, CATCHER)}", state=name,
-                             field=f"{field}.{key}")
-            self.errors_list(name, f"{field}.ErrorEquals", c.get("ErrorEquals"), i == len(catchers) - 1)
+        for field, c in self.error_handlers(name, catchers, "catcher", CATCHER):
             if "Next" not in c:
                 self.add("a catcher needs Next", state=name, field=f"{field}.Next")
             else:
