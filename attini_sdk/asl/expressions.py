@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from attini_sdk.asl.failures import QUERY_EVALUATION_ERROR, DefinitionError, Failure
+from attini_sdk.asl.templates import constant
 
 __all__ = ["is_expression", "compile_value", "compile_expression", "Expression"]
 
@@ -96,21 +97,14 @@ def compile_value(value: Any, where: str) -> Builder:
     if isinstance(value, dict):
         entries = tuple((k, compile_value(v, f"{where}.{k}")) for k, v in value.items())
         if all(getattr(fn, "constant", False) for _, fn in entries):
-            return _constant(value)
+            return constant(value)
         return lambda bindings: {k: fn(bindings) for k, fn in entries}
     if isinstance(value, list):
         items = tuple(compile_value(v, f"{where}[{i}]") for i, v in enumerate(value))
         if all(getattr(fn, "constant", False) for fn in items):
-            return _constant(value)
+            return constant(value)
         return lambda bindings: [fn(bindings) for fn in items]
-    return _constant(value)
-
-
-def _constant(value):
-    def build(bindings):
-        return value
-    build.constant = True
-    return build
+    return constant(value)
 
 
 def _plain(value, null):

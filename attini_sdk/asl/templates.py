@@ -50,13 +50,15 @@ def _compile(value: Any, field: str, state: str | None):
     if isinstance(value, list):
         items = [_compile(v, f"{field}[{i}]", state) for i, v in enumerate(value)]
         if all(getattr(item, "constant", False) for item in items):
-            return _constant(value)
+            return constant(value)
         return lambda scope: [item(scope) for item in items]
-    return _constant(value)
+    return constant(value)
 
 
-def _constant(value):
-    def build(scope):
+def constant(value):
+    """A compiled value that ignores its bindings; marked ``constant`` so containers of constants fold."""
+
+    def build(_bindings):
         return value
     build.constant = True
     return build
@@ -70,7 +72,7 @@ def _compile_object(value: dict, field: str, state: str | None):
         else:
             entries.append((key, _compile(item, f"{field}.{key}", state)))
     if all(getattr(fn, "constant", False) for _, fn in entries):
-        return _constant(value)
+        return constant(value)
     entries = tuple(entries)
 
     def build(scope):

@@ -31,16 +31,9 @@ from attini_sdk.backends.local.state import SqliteStateStore
 
 from .conftest import REGION, cloudformation, one_step, runner_step, stack_status
 
+from tests.steps.cfn_fixtures import CUSTOM_RESOURCE_TEMPLATE  # a stack moto holds in progress
+
 DEPLOYER = str(Path(__file__).with_name("deployer.py"))
-SLOW_TEMPLATE = """\
-Resources:
-  Waiting:
-    Type: Custom::Slow
-    Properties:
-      ServiceToken: !Sub arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:slow
-Outputs:
-  Answer: {Value: !GetAtt Waiting.Answer}
-"""
 
 
 def _spawn(*args: str) -> subprocess.Popen:
@@ -102,7 +95,7 @@ def test_killed_during_a_cfn_wait_the_deployment_is_interrupted_and_resume_compl
         "Before": {"Type": "Pass", "Result": "ok", "ResultPath": "$.output.Before", "Next": "Slow"},
         "Slow": {"Type": "Task", "Resource": "attini:cfn", "ResultPath": "$.output.Slow", "End": True,
                  "Parameters": {"StackName": "slow", "Template": "/slow.yaml"}}}}
-    artifact = project("slowpoke").write("slow.yaml", SLOW_TEMPLATE).package(plan)
+    artifact = project("slowpoke").write("slow.yaml", CUSTOM_RESOURCE_TEMPLATE).package(plan)
     env = at.Environment.local("dev")
 
     proc = _spawn("deploy", "dev", str(artifact.path))
