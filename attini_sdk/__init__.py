@@ -33,23 +33,23 @@ from attini_sdk.errors import (
 
 # public name -> module that defines it; filled in as features land.
 _LAZY: dict[str, str] = {
-    "Distribution": "attini_sdk.packaging",
-    "Artifact": "attini_sdk.artifact",
-    "Limits": "attini_sdk.artifact",
-    "Manifest": "attini_sdk.manifest",
+    "Distribution": "attini_sdk.artifacts.distribution",
+    "Artifact": "attini_sdk.artifacts.artifact",
+    "Limits": "attini_sdk.artifacts.artifact",
+    "Manifest": "attini_sdk.artifacts.manifest",
     "AttiniConfig": "attini_sdk.config",
     "Dependency": "attini_sdk.config",
     "load_config": "attini_sdk.config",
-    "SigningKey": "attini_sdk.signing",
-    "PublicKey": "attini_sdk.signing",
-    "generate_key": "attini_sdk.signing",
+    "SigningKey": "attini_sdk.artifacts.signing",
+    "PublicKey": "attini_sdk.artifacts.signing",
+    "generate_key": "attini_sdk.artifacts.signing",
     "Plan": "attini_sdk.plan",
     "PlanDefinition": "attini_sdk.plan",
-    "Environment": "attini_sdk.environment",
-    "EnvironmentParameters": "attini_sdk.environment",
-    "list_environments": "attini_sdk.environment",
-    "landscape": "attini_sdk.environment",
-    "Deployment": "attini_sdk.deployment",
+    "Environment": "attini_sdk.deploy.environment",
+    "EnvironmentParameters": "attini_sdk.deploy.environment",
+    "list_environments": "attini_sdk.deploy.environment",
+    "landscape": "attini_sdk.deploy.environment",
+    "Deployment": "attini_sdk.deploy.deployment",
 }
 
 __all__ = [

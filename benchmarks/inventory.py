@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from attini_sdk import inventory as frames
 from attini_sdk.backends.local import db
 from attini_sdk.backends.local.state import SqliteStateStore
+from attini_sdk.deploy import frames
 
 STATUSES = ("succeeded",) * 15 + ("failed", "aborted")
 BASE_US = 1_700_000_000 * 1_000_000

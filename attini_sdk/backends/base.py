@@ -14,7 +14,7 @@ The core (environments, deployments, DataFrames) talks to these only, so the loc
 
 Conventions every implementation keeps: ids of artifacts are distribution ids (``sha256:<hex>``); every
 state change is atomic; secrets are redacted before they are stored for display; tables
-(:class:`~attini_sdk.records.Table`) carry times as integer microseconds since the epoch (UTC).
+(:class:`~attini_sdk.backends.records.Table`) carry times as integer microseconds since the epoch (UTC).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 
-from attini_sdk.records import (
+from attini_sdk.backends.records import (
     Approval,
     DeploymentRecord,
     EnvironmentRecord,
@@ -112,7 +112,7 @@ class StateStore(Protocol):
     def expired_artifacts(self, distribution: str | None = None) -> list[str]: ...
     def artifact_in_use(self, artifact_id: str) -> bool: ...
 
-    # tables for the DataFrames of attini_sdk.inventory
+    # tables for the DataFrames of attini_sdk.deploy.frames
     def history_table(self, environment: str | None = None, *, distribution: str | None = None,
                       since: datetime | None = None, status: str | Collection[str] | None = None,
                       limit: int | None = None) -> Table: ...

@@ -20,7 +20,7 @@ def register(root: typer.Typer) -> None:
 @app.command()
 def schema(json: bool = typer.Option(True, "--json/--no-json", hidden=True, help="Always JSON.")) -> None:
     """Print the JSON Schema of attini-config (point your editor at it)."""
-    from attini_sdk.config_schema import config_schema
+    from attini_sdk.config.schema import config_schema
 
     output.emit_json(config_schema())
 
@@ -34,7 +34,7 @@ def show(
     json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Validate an attini-config and print it (resolved for one environment with -e)."""
-    from attini_sdk.config import load_config
+    from attini_sdk.config.load import load_config
 
     output.state.json = json
     with output.show_warnings():

@@ -52,7 +52,7 @@ def set_dist_id(
 
 
 def _init_deploy(section: str, key: str, value: str, environment: str, override: bool, path: Path, json: bool) -> None:
-    from attini_sdk.config_edit import set_init_deploy_value
+    from attini_sdk.config.edit import set_init_deploy_value
 
     output.state.json = json
     changed = set_init_deploy_value(path, section, key, value, environment=environment, override=override)
@@ -74,7 +74,7 @@ def set_init_deploy_tag(key: str = KEY, value: str = VALUE, environment: str = E
 
 
 def _stack(section: str, file: Path, key: str, value: str, override: bool, json: bool) -> None:
-    from attini_sdk.config_edit import set_stack_config_value
+    from attini_sdk.config.edit import set_stack_config_value
 
     output.state.json = json
     changed = set_stack_config_value(file, section, key, value, override=override)

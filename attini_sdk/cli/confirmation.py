@@ -19,7 +19,7 @@ from attini_sdk.cli import output
 from attini_sdk.errors import DeploymentError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from attini_sdk.environment import Environment
+    from attini_sdk.deploy.environment import Environment
 
 __all__ = ["Change", "confirm", "current_of"]
 

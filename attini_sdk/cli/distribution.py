@@ -39,7 +39,7 @@ def package(
     json: bool = JSON,
 ) -> None:
     """Package a distribution folder into a deterministic zip and print its id."""
-    from attini_sdk.packaging import Distribution
+    from attini_sdk.artifacts.distribution import Distribution
 
     output.state.json = json
     with output.show_warnings():
@@ -62,7 +62,7 @@ def inspect(
     json: bool = JSON,
 ) -> None:
     """Verify an artifact and show what it holds."""
-    from attini_sdk.artifact import Artifact
+    from attini_sdk.artifacts.artifact import Artifact
 
     output.state.json = json
     artifact = Artifact.open(zip_path, trusted_keys=trusted_key or None, require_signature=require_signature)
@@ -102,7 +102,7 @@ def diff(
     json: bool = JSON,
 ) -> None:
     """Show files, config and plan that differ between two artifacts."""
-    from attini_sdk.artifact import Artifact
+    from attini_sdk.artifacts.artifact import Artifact
 
     output.state.json = json
     a, b = Artifact.open(old), Artifact.open(new)
@@ -124,7 +124,7 @@ def sign(
     json: bool = JSON,
 ) -> None:
     """Add an ed25519 signature to an artifact; its id does not change."""
-    from attini_sdk.artifact import Artifact
+    from attini_sdk.artifacts.artifact import Artifact
 
     output.state.json = json
     artifact = Artifact.open(zip_path).sign(key)

@@ -126,7 +126,7 @@ def remove(
 
 def _parameter_rows(env) -> list[dict]:
     """``key, value, secret`` per parameter; secret values are shown as ``***``."""
-    from attini_sdk.records import REDACTED
+    from attini_sdk.backends.records import REDACTED
 
     store = env.parameters
     rows = []

@@ -23,8 +23,8 @@ def generate(
     json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Generate an ed25519 signing key and its public key."""
+    from attini_sdk.artifacts.signing import generate_key
     from attini_sdk.errors import SignatureError
-    from attini_sdk.signing import generate_key
 
     output.state.json = json
     if out.exists() or Path(f"{out}.pub").exists():

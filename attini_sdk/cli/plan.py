@@ -23,7 +23,7 @@ def plan(
     dot: bool = typer.Option(False, "--dot", help="Print a graphviz digraph instead of the tree."),
 ) -> None:
     """Show an artifact's deployment plan as a tree of steps (or JSON, mermaid, dot)."""
-    from attini_sdk.artifact import Artifact
+    from attini_sdk.artifacts.artifact import Artifact
     from attini_sdk.errors import NotFoundError
     from attini_sdk.plan import PlanDefinition
 

@@ -17,7 +17,7 @@ import typer
 from attini_sdk.errors import NotFoundError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from attini_sdk.environment import Environment
+    from attini_sdk.deploy.environment import Environment
 
 __all__ = ["ENVIRONMENT", "DISTRIBUTION", "DISTRIBUTION_ID", "JSON", "environment", "environment_names",
            "distribution", "deployment", "deployment_row", "full_id"]
@@ -127,7 +127,7 @@ def deployment_row(env: Environment, name: str, *, distribution_id: str | None =
 
 def deployment(env: Environment, name: str | None, *, distribution_id: str | None = None,
                revision: int | None = None, deployment_id: str | None = None):
-    """A :class:`~attini_sdk.deployment.Deployment` handle chosen as :func:`deployment_row` says."""
+    """A :class:`~attini_sdk.deploy.deployment.Deployment` handle chosen as :func:`deployment_row` says."""
     name = distribution(env, name)
     row = deployment_row(env, name, distribution_id=distribution_id, revision=revision,
                          deployment_id=deployment_id)

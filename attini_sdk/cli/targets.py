@@ -54,7 +54,7 @@ def resolve(target: str, *, quiet: bool):
     """What ``deploy run`` was given, as (what to pass to ``env.deploy``, the Change it makes)."""
     path = Path(target)
     if path.is_dir():
-        from attini_sdk.packaging import Distribution
+        from attini_sdk.artifacts.distribution import Distribution
 
         with output.show_warnings():
             artifact = Distribution.from_path(path).package()
@@ -62,7 +62,7 @@ def resolve(target: str, *, quiet: bool):
             output.console().print(f"Packaged [bold]{artifact.name}[/bold] {artifact.version} ({artifact.id})")
         return artifact, Change(artifact.name, artifact.version, artifact.id, dict(artifact.tags))
     if path.is_file():
-        from attini_sdk.artifact import Artifact
+        from attini_sdk.artifacts.artifact import Artifact
 
         artifact = Artifact.open(path)
         return artifact, Change(artifact.name, artifact.version, artifact.id, dict(artifact.tags))

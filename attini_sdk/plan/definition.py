@@ -21,18 +21,21 @@ from typing import Any
 
 import attrs
 
-from attini_sdk import manifest
 from attini_sdk.plan import diagrams
 from attini_sdk.plan.walk import predecessors, states
 
 
 def canonical_json(definition: Any) -> str:
-    """The manifest's canonical serialisation (:func:`attini_sdk.manifest.canonical_json`), as text.
+    """The canonical JSON text of a plan: sorted keys, no spaces, UTF-8 characters kept.
 
-    >>> canonical_json({"b": 1, "a": [1, 2]})
-    '{"a":[1,2],"b":1}'
+    The artifact's manifest records the plan's digest over these bytes
+    (:func:`attini_sdk.artifacts.manifest.canonical_json` is the same form; a test holds them equal).
+    Defined here rather than imported so that plans do not depend on artifacts, which come after them.
+
+    >>> canonical_json({"b": 1, "a": [1, 2], "c": "é"})
+    '{"a":[1,2],"b":1,"c":"é"}'
     """
-    return manifest.canonical_json(definition).decode("utf-8")
+    return json.dumps(definition, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 @attrs.frozen(eq=False)

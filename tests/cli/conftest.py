@@ -16,6 +16,7 @@ import attrs
 import pytest
 
 from attini_sdk.cli import main
+from tests.trees import network_project
 
 
 @pytest.fixture(autouse=True)
@@ -119,3 +120,9 @@ def dists(tmp_path):
         return write_distribution(tmp_path / "src", name, version, **kwargs)
 
     return make
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """The small ``network`` distribution folder of :func:`tests.trees.network_project`."""
+    return network_project(tmp_path)

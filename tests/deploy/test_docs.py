@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 import attini_sdk as at
-from attini_sdk.records import DEPLOYMENT_STATUSES
+from attini_sdk.backends.records import DEPLOYMENT_STATUSES
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "environments.md").read_text()
-MODULES = ["deployment_inputs", "environment", "deployment", "deploy_flow", "backends.local.backend",
+MODULES = ["deploy.environment", "deploy.deployment", "deploy.flow", "deploy.frames",
+           "backends.local.backend",
            "backends.local.continuation", "backends.local.orchestrator", "backends.local.step_recorder",
            "backends.local.plain_states", "steps.approval", "steps.imports"]
 EVENTS = ["deployment_started", "step_started", "step_succeeded", "step_skipped", "step_failed", "approval_waiting",

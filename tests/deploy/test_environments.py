@@ -72,7 +72,7 @@ def test_remove_is_refused_while_a_deployment_waits_and_force_aborts_it(home, pr
 
 
 def test_an_environment_requiring_signatures_refuses_unsigned_artifacts(home, project, tmp_path):
-    from attini_sdk.signing import generate_key
+    from attini_sdk.artifacts.signing import generate_key
 
     key = generate_key()
     env = at.Environment.create("prod", type="production", require_signature=True,

@@ -13,11 +13,3 @@ def attini_home(tmp_path_factory, monkeypatch) -> Path:
     monkeypatch.setenv("ATTINI_HOME", str(home))
     return home
 
-
-def write_tree(root: Path, files: dict[str, str]) -> Path:
-    """Create ``files`` (path -> text) under ``root``."""
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-    return root

@@ -117,7 +117,7 @@ def test_cli_says_when_an_artifact_has_no_plan(tmp_path, capsys):
 def test_distribution_diff_shows_plan_changes_step_by_step(tmp_path, capsys):
     from attini_sdk.cli import main
 
-    from .conftest import write_tree
+    from tests.trees import write_tree
 
     def build(plan_yaml, out):
         src = write_tree(tmp_path / out / "src", {

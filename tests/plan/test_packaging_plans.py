@@ -8,7 +8,7 @@ import attini_sdk as at
 from attini_sdk.errors import PlanError
 from attini_sdk.plan import Cfn, Plan, Runner
 
-from .conftest import write_tree
+from tests.trees import write_tree
 
 CONFIG = """\
 distributionName: app

@@ -1,6 +1,6 @@
 """Artifacts on local disk: ``$ATTINI_HOME/artifacts/<id-hex>.zip``, stored by distribution id.
 
-The store keeps bytes only; opening and verifying an artifact is :meth:`attini_sdk.artifact.Artifact.open`'s
+The store keeps bytes only; opening and verifying an artifact is :meth:`attini_sdk.artifacts.artifact.Artifact.open`'s
 job. Writes are atomic (a temporary file in the same directory, fsync, rename), so a reader never sees half
 a zip and a crash leaves at most a hidden ``.part`` file behind::
 
@@ -22,8 +22,8 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from attini_sdk.home import attini_home
 from attini_sdk.errors import ArtifactError, NotFoundError
+from attini_sdk.home import attini_home
 
 __all__ = ["FileArtifactStore"]
 

@@ -18,8 +18,8 @@ import json
 from typing import TYPE_CHECKING
 
 from attini_sdk.backends.local.step_recorder import RunOptions
+from attini_sdk.backends.records import DeploymentRecord, Lock
 from attini_sdk.errors import ConflictError, DeploymentError, LockError, NotFoundError
-from attini_sdk.records import DeploymentRecord, Lock
 
 if TYPE_CHECKING:  # pragma: no cover
     from attini_sdk.asl import Execution
@@ -147,8 +147,8 @@ class ContinuationOps:
         return self._rebuild(record, lock, options)
 
     def _rebuild(self, record: DeploymentRecord, lock: Lock, options: RunOptions) -> ActiveRun:
-        from attini_sdk.artifact import Artifact
-        from attini_sdk.deployment_inputs import resolve_inputs
+        from attini_sdk.artifacts.artifact import Artifact
+        from attini_sdk.backends.inputs import resolve_inputs
 
         artifact = Artifact.open(self.backend.artifacts.get(record.distribution_id), expected_id=record.distribution_id)
         inputs = resolve_inputs(self.state, self.state.get_environment(record.environment), artifact, check=False)

@@ -4,7 +4,7 @@ A lock row names its holder (an ``owner`` token unique per acquisition, ``pid`` 
 taken, its last heartbeat and when it expires. A lock is *stale* when its heartbeat expired, or when its
 holder ran on this host and that process is gone. Stale locks are reported, never silently taken over::
 
-    >>> from attini_sdk.records import Lock
+    >>> from attini_sdk.backends.records import Lock
     >>> lock = Lock("dev", "app", owner="x", pid=2**22 + 12345, host=this_host(), expires_at=None)
     >>> stale_reason(lock, now_us=0)
     'its process (pid 4206649) is not running on this host'
@@ -16,8 +16,8 @@ import os
 import socket
 from datetime import datetime, timezone
 
+from attini_sdk.backends.records import Lock
 from attini_sdk.errors import LockError
-from attini_sdk.records import Lock
 
 __all__ = [
     "LOCK_COLUMNS",

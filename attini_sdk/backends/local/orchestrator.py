@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING, Any
 from attini_sdk.asl.execution import TERMINAL
 from attini_sdk.backends.local.continuation import ContinuationOps
 from attini_sdk.backends.local.step_recorder import RunOptions, StepRecorder, emit_progress
+from attini_sdk.backends.records import DeploymentRecord, Lock, redact_values
 from attini_sdk.errors import AttiniError, ConflictError, DeploymentError, LockError
-from attini_sdk.records import DeploymentRecord, Lock, redact_values
 
 if TYPE_CHECKING:  # pragma: no cover
-    from attini_sdk.artifact import Artifact
+    from attini_sdk.artifacts.artifact import Artifact
     from attini_sdk.asl import Engine, Execution
+    from attini_sdk.backends.inputs import DeploymentInputs
     from attini_sdk.backends.local.backend import LocalBackend
-    from attini_sdk.deployment_inputs import DeploymentInputs
 
 __all__ = ["LocalOrchestrator", "ActiveRun", "HEARTBEAT_SECONDS"]
 
@@ -149,7 +149,7 @@ class LocalOrchestrator(ContinuationOps):
         (a thread of this process drives it). A failure before the plan starts finishes the deployment as
         failed and is raised.
         """
-        from attini_sdk.deployment_inputs import build_payload
+        from attini_sdk.backends.inputs import build_payload
 
         run = None
         try:

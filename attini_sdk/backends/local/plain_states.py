@@ -19,7 +19,7 @@ import json
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from attini_sdk.records import STEP_STATUSES, Table, redact_values
+from attini_sdk.backends.records import STEP_STATUSES, Table, redact_values
 
 __all__ = ["plain_state_runs", "with_plain_states"]
 

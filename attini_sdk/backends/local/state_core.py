@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from attini_sdk.backends.local import db, locking
+from attini_sdk.backends.records import DeploymentRecord, Lock
 from attini_sdk.errors import ConfigError, ConflictError, LockError, NotFoundError
-from attini_sdk.records import DeploymentRecord, Lock
 
 __all__ = ["StoreCore", "whoami"]
 

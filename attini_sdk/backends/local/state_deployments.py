@@ -21,8 +21,8 @@ from attini_sdk.backends.local.state_core import (
     to_us,
     whoami,
 )
+from attini_sdk.backends.records import DEPLOYMENT_STATUSES, DeploymentRecord, Lock, Table, redact_keys, redact_values
 from attini_sdk.errors import ConflictError, DeploymentError, NotFoundError
-from attini_sdk.records import DEPLOYMENT_STATUSES, DeploymentRecord, Lock, Table, redact_keys, redact_values
 
 __all__ = ["DeploymentOps"]
 
@@ -199,7 +199,7 @@ class DeploymentOps(StoreCore):
     def list_deployments(self, environment: str | None = None, *, distribution: str | None = None,
                          since: datetime | None = None, status: str | Collection[str] | None = None,
                          limit: int | None = None) -> list[DeploymentRecord]:
-        """Deployments newest first, as records (the DataFrame form is :func:`attini_sdk.inventory.history`)."""
+        """Deployments newest first, as records (the DataFrame form is :func:`attini_sdk.deploy.frames.history`)."""
         conn = self._conn()
         if environment is not None:
             self._require_environment(conn, environment)
@@ -242,7 +242,7 @@ class DeploymentOps(StoreCore):
                                   statuses=_statuses(status), limit=limit)
 
     def inventory_table(self, environment: str) -> Table:
-        """Per distribution: current and last attempted deployment (see :func:`attini_sdk.inventory.inventory`)."""
+        """Per distribution: current and last attempted deployment (see :func:`attini_sdk.deploy.frames.inventory`)."""
         conn = self._conn()
         with db.transaction(conn, "DEFERRED"):
             self._require_environment(conn, environment)

@@ -8,8 +8,8 @@ from typing import Any
 
 from attini_sdk.backends.local import db
 from attini_sdk.backends.local.state_core import ENV_COLUMNS, StoreCore, check_name, to_datetime
+from attini_sdk.backends.records import ENVIRONMENT_TYPES, EnvironmentRecord, Parameter
 from attini_sdk.errors import ConfigError, ConflictError, NotFoundError
-from attini_sdk.records import ENVIRONMENT_TYPES, EnvironmentRecord, Parameter
 
 __all__ = ["EnvironmentOps"]
 

@@ -9,8 +9,8 @@ import sqlite3
 
 from attini_sdk.backends.local import db, locking
 from attini_sdk.backends.local.state_core import StoreCore
+from attini_sdk.backends.records import DeploymentRecord, Lock
 from attini_sdk.errors import ConflictError, LockError
-from attini_sdk.records import DeploymentRecord, Lock
 
 __all__ = ["LockOps"]
 

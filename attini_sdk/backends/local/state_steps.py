@@ -10,8 +10,8 @@ from typing import Any
 
 from attini_sdk.backends.local import db
 from attini_sdk.backends.local.state_core import StoreCore, to_datetime, to_json, to_us
+from attini_sdk.backends.records import STEP_STATUSES, Approval, StepRun, redact_values
 from attini_sdk.errors import ConflictError, DeploymentError, NotFoundError
-from attini_sdk.records import STEP_STATUSES, Approval, StepRun, redact_values
 
 __all__ = ["StepOps"]
 

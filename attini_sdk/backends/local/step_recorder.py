@@ -29,8 +29,8 @@ import attrs
 
 from attini_sdk import steps
 from attini_sdk.asl.failures import TaskFailed, WaitForCallback
+from attini_sdk.backends.records import DeploymentRecord, redact_values
 from attini_sdk.errors import StepFailed
-from attini_sdk.records import DeploymentRecord, redact_values
 from attini_sdk.steps.approval import ApprovalRequired
 from attini_sdk.steps.base import DeploymentContext, StepLog, step_log_path
 

@@ -4,7 +4,7 @@ Python's sqlite3 driver spends ~0.1-0.3 µs per cell it hands over, which domina
 So queries return as few and as cheap cells as possible: statuses as small integer codes (a ``CASE``),
 artifacts as integer keys decoded once per distinct artifact with numpy, and the garbage collector is paused
 while the tuples are created (it would otherwise rescan them again and again). Column names here are the
-DataFrame column names; :mod:`attini_sdk.inventory` adds the dtypes.
+DataFrame column names; :mod:`attini_sdk.deploy.frames` adds the dtypes.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 
-from attini_sdk.records import DEPLOYMENT_STATUSES, STEP_STATUSES, Table
+from attini_sdk.backends.records import DEPLOYMENT_STATUSES, STEP_STATUSES, Table
 
 __all__ = ["HISTORY_COLUMNS", "INVENTORY_COLUMNS", "LANDSCAPE_COLUMNS", "STEP_COLUMNS", "history_query", "history",
            "inventory", "landscape", "steps"]

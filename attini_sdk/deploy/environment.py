@@ -21,14 +21,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from attini_sdk.backends.records import EnvironmentRecord
 from attini_sdk.errors import ConfigError, NotFoundError
-from attini_sdk.records import EnvironmentRecord
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from attini_sdk.artifact import Artifact
-    from attini_sdk.deployment import Deployment
+    from attini_sdk.artifacts.artifact import Artifact
+    from attini_sdk.deploy.deployment import Deployment
 
 __all__ = ["Environment", "EnvironmentParameters", "list_environments", "landscape"]
 
@@ -184,7 +184,7 @@ class Environment:
         return EnvironmentParameters(self)
 
     def _secret_values(self) -> tuple[str, ...]:
-        from attini_sdk.deployment_inputs import secret_texts
+        from attini_sdk.backends.inputs import secret_texts
 
         state = self._backend.state
         secret = {p.key for p in state.parameters(self.name) if p.secret}
@@ -225,7 +225,7 @@ class Environment:
                wait: bool = True, approve: bool | Callable[[str], bool] | None = None, wait_for_lock: float = 0,
                reason: str | None = None, progress: Callable[[dict], None] | None = None,
                raise_on_failure: bool = False) -> Deployment:
-        """Deploy ``target`` here and return the :class:`~attini_sdk.deployment.Deployment`.
+        """Deploy ``target`` here and return the :class:`~attini_sdk.deploy.deployment.Deployment`.
 
         ``target``: an Artifact, a Distribution (packaged first), a source folder, a ``.zip``, or a
         ``sha256:`` distribution id already stored (promotion). ``force`` runs every step, unchanged or not.
@@ -236,7 +236,7 @@ class Environment:
         ``progress(event)`` receives step events. A failed deployment is returned with status ``failed``;
         ``raise_on_failure=True`` raises :class:`~attini_sdk.errors.StepFailed` instead.
         """
-        from attini_sdk.deploy_flow import deploy
+        from attini_sdk.deploy.flow import deploy
 
         return deploy(self, target, parameters=parameters, force=force, wait=wait, approve=approve,
                       wait_for_lock=wait_for_lock, reason=reason, progress=progress,
@@ -252,7 +252,7 @@ class Environment:
         when its artifact is gone (retention) or, unless ``force=True``, when it is not a successful
         deployment or a dependency's range no longer holds.
         """
-        from attini_sdk.deploy_flow import rollback
+        from attini_sdk.deploy.flow import rollback
 
         return rollback(self, distribution, to, force=force, wait=wait, approve=approve, progress=progress)
 
@@ -264,7 +264,7 @@ class Environment:
         Steps that finished are not run again; the one in flight is run again (a Cfn step waits for its
         stack to settle first). Default: the latest deployment of ``distribution``.
         """
-        from attini_sdk.deploy_flow import resume
+        from attini_sdk.deploy.flow import resume
 
         return resume(self, distribution, deployment_id, wait=wait, approve=approve, progress=progress)
 
@@ -272,7 +272,7 @@ class Environment:
         """Remove the lock of a deployment whose process is gone (``force``: even if it looks alive).
 
         Its deployment becomes ``interrupted`` (resume it with :meth:`resume`). Returns the removed lock
-        (a :class:`~attini_sdk.records.Lock`) or None when nothing was locked.
+        (a :class:`~attini_sdk.backends.records.Lock`) or None when nothing was locked.
         """
         return self._backend.state.unlock(self.name, distribution, force=force)
 
@@ -293,23 +293,23 @@ class Environment:
 
     def inventory(self) -> pd.DataFrame:
         """What runs here: one row per distribution (current and last attempted deployment)."""
-        from attini_sdk import inventory
+        from attini_sdk.deploy import frames
 
         self._backend.detect_interrupted(self.name)
-        return inventory.inventory(self._backend.state, self.name)
+        return frames.inventory(self._backend.state, self.name)
 
     def history(self, distribution: str | None = None, since: datetime | None = None,
                 status: str | Iterable[str] | None = None, limit: int | None = None) -> pd.DataFrame:
         """Deployments here, newest first (see ``docs/environments.md`` for the columns)."""
-        from attini_sdk import inventory
+        from attini_sdk.deploy import frames
 
         self._backend.detect_interrupted(self.name)
-        return inventory.history(self._backend.state, self.name, distribution=distribution, since=since,
+        return frames.history(self._backend.state, self.name, distribution=distribution, since=since,
                                  status=status, limit=limit)
 
     def deployment(self, id_or_revision: str | int, distribution: str | None = None) -> Deployment:
         """One deployment: by id, or by revision number of ``distribution``."""
-        from attini_sdk.deployment import Deployment
+        from attini_sdk.deploy.deployment import Deployment
 
         self._backend.detect_interrupted(self.name)
         state = self._backend.state
@@ -327,7 +327,7 @@ class Environment:
 
     def latest(self, distribution: str) -> Deployment:
         """The last attempted deployment of ``distribution`` here."""
-        from attini_sdk.deployment import Deployment
+        from attini_sdk.deploy.deployment import Deployment
 
         self._backend.detect_interrupted(self.name)
         record = self._backend.state.latest_deployment(self.name, distribution)
@@ -340,7 +340,7 @@ class Environment:
 
         Deploy it elsewhere to promote exactly that artifact: ``acc.deploy(dev.current("app"))``.
         """
-        from attini_sdk.artifact import Artifact
+        from attini_sdk.artifacts.artifact import Artifact
 
         record = self._backend.state.current_deployment(self.name, distribution)
         if record is None:
@@ -404,10 +404,10 @@ def landscape(envs: Iterable[Any] | None = None, home: str | os.PathLike | None 
 
     ``envs``: names or :class:`Environment` objects (default: every local environment).
     """
-    from attini_sdk import inventory
+    from attini_sdk.deploy import frames
 
     envs = None if envs is None else list(envs)
     if home is None and envs:
         home = next((e.home for e in envs if isinstance(e, Environment)), None)
-    return inventory.landscape(_backend("local", home).state, envs)
+    return frames.landscape(_backend("local", home).state, envs)
 

@@ -1,7 +1,7 @@
 """Inventory, history, landscape and step runs as pandas DataFrames (DESIGN §7).
 
 Every frame has stable snake_case columns, times as ``datetime64[ns, UTC]``, statuses as categoricals
-(in :data:`~attini_sdk.records.DEPLOYMENT_STATUSES` order) and is sorted newest first. Frames are built from
+(in :data:`~attini_sdk.backends.records.DEPLOYMENT_STATUSES` order) and is sorted newest first. Frames are built from
 whole columns the store hands over, never row by row, so a million-row history stays fast. Nothing secret is
 in them: the store redacted it before it was written::
 
@@ -22,7 +22,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from attini_sdk.records import Table
+from attini_sdk.backends.records import Table
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -135,8 +135,8 @@ def version_key(version: str) -> tuple:
     >>> sorted(["1.10.0", "1.2.0", "1.2.0-rc.1", "1.2.0-rc.10", "1.2.0-beta"], key=version_key)
     ['1.2.0-beta', '1.2.0-rc.1', '1.2.0-rc.10', '1.2.0', '1.10.0']
     """
+    from attini_sdk.config.semver import Version
     from attini_sdk.errors import ConfigError
-    from attini_sdk.semver import Version
 
     try:
         return (1, Version.parse(version), "")

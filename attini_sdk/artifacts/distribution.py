@@ -15,7 +15,7 @@ or from Python, for scripts that build the distribution themselves::
     '>=1.0.0'
 
 ``package()`` selects files (``.attini-ignore``), runs ``prePackage`` commands in a temporary copy,
-resolves the plan, writes ``attini_dist/<name>.zip`` and returns the :class:`~attini_sdk.artifact.Artifact`.
+resolves the plan, writes ``attini_dist/<name>.zip`` and returns the :class:`~attini_sdk.artifacts.artifact.Artifact`.
 The same content always gives the same bytes and the same id.
 """
 
@@ -31,9 +31,9 @@ from typing import Any
 
 import attrs
 
-from attini_sdk.config import AttiniConfig, Dependency, load_config, parse_config
+from attini_sdk.artifacts.manifest import MANIFEST_PATH, PLAN_PATH, Manifest, canonical_json, digest
+from attini_sdk.config.load import AttiniConfig, Dependency, load_config, parse_config
 from attini_sdk.errors import ConfigError, PackagingError
-from attini_sdk.manifest import MANIFEST_PATH, PLAN_PATH, Manifest, canonical_json, digest
 
 __all__ = ["Distribution", "DEFAULT_OUT_DIR"]
 
@@ -119,7 +119,7 @@ class Distribution:
         ``skip_commands`` skips prePackage/postPackage; ``cache=False`` ignores the repackage
         cache; ``workers`` sets the number of compression threads (default: one per core).
         """
-        from attini_sdk.package_hooks import run_commands, work_copy
+        from attini_sdk.artifacts.hooks import run_commands, work_copy
 
         source = self.source.resolve()
         if not source.is_dir():
@@ -153,9 +153,9 @@ class Distribution:
 
     def _build(self, root: Path, config: AttiniConfig, out_path: Path, *, cache: bool, workers: int | None,
                cache_root: Path | None = None, origin: Mapping | None = None):
-        from attini_sdk.artifact import Artifact
-        from attini_sdk.file_selection import select_files
-        from attini_sdk.zip_build import PackCache, write_zip
+        from attini_sdk.artifacts.artifact import Artifact
+        from attini_sdk.artifacts.selection import select_files
+        from attini_sdk.artifacts.zip_build import PackCache, write_zip
 
         files = select_files(root, exclude=[out_path.parent])
         if origin:  # files the commands did not touch are cached under their source's key

@@ -26,11 +26,11 @@ from pathlib import Path
 
 import attrs
 
-from attini_sdk.archive import DEFLATED, STORED, Member, ZipWriter
+from attini_sdk.artifacts.archive import DEFLATED, STORED, Member, ZipWriter
+from attini_sdk.artifacts.manifest import FileEntry
+from attini_sdk.artifacts.selection import SourceFile
 from attini_sdk.errors import PackagingError
-from attini_sdk.file_selection import SourceFile
 from attini_sdk.home import cache_dir
-from attini_sdk.manifest import FileEntry
 
 __all__ = ["ALREADY_COMPRESSED", "BuildResult", "PackCache", "write_zip"]
 

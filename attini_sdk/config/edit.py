@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from attini_sdk.config import find_config_file, read_config_data
+from attini_sdk.config.load import find_config_file, read_config_data
 from attini_sdk.errors import ConfigError
 
 __all__ = ["set_init_deploy_value", "set_stack_config_value"]

@@ -9,12 +9,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 
 import attini_sdk as at
+from attini_sdk.artifacts.manifest import canonical_json
+from attini_sdk.artifacts.selection import PackagingWarning
 from attini_sdk.errors import ConfigError, PackagingError, PlanError
-from attini_sdk.file_selection import PackagingWarning
+from attini_sdk.plan.definition import canonical_json as plan_canonical_json
 
-from .conftest import write_tree
+from tests.trees import write_tree
 
 
 def tree_digest(root: Path) -> dict[str, str]:
@@ -187,7 +190,7 @@ def test_postpackage_runs_after_the_zip_exists(project, tmp_path):
 
 def test_repackaging_an_unchanged_tree_reuses_the_cache_and_gives_identical_bytes(
         project, tmp_path, attini_home, monkeypatch):
-    from attini_sdk import zip_build
+    from attini_sdk.artifacts import zip_build
 
     compressed = []
     real_prepare = zip_build._prepare
@@ -214,7 +217,7 @@ def test_repackaging_an_unchanged_tree_reuses_the_cache_and_gives_identical_byte
 
 def test_projects_with_prepackage_commands_reuse_the_cache_for_files_the_commands_left_alone(
         project, tmp_path, monkeypatch):
-    from attini_sdk import zip_build
+    from attini_sdk.artifacts import zip_build
 
     compressed = []
     real_prepare = zip_build._prepare
@@ -271,6 +274,17 @@ def test_plan_file_named_in_the_config_is_packaged_as_canonical_json(project, tm
     artifact = at.Distribution.from_path(project).package(tmp_path / "out")
 
     assert artifact.read_bytes("attini_data/plan.json") == b'{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}'
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text()
+                    | st.floats(allow_nan=False, allow_infinity=False),
+                    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner), max_leaves=20)
+
+
+@given(JSON)
+def test_plans_and_manifests_write_the_same_canonical_json(value):
+    # plan/ keeps its own copy (plans come before artifacts); the plan digest in the manifest relies on them agreeing
+    assert plan_canonical_json(value).encode("utf-8") == canonical_json(value)
 
 
 @pytest.mark.parametrize("plan_line, files, message", [

@@ -10,7 +10,7 @@ import zlib
 
 import pytest
 
-from attini_sdk import archive
+from attini_sdk.artifacts import archive
 
 
 def write(members: list[tuple[archive.Member, bytes]]) -> bytes:

@@ -20,19 +20,19 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from attini_sdk.backends.records import DeploymentRecord, redact_values
 from attini_sdk.errors import NotFoundError
-from attini_sdk.records import DeploymentRecord, redact_values
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from attini_sdk.environment import Environment
+    from attini_sdk.deploy.environment import Environment
 
 __all__ = ["Deployment"]
 
 
 class _StepsSource:
-    """What :func:`attini_sdk.inventory.steps` reads: the store's step runs plus the plain states that ran."""
+    """What :func:`attini_sdk.deploy.frames.steps` reads: the store's step runs plus the plain states that ran."""
 
     def __init__(self, deployment: Deployment):
         self._deployment = deployment
@@ -43,7 +43,7 @@ class _StepsSource:
 
 
 class Deployment:
-    """One run of one artifact's plan in one environment (see :mod:`attini_sdk.deployment`).
+    """One run of one artifact's plan in one environment (see :mod:`attini_sdk.deploy.deployment`).
 
     Get one from ``env.deploy(...)``, ``env.deployment(revision, "app")`` or ``env.rollback(...)``.
     """
@@ -134,9 +134,9 @@ class Deployment:
         Columns: step_run_id, step, type, status, attempt, started_at, finished_at, duration, fingerprint,
         output (secrets redacted), log_path, error, cause.
         """
-        from attini_sdk import inventory
+        from attini_sdk.deploy import frames
 
-        return inventory.steps(_StepsSource(self), self.id)
+        return frames.steps(_StepsSource(self), self.id)
 
     @property
     def outputs(self) -> dict:

@@ -5,12 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from attini_sdk import inventory as frames
 from attini_sdk.backends.local.state import SqliteStateStore
+from attini_sdk.backends.records import DEPLOYMENT_STATUSES
+from attini_sdk.deploy import frames
 from attini_sdk.errors import NotFoundError
-from attini_sdk.records import DEPLOYMENT_STATUSES
+from tests.backends.conftest import Clock, clock, deploy  # noqa: F401  (fixtures shared with the backend tests)
 
-from .conftest import Clock
+
+@pytest.fixture
+def store(tmp_path, clock):
+    """A local state store in a private folder, with a clock the test moves (no AWS needed for frames)."""
+    with SqliteStateStore.open(tmp_path / "attini-home", clock=clock) as s:
+        yield s
 
 UTC_NS = "datetime64[ns, UTC]"
 
@@ -161,8 +167,8 @@ def test_history_is_right_even_when_keys_outgrow_the_packed_form(store, deploy):
                                                                       [1, "1.0.0", "succeeded"]]
 
 
-def test_history_before_1970_still_reads_right(home):
-    with SqliteStateStore.open(home, clock=Clock(start=-3600.0)) as store:  # a clock gone badly wrong
+def test_history_before_1970_still_reads_right(tmp_path):
+    with SqliteStateStore.open(tmp_path / "attini-home", clock=Clock(start=-3600.0)) as store:  # a clock gone badly wrong
         store.create_environment("dev")
         d, lock = store.start_deployment("dev", "app", distribution_id="sha256:a", version="1.0.0")
         store.finish_deployment(d.id, "failed", lock=lock)

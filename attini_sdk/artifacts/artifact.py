@@ -21,9 +21,9 @@ from typing import Any
 
 import attrs
 
-from attini_sdk import archive
+from attini_sdk.artifacts import archive
+from attini_sdk.artifacts.manifest import MANIFEST_PATH, PLAN_PATH, SIGNATURE_PATH, Manifest, canonical_json
 from attini_sdk.errors import ArtifactError, SignatureError
-from attini_sdk.manifest import MANIFEST_PATH, PLAN_PATH, SIGNATURE_PATH, Manifest, canonical_json
 
 __all__ = ["Artifact", "Limits"]
 
@@ -57,7 +57,7 @@ class Artifact:
     """One packaged distribution: a zip on disk and its manifest.
 
     Use :meth:`open` for a zip you did not just make (it verifies everything);
-    :meth:`~attini_sdk.packaging.Distribution.package` returns one directly.
+    :meth:`~attini_sdk.artifacts.distribution.Distribution.package` returns one directly.
     """
 
     path: Path = attrs.field(converter=Path)
@@ -75,7 +75,7 @@ class Artifact:
         ``require_signature=True`` also rejects unsigned artifacts. ``expected_id`` rejects an
         artifact whose id differs (e.g. when it was fetched by id).
         """
-        from attini_sdk.artifact_check import verify_zip
+        from attini_sdk.artifacts.verify import verify_zip
 
         path = Path(path)
         manifest, signature = verify_zip(path, limits or Limits())
@@ -89,7 +89,7 @@ class Artifact:
     def verify_signature(self, trusted_keys: Iterable, *, require: bool = True):
         """Check the signature against ``trusted_keys``; returns the signing key, or None when
         unsigned and not ``require``. Raises :class:`SignatureError`."""
-        from attini_sdk.signing import verify_document
+        from attini_sdk.artifacts.signing import verify_document
 
         where = f"{self.path}: {SIGNATURE_PATH}"
         if self.signature is None:
@@ -117,7 +117,7 @@ class Artifact:
     @property
     def dependencies(self):
         """The declared dependencies, as :class:`~attini_sdk.config.Dependency` values."""
-        from attini_sdk.config import Dependency
+        from attini_sdk.config.load import Dependency
 
         return tuple(Dependency(d["distributionName"], d.get("version", "*")) for d in self.manifest.dependencies)
 
@@ -129,7 +129,7 @@ class Artifact:
     @property
     def config(self):
         """The validated attini-config recorded at package time, as :class:`~attini_sdk.config.AttiniConfig`."""
-        from attini_sdk.config import parse_config
+        from attini_sdk.config.load import parse_config
 
         return parse_config(dict(self.manifest.config), source=f"{self.path}: {MANIFEST_PATH} config", warn=False)
 
@@ -182,7 +182,7 @@ class Artifact:
     def extract(self, target: str | os.PathLike, *, limits: Limits | None = None) -> Path:
         """Extract every entry into ``target`` (which must be missing or empty), checking each file's
         sha256 again while writing. Nothing is ever written outside ``target``."""
-        from attini_sdk.artifact_check import extract_zip
+        from attini_sdk.artifacts.verify import extract_zip
 
         return extract_zip(self, Path(target), limits or Limits())
 
@@ -190,7 +190,7 @@ class Artifact:
         """What changed from ``self`` to ``other``, as a DataFrame with columns
         ``kind`` (file, config, plan, plan step, distribution), ``name``, ``change`` (added, removed, changed),
         ``old`` and ``new``."""
-        from attini_sdk.artifact_diff import diff_manifests
+        from attini_sdk.artifacts.diff import diff_manifests
 
         frame = diff_manifests(self.manifest, other.manifest)
         if self.manifest.plan == other.manifest.plan:
@@ -204,14 +204,14 @@ class Artifact:
         return both.astype({"kind": "category", "change": "category"})
 
     def deploy(self, env, **options):
-        """Deploy this artifact to ``env`` (an :class:`~attini_sdk.environment.Environment` or a local
+        """Deploy this artifact to ``env`` (an :class:`~attini_sdk.deploy.environment.Environment` or a local
         environment's name); the keywords are those of :meth:`Environment.deploy`.
 
         >>> artifact.deploy(at.Environment.local("dev"), approve=True).status    # doctest: +SKIP
         'succeeded'
         """
         if isinstance(env, str):
-            from attini_sdk.environment import Environment
+            from attini_sdk.deploy.environment import Environment
 
             env = Environment.local(env)
         return env.deploy(self, **options)
@@ -219,9 +219,9 @@ class Artifact:
     def sign(self, private_key) -> Artifact:
         """Add ``attini_data/signature.json`` (replacing an earlier one); the id does not change.
 
-        ``private_key`` is a :class:`~attini_sdk.signing.SigningKey` or the path of its PEM file.
+        ``private_key`` is a :class:`~attini_sdk.artifacts.signing.SigningKey` or the path of its PEM file.
         """
-        from attini_sdk.signing import SigningKey, sign_id
+        from attini_sdk.artifacts.signing import SigningKey, sign_id
 
         key = private_key if isinstance(private_key, SigningKey) else SigningKey.load(private_key)
         Artifact.open(self.path, expected_id=self.id)  # only a verified, canonical zip is rewritten

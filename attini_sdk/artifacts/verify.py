@@ -1,4 +1,4 @@
-"""Verifying an artifact zip and extracting it safely (used by :class:`~attini_sdk.artifact.Artifact`).
+"""Verifying an artifact zip and extracting it safely (used by :class:`~attini_sdk.artifacts.artifact.Artifact`).
 
 Checks, in this order, each failing with an :class:`ArtifactError` that names the entry:
 
@@ -24,12 +24,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from attini_sdk import archive
+from attini_sdk.artifacts import archive
+from attini_sdk.artifacts.manifest import MANIFEST_PATH, PLAN_PATH, SIGNATURE_PATH, Manifest
 from attini_sdk.errors import ArtifactError
-from attini_sdk.manifest import MANIFEST_PATH, PLAN_PATH, SIGNATURE_PATH, Manifest
 
 if TYPE_CHECKING:
-    from attini_sdk.artifact import Artifact, Limits
+    from attini_sdk.artifacts.artifact import Artifact, Limits
 
 __all__ = ["verify_zip", "extract_zip"]
 
@@ -239,7 +239,7 @@ def _check_one(fd: int, info: zipfile.ZipInfo, offset: int, size: int, sha256: s
 
 
 def _read_signature(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], where: str) -> tuple[dict | None, bytes | None]:
-    from attini_sdk.signing import parse_document
+    from attini_sdk.artifacts.signing import parse_document
 
     info = next((i for i in infos if i.filename == SIGNATURE_PATH), None)
     if info is None:

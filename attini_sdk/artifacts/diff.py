@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from attini_sdk.manifest import PLAN_PATH, Manifest
+from attini_sdk.artifacts.manifest import PLAN_PATH, Manifest
 
 __all__ = ["diff_manifests", "flatten"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, strategies as st
 
+from attini_sdk.config.semver import Range, Version, satisfies
 from attini_sdk.errors import AttiniError, ConfigError
-from attini_sdk.semver import Range, Version, satisfies
 
 
 def test_versions_order_by_semver_precedence():

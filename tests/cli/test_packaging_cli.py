@@ -11,7 +11,7 @@ import yaml
 
 from attini_sdk.cli import main
 
-from .conftest import write_tree
+from tests.trees import write_tree
 
 
 def attini(capsys, *args):

@@ -7,7 +7,7 @@
 Steps of :func:`deploy`, in order: resolve the target to an artifact (packaging a folder or Distribution,
 opening a zip, fetching a ``sha256:`` id from the store); store it (deduplicated by id); open the stored copy
 with the environment's signature policy (every file verified); resolve the per-environment inputs and check
-the dependencies (:mod:`attini_sdk.deployment_inputs`); take the (environment, distribution) lock and record
+the dependencies (:mod:`attini_sdk.backends.inputs`); take the (environment, distribution) lock and record
 revision n+1 in one transaction; hand it to the orchestrator, which extracts the artifact, builds the payload
 and runs the plan.
 """
@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 from attini_sdk.errors import ConflictError, DeploymentError, NotFoundError, StepFailed
 
 if TYPE_CHECKING:  # pragma: no cover
-    from attini_sdk.artifact import Artifact
-    from attini_sdk.deployment import Deployment
-    from attini_sdk.environment import Environment
-    from attini_sdk.records import DeploymentRecord
+    from attini_sdk.artifacts.artifact import Artifact
+    from attini_sdk.backends.records import DeploymentRecord
+    from attini_sdk.deploy.deployment import Deployment
+    from attini_sdk.deploy.environment import Environment
 
 __all__ = ["deploy", "rollback", "resume", "resolve_target"]
 
@@ -35,8 +35,8 @@ def resolve_target(env: Environment, target: Any) -> Artifact:
 
     Anything with a ``distribution_id`` (a Deployment, a DeploymentRecord) means that stored artifact.
     """
-    from attini_sdk.artifact import Artifact
-    from attini_sdk.packaging import Distribution
+    from attini_sdk.artifacts.artifact import Artifact
+    from attini_sdk.artifacts.distribution import Distribution
 
     if isinstance(target, Artifact):
         return target
@@ -60,7 +60,7 @@ def resolve_target(env: Environment, target: Any) -> Artifact:
 
 def _store(env: Environment, artifact: Artifact) -> Artifact:
     """Put the artifact in the environment's artifact store and open the stored copy under its policy."""
-    from attini_sdk.artifact import Artifact
+    from attini_sdk.artifacts.artifact import Artifact
 
     store = env._backend.artifacts
     record = env.record
@@ -84,9 +84,9 @@ def deploy(env: Environment, target: Any, *, parameters: Mapping[str, Any] | Non
            wait: bool = True, approve: bool | Callable[[str], bool] | None = None, wait_for_lock: float = 0,
            reason: str | None = None, progress: Callable[[dict], None] | None = None,
            raise_on_failure: bool = False, check_dependencies: bool = True) -> Deployment:
-    """Deploy ``target`` to ``env`` (see :meth:`attini_sdk.environment.Environment.deploy`)."""
-    from attini_sdk.deployment import Deployment
-    from attini_sdk.deployment_inputs import resolve_inputs
+    """Deploy ``target`` to ``env`` (see :meth:`attini_sdk.deploy.environment.Environment.deploy`)."""
+    from attini_sdk.backends.inputs import resolve_inputs
+    from attini_sdk.deploy.deployment import Deployment
 
     backend = env._backend
     artifact = _store(env, resolve_target(env, target))
@@ -159,7 +159,7 @@ def _rollback_target(env: Environment, distribution: str, to: int | str | None) 
 def resume(env: Environment, distribution: str, deployment_id: str | None = None, *, wait: bool = True,
            approve=None, progress=None) -> Deployment:
     """Continue an interrupted deployment of ``distribution`` in this process."""
-    from attini_sdk.deployment import Deployment
+    from attini_sdk.deploy.deployment import Deployment
 
     backend = env._backend
     backend.detect_interrupted(env.name)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 import attini_sdk as at
-from attini_sdk import archive
+from attini_sdk.artifacts import archive
 from attini_sdk.errors import ArtifactError
 
-from .conftest import write_tree
+from tests.trees import write_tree
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import zipfile
 import pytest
 
 import attini_sdk as at
+from attini_sdk.artifacts.signing import PublicKey, SigningKey
 from attini_sdk.errors import SignatureError
-from attini_sdk.signing import PublicKey, SigningKey
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_a_signature_copied_from_another_artifact_is_rejected(artifact, project,
     key = at.generate_key()
     other = at.Distribution.from_path(project, version="9.9.9").package(tmp_path / "other").sign(key)
     signature = other.read_bytes("attini_data/signature.json")
-    from attini_sdk.artifact import _rewrite_with
+    from attini_sdk.artifacts.artifact import _rewrite_with
 
     _rewrite_with(artifact.path, "attini_data/signature.json", signature)
 
@@ -60,7 +60,7 @@ def test_a_forged_signature_value_is_rejected(artifact):
     import base64
     import json
 
-    from attini_sdk.artifact import _rewrite_with
+    from attini_sdk.artifacts.artifact import _rewrite_with
 
     key = at.generate_key()
     doc = dict(artifact.sign(key).signature)

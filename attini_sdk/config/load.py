@@ -32,7 +32,7 @@ from typing import Any
 
 import attrs
 
-from attini_sdk import semver
+from attini_sdk.config import semver
 from attini_sdk.errors import ConfigError
 
 __all__ = [

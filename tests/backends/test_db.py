@@ -11,9 +11,9 @@ import sys
 
 import pytest
 
-from attini_sdk import inventory as frames
 from attini_sdk.backends.local import db
 from attini_sdk.backends.local.state import SqliteStateStore
+from attini_sdk.deploy import frames
 from attini_sdk.errors import BackendError, ConflictError
 
 
@@ -180,7 +180,7 @@ def test_history_of_every_environment_reads_in_index_order(store, busy):
 
 # -- the examples in docstrings run ------------------------------------------------------------------------
 
-MODULES = ["attini_sdk.records", "attini_sdk.inventory", "attini_sdk.backends.base",
+MODULES = ["attini_sdk.backends.records", "attini_sdk.backends.inputs", "attini_sdk.backends.base",
            "attini_sdk.backends.local.db", "attini_sdk.backends.local.locking",
            "attini_sdk.backends.local.artifacts", "attini_sdk.backends.local.state",
            "attini_sdk.backends.local.state_core", "attini_sdk.backends.local.state_environments",

@@ -1,19 +1,12 @@
-"""Fixtures for packaging tests: a private ATTINI_HOME and small distribution folders."""
+"""Distribution folders for tests: write files under a root, and the small ``network`` project.
+
+Shared by the artifacts, plan and CLI tests (each conftest wraps ``network_project`` in a fixture).
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import pytest
-
-
-@pytest.fixture(autouse=True)
-def attini_home(tmp_path_factory, monkeypatch) -> Path:
-    """Every test gets its own $ATTINI_HOME, so caches never leak between tests."""
-    home = tmp_path_factory.mktemp("attini-home")
-    monkeypatch.setenv("ATTINI_HOME", str(home))
-    return home
 
 
 def write_tree(root: Path, files: dict[str, str | bytes], *, executable: tuple[str, ...] = ()) -> Path:
@@ -45,10 +38,9 @@ initDeployConfig:
 """
 
 
-@pytest.fixture
-def project(tmp_path) -> Path:
+def network_project(root: Path) -> Path:
     """A small distribution folder: config, a template, a script, nested files and things to ignore."""
-    return write_tree(tmp_path / "network", {
+    return write_tree(root / "network", {
         "attini-config.yaml": NETWORK_CONFIG,
         "network.yaml": "AWSTemplateFormatVersion: '2010-09-09'\nResources: {}\n",
         "scripts/deploy.sh": "#!/bin/bash\necho deploy\n",

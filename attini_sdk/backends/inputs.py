@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from attini_sdk.backends.records import DeploymentRecord, EnvironmentRecord
 from attini_sdk.errors import DependencyError
-from attini_sdk.records import DeploymentRecord, EnvironmentRecord
 
 if TYPE_CHECKING:  # pragma: no cover
-    from attini_sdk.artifact import Artifact
+    from attini_sdk.artifacts.artifact import Artifact
     from attini_sdk.backends.base import StateStore
 
 __all__ = ["DependencyState", "DeploymentInputs", "check_dependencies", "resolve_inputs", "build_payload",

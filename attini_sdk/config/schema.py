@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from attini_sdk.config import ENVIRONMENT_PATTERN, NAME_PATTERN
+from attini_sdk.config.load import ENVIRONMENT_PATTERN, NAME_PATTERN
 
 __all__ = ["config_schema"]
 

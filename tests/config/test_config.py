@@ -10,7 +10,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from attini_sdk.config import ConfigWarning, Dependency, load_config, parse_config
-from attini_sdk.config_schema import config_schema
+from attini_sdk.config.schema import config_schema
 from attini_sdk.errors import AttiniError, ConfigError
 
 pytestmark = pytest.mark.filterwarnings("ignore::attini_sdk.config.ConfigWarning")

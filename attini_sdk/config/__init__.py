@@ -1,0 +1,38 @@
+"""attini-config: loading and validating it (:mod:`.load`), its JSON schema (:mod:`.schema`), editing it
+as ``attini configure set-*`` does (:mod:`.edit`), and npm-style version ranges (:mod:`.semver`).
+
+The names of :mod:`attini_sdk.config.load` are re-exported here, so the public import path stays
+``attini_sdk.config``::
+
+    >>> from attini_sdk.config import load_config, AttiniConfig
+    >>> load_config.__module__
+    'attini_sdk.config.load'
+
+This package imports only :mod:`attini_sdk.errors`: everything after it in the chain may use it.
+"""
+
+from attini_sdk.config.load import (
+    CONFIG_FILE_NAMES,
+    AttiniConfig,
+    ConfigWarning,
+    Dependency,
+    EnvironmentValues,
+    InitDeployConfig,
+    PackageConfig,
+    find_config_file,
+    load_config,
+    parse_config,
+)
+
+__all__ = [
+    "CONFIG_FILE_NAMES",
+    "AttiniConfig",
+    "ConfigWarning",
+    "Dependency",
+    "EnvironmentValues",
+    "InitDeployConfig",
+    "PackageConfig",
+    "find_config_file",
+    "load_config",
+    "parse_config",
+]
