@@ -11,28 +11,6 @@ The names of :mod:`attini_sdk.config.load` are re-exported here, so the public i
 This package imports only :mod:`attini_sdk.errors`: everything after it in the chain may use it.
 """
 
-from attini_sdk.config.load import (
-    CONFIG_FILE_NAMES,
-    AttiniConfig,
-    ConfigWarning,
-    Dependency,
-    EnvironmentValues,
-    InitDeployConfig,
-    PackageConfig,
-    find_config_file,
-    load_config,
-    parse_config,
-)
-
-__all__ = [
-    "CONFIG_FILE_NAMES",
-    "AttiniConfig",
-    "ConfigWarning",
-    "Dependency",
-    "EnvironmentValues",
-    "InitDeployConfig",
-    "PackageConfig",
-    "find_config_file",
-    "load_config",
-    "parse_config",
-]
+# the loader's public names are this package's: one list, kept in load.py
+from attini_sdk.config.load import *  # noqa: F403
+from attini_sdk.config.load import __all__  # noqa: F401
