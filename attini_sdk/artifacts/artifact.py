@@ -211,7 +211,7 @@ class Artifact:
         'succeeded'
         """
         if isinstance(env, str):
-            from attini_sdk.deploy.environment import Environment
+            from attini_sdk.deploy.environment import Environment  # up the chain: listed in docs/internals.md
 
             env = Environment.local(env)
         return env.deploy(self, **options)

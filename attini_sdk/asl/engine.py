@@ -211,7 +211,7 @@ class Engine:
         The plan validator (:func:`attini_sdk.plan.validate.validate_definition`) is the
         judge: a :class:`~attini_sdk.errors.PlanError` lists every problem at once.
         """
-        from attini_sdk.plan.validate import check_definition  # lazy: plan/ imports asl/
+        from attini_sdk.plan.validate import check_definition  # up the chain: listed in docs/internals.md
 
         spec = load_definition(definition)
         check_definition(spec)
