@@ -213,10 +213,15 @@ class Engine:
         The plan validator (:func:`attini_sdk.plan.validate.validate_definition`) is the
         judge: a :class:`~attini_sdk.errors.PlanError` lists every problem at once.
         """
+        from attini_sdk.errors import PlanError
         from attini_sdk.plan.validate import check_definition  # lazy: plan/ imports asl/
 
         spec = load_definition(definition)
-        check_definition(spec)
+        try:
+            check_definition(spec)
+        except PlanError as err:
+            raise PlanError(err.problems, hint="fix each listed problem: Step Functions refuses such a definition "
+                                               "at CreateStateMachine too") from None
         return compile_machine(spec)
 
     # -- task tokens ------------------------------------------------------------------------
