@@ -9,7 +9,8 @@ Each rule is compiled once into a predicate over a :class:`~attini_sdk.asl.scope
     True
 
 A comparison whose ``Variable`` (or ``*Path`` operand) selects nothing fails the
-execution with ``States.Runtime``, as Step Functions does; a value of the wrong
+execution with ``States.Runtime`` ("Invalid path '$.x': The choice state's condition
+path references an invalid value."), as Step Functions does; a value of the wrong
 type simply does not match. A type test (``IsNull``, ``IsString``...) on a missing
 variable is a value *not* of that type (``IsNull: false`` matches), as moto does.
 """
@@ -20,7 +21,7 @@ import re
 from datetime import datetime
 from typing import Any, Callable
 
-from attini_sdk.asl.failures import RUNTIME, DefinitionError, Failure, PathSyntaxError
+from attini_sdk.asl.failures import DefinitionError, PathSyntaxError, StateRuntimeError
 from attini_sdk.asl.paths import Path, PathMissing, parse_path
 from attini_sdk.asl.scope import Scope
 
@@ -199,8 +200,8 @@ def _value(scope: Scope, path: Path):
     try:
         return scope.resolve(path)
     except PathMissing:
-        raise Failure(RUNTIME, f"Invalid path '{path.text}': The choice state's condition path references "
-                               "an invalid value.") from None
+        raise StateRuntimeError(f"Invalid path '{path.text}': The choice state's condition path references "
+                                "an invalid value.") from None
 
 
 def _matches(pattern: re.Pattern, value) -> bool:

@@ -120,11 +120,13 @@ class Engine:
     def start(self, definition: dict | str, input: Any = None, name: str | None = None) -> Execution:
         """Start an execution and return its handle at once (call ``.wait()`` for the result).
 
-        Raises :class:`DefinitionError` for a definition that cannot run and
-        :class:`ExecutionError` when ``name`` was used before.
+        Raises :class:`~attini_sdk.errors.PlanError` for a definition Step Functions would
+        refuse at CreateStateMachine (the plan validator lists every problem),
+        :class:`DefinitionError` for one that cannot run and :class:`ExecutionError` when
+        ``name`` was used before.
         """
         spec = load_definition(definition)
-        machine = compile_machine(spec)
+        machine = self.validate(spec)
         name = name or uuid.uuid4().hex
         execution_id = self.execution_id_for(name)
         if self.store.load(execution_id) is not None:
@@ -211,10 +213,15 @@ class Engine:
         The plan validator (:func:`attini_sdk.plan.validate.validate_definition`) is the
         judge: a :class:`~attini_sdk.errors.PlanError` lists every problem at once.
         """
+        from attini_sdk.errors import PlanError
         from attini_sdk.plan.validate import check_definition  # up the chain: listed in docs/internals.md
 
         spec = load_definition(definition)
-        check_definition(spec)
+        try:
+            check_definition(spec)
+        except PlanError as err:
+            raise PlanError(err.problems, hint="fix each listed problem: Step Functions refuses such a definition "
+                                               "at CreateStateMachine too") from None
         return compile_machine(spec)
 
     # -- task tokens ------------------------------------------------------------------------

@@ -28,7 +28,6 @@ __all__ = [
     "HEARTBEAT_TIMEOUT",
     "INTRINSIC_FAILURE",
     "NO_CHOICE_MATCHED",
-    "PARAMETER_PATH_FAILURE",
     "QUERY_EVALUATION_ERROR",
     "RESULT_PATH_MATCH_FAILURE",
     "RUNTIME",
@@ -39,6 +38,7 @@ __all__ = [
     "Failure",
     "IntrinsicSyntaxError",
     "PathSyntaxError",
+    "StateRuntimeError",
     "TaskFailed",
     "WaitForCallback",
 ]
@@ -50,7 +50,8 @@ HEARTBEAT_TIMEOUT = "States.HeartbeatTimeout"
 TASK_FAILED = "States.TaskFailed"
 PERMISSIONS = "States.Permissions"
 RESULT_PATH_MATCH_FAILURE = "States.ResultPathMatchFailure"
-PARAMETER_PATH_FAILURE = "States.ParameterPathFailure"
+# States.ParameterPathFailure is in the spec's list but Step Functions never raises it: a path that
+# selects nothing is States.Runtime (see StateRuntimeError). ErrorEquals may still name it.
 BRANCH_FAILED = "States.BranchFailed"
 NO_CHOICE_MATCHED = "States.NoChoiceMatched"
 INTRINSIC_FAILURE = "States.IntrinsicFailure"
@@ -87,6 +88,31 @@ class Failure(Exception):
         """
         return {"Error": self.error if self.error is not None else "",
                 "Cause": self.cause if self.cause is not None else ""}
+
+
+class StateRuntimeError(Failure):
+    """``States.Runtime`` raised while a state reads its data (a path that selects nothing).
+
+    Step Functions opens such a cause with the state and the id of its ``StateEntered``
+    event; the run executing the state knows both and calls :meth:`locate` (once: a
+    failure that crosses a Map or Parallel keeps the innermost state)::
+
+        >>> f = StateRuntimeError("Invalid path '$.x': ...")
+        >>> f.locate("Check", 2).cause
+        "An error occurred while executing the state 'Check' (entered at the event id #2). Invalid path '$.x': ..."
+    """
+
+    def __init__(self, cause: str):
+        super().__init__(RUNTIME, cause)
+        self.located = False
+
+    def locate(self, state: str, entered_event: int) -> "StateRuntimeError":
+        if not self.located:
+            self.located = True
+            self.cause = (f"An error occurred while executing the state '{state}' (entered at the event id "
+                          f"#{entered_event}). {self.cause}")
+            self.args = (f"{self.error}: {self.cause}",)
+        return self
 
 
 class TaskFailed(Failure):

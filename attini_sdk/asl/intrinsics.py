@@ -12,7 +12,9 @@ and :class:`PathArg` nodes; evaluating it is a walk over that tree::
 ``SIGNATURES`` gives each function's (min, max) argument count (``None``: no
 maximum); the plan validator checks calls with it. A call that fails at run
 time raises :class:`~attini_sdk.asl.failures.Failure` with
-``States.IntrinsicFailure``, the name the AWS documentation gives.
+``States.IntrinsicFailure``, the name the AWS documentation gives; a path argument
+that selects nothing raises :class:`~attini_sdk.asl.paths.PathMissing` for the caller,
+which fails the state with ``States.Runtime`` as Step Functions does.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from attini_sdk.asl.failures import INTRINSIC_FAILURE, Failure, IntrinsicSyntaxError
-from attini_sdk.asl.paths import Path, PathMissing, parse_path
+from attini_sdk.asl.paths import Path, parse_path
 
 __all__ = ["SIGNATURES", "Call", "Literal", "PathArg", "parse_intrinsic", "is_intrinsic"]
 
@@ -94,11 +96,9 @@ class PathArg:
         self.path = path
 
     def evaluate(self, resolve: Resolver) -> Any:
-        try:
-            return resolve(self.path)
-        except PathMissing:
-            raise Failure(INTRINSIC_FAILURE,
-                          f"the path '{self.path.text}' given to an intrinsic function selects nothing") from None
+        # A path that selects nothing raises PathMissing: the caller knows the field, and Step
+        # Functions fails such a state with States.Runtime, not States.IntrinsicFailure.
+        return resolve(self.path)
 
 
 class Call:

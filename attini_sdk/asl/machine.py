@@ -7,9 +7,9 @@
 Everything that can be checked without data is checked here (fields, paths,
 intrinsic calls, JSONata syntax) and reported as a
 :class:`~attini_sdk.asl.failures.DefinitionError`. A ``Next`` that names no
-state is *not* rejected here: as in Step Functions' runtime it fails the
-execution with ``States.Runtime`` when reached (``Engine.validate`` reports it
-up front).
+state is *not* rejected here (it fails the execution with ``States.Runtime``
+when reached): ``Engine.start`` and ``Engine.validate`` run the plan validator
+first, which refuses it as CreateStateMachine does.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from attini_sdk.asl.failures import (
     TIMEOUT,
     UNCATCHABLE,
     Failure,
+    StateRuntimeError,
     WaitForCallback,
 )
 from attini_sdk.asl.limits import check_payload, list_bytes, payload_failure
@@ -207,8 +208,12 @@ class Run:
             if resume is None or resume.status != "paused":
                 self.emit(state.type_name + "StateEntered",
                           {"name": name, "input": raw_json, "inputDetails": {"truncated": False}})
+            entered = self.last_event
             self.retry_count = 0
-            next_name, output, assigned = state.execute(self, raw)
+            try:
+                next_name, output, assigned = state.execute(self, raw)
+            except StateRuntimeError as failure:  # AWS names the state and its StateEntered event
+                raise failure.locate(name, entered)
             self.resume = None
             if cancel.is_set():  # stopped while the state ran: its result does not count
                 raise Aborted(self.cancel.reason or "stopped")

@@ -200,13 +200,12 @@ class Fail(State):
             return source
         if kind == "expr":
             value = source.evaluate(run.bindings({"input": raw, "context": run.context_object()}))
-        elif kind == "call":
-            value = source.evaluate(run.scope(raw).resolve)
         else:
             try:
-                value = run.scope(raw).resolve(source)
-            except PathMissing:
-                raise Failure(RUNTIME, f"Invalid path '{source.text}' for {field}Path in state '{self.name}'") from None
+                scope = run.scope(raw)
+                value = source.evaluate(scope.resolve) if kind == "call" else scope.resolve(source)
+            except PathMissing as missing:
+                raise Failure(RUNTIME, f"Invalid path '{missing.path}' for {field}Path in state '{self.name}'") from None
         if not isinstance(value, str):
             raise Failure(RUNTIME, f"{field} of state '{self.name}' must be a string, got {_dumps(value)}")
         return value

@@ -9,8 +9,15 @@ call; every other value is copied as is. Templates are compiled once::
     >>> t.build(Scope({"order": {"id": 7}, "a": 1}, None, dict))
     {'id': 7, 'kind': 'order', 'n': 2}
 
-A ``.$`` path that selects nothing fails the state with
-``States.ParameterPathFailure`` (the name the AWS documentation gives).
+A ``.$`` path (also one inside an intrinsic call) that selects nothing fails the
+execution with ``States.Runtime``, as Step Functions does (whatever the spec says
+about ``States.ParameterPathFailure``), with AWS's cause::
+
+    >>> t = compile_template({"a": {"id.$": "$.order.id"}}, "Parameters")
+    >>> t.build(Scope({"order": {}}, None, dict))
+    Traceback (most recent call last):
+    ...
+    attini_sdk.asl.failures.StateRuntimeError: States.Runtime: The JSONPath '$.order.id' specified for the field 'id.$' could not be found in the input '{"order":{}}'
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from attini_sdk.asl.failures import PARAMETER_PATH_FAILURE, DefinitionError, Failure, IntrinsicSyntaxError, PathSyntaxError
+from attini_sdk.asl.failures import DefinitionError, IntrinsicSyntaxError, PathSyntaxError, StateRuntimeError
 from attini_sdk.asl.intrinsics import Call, is_intrinsic, parse_intrinsic
 from attini_sdk.asl.paths import Path, PathMissing, parse_path
 from attini_sdk.asl.scope import Scope
@@ -87,7 +94,7 @@ def _compile_dynamic(text: Any, where: str, key: str, state: str | None):
     try:
         if is_intrinsic(text):
             call = parse_intrinsic(text)
-            return _call_builder(call)
+            return _call_builder(call, key)
         path = parse_path(text)
     except (PathSyntaxError, IntrinsicSyntaxError) as err:
         raise DefinitionError(err.what, where=_where(state, where), hint=err.hint) from None
@@ -98,9 +105,12 @@ def _where(state, where):
     return f"state {state!r}, field {where!r}" if state else f"field {where!r}"
 
 
-def _call_builder(call: Call):
+def _call_builder(call: Call, key: str):
     def build(scope: Scope):
-        return call.evaluate(scope.resolve)
+        try:
+            return call.evaluate(scope.resolve)
+        except PathMissing as missing:  # an argument's path selected nothing
+            raise missing_path_failure(parse_path(missing.path), key, scope) from None
     return build
 
 
@@ -109,8 +119,13 @@ def _path_builder(path: Path, key: str):
         try:
             return scope.resolve(path)
         except PathMissing:
-            raise Failure(PARAMETER_PATH_FAILURE, missing_path_cause(path, key, scope)) from None
+            raise missing_path_failure(path, key, scope) from None
     return build
+
+
+def missing_path_failure(path: Path, field: str, scope: Scope) -> StateRuntimeError:
+    """The ``States.Runtime`` failure for ``path`` in ``field`` (a ``.$`` key) selecting nothing."""
+    return StateRuntimeError(missing_path_cause(path, field, scope))
 
 
 def missing_path_cause(path: Path, field: str, scope: Scope) -> str:
@@ -126,4 +141,4 @@ def missing_path_cause(path: Path, field: str, scope: Scope) -> str:
     else:
         data = scope.variables.visible() if scope.variables is not None else {}
     return (f"The JSONPath '{path.text}' specified for the field '{field}' could not be found in the input "
-            f"'{json.dumps(data, separators=(',', ':'), default=str)}'")
+            f"'{json.dumps(data, separators=(',', ':'), ensure_ascii=False, default=str)}'")

@@ -52,7 +52,8 @@ ERRORS = frozenset({
     "States.ItemReaderFailed", "States.ResultWriterFailed", "States.DataLimitExceeded", "States.Runtime",
     "States.QueryEvaluationError",
 })
-"""The built-in ``States.*`` error names."""
+"""The built-in ``States.*`` error names ``ErrorEquals`` may name (``States.ParameterPathFailure`` is
+in the spec's list, so a catcher may name it, but Step Functions never raises it)."""
 
 RETRIER = frozenset({"ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds",
                      "JitterStrategy", "Comment"})

@@ -2,7 +2,13 @@
 
 Independent steps become ``Parallel`` branches followed by an
 ``AttiniMergeOutput``; every dependency edge is kept. ``dependency(...)``
-references become one generated ``Import`` step per distribution::
+references become one generated ``Import`` step per distribution.
+
+State names are unique in the whole plan (Step Functions refuses duplicates,
+and a step's result lands at ``$.output.<Name>``): two steps with one name, or
+one step object used in two places, are refused naming both places; names the
+compiler makes up (``Parallel-1``, ``<Parallel>-Merge``, ``<Choice>-Done``) give
+way to the user's names by taking the next free ``-2``, ``-3`` suffix::
 
     >>> from attini_sdk.plan import Cfn, Runner
     >>> vpc = Cfn("Vpc", stack_name="vpc", template="/vpc.yaml")
@@ -60,8 +66,7 @@ class _Compiler:
         self.top = self._closure(steps)
         self.imports = self._imports()
         self.top.extend(s for s in self.imports.values() if s not in self.top)
-        everything = [d for s in self.top for d in [s, *_descendants(s)]]
-        self.names = self._check_names(everything)
+        self.names = self._check_names()
         self.counter = 0
         self.depends_on: dict[str, list[str]] = {}
         self.lost: set[tuple[str, str]] = set()
@@ -89,13 +94,39 @@ class _Compiler:
         return {dist: Import(import_step_name(dist), distribution=dist, mapping=dict(sorted(m.items())))
                 for dist, m in sorted(mappings.items())}
 
-    def _check_names(self, steps: list[Step]) -> set[str]:
-        seen: dict[str, Step] = {}
-        for s in steps:
-            other = seen.get(s.name)
-            if other is not None and other is not s:
-                self.problems.append(Problem(f"two steps are named '{s.name}'", state=s.name, field="Name"))
-            seen[s.name] = s
+    def _placed(self) -> Iterable[tuple[Step, str]]:
+        """Every use of every step, with where it sits, in plan order."""
+        imports = {id(s): dist for dist, s in self.imports.items()}
+
+        def walk(step: Step, place: str):
+            yield step, place
+            for inner_place, steps in step.places():
+                for inner in steps:
+                    yield from walk(inner, inner_place)
+
+        for step in self.top:
+            dist = imports.get(id(step))
+            yield from walk(step, f"as the Import step generated for dependency('{dist}')" if dist else
+                            "at the top level")
+
+    def _check_names(self) -> set[str]:
+        """The names the user's steps take; two uses of one name are problems naming both places."""
+        seen: dict[str, tuple[Step, str]] = {}
+        for step, place in self._placed():
+            if step.name not in seen:
+                seen[step.name] = (step, place)
+                continue
+            other, first = seen[step.name]
+            if other is step:
+                what = (f"step '{step.name}' is used twice, {first} and {place}; a step runs in one place only: "
+                        "build a second step with its own name (e.g. a function that makes the step from a name)")
+            else:
+                imported = {id(s) for s in self.imports.values()} & {id(step), id(other)}
+                fix = ("rename your step (references to the dependency's outputs read that Import step by name)"
+                       if imported else "rename one of them")
+                what = (f"two steps are named '{step.name}', {first} and {place}; step names must be unique in "
+                        f"the whole plan (each result lands at $.output.<Name>): {fix}")
+            self.problems.append(Problem(what, state=step.name, field="Name"))
         return set(seen)
 
     def _deps(self, step: Step) -> list[Step]:
@@ -146,12 +177,22 @@ class _Compiler:
 
     # -- emission -----------------------------------------------------------
     def fresh(self, base: str) -> str:
+        """A numbered name for a generated Parallel (``Parallel-1``) whose ``-Merge`` is free too."""
         while True:
             self.counter += 1
             name = f"{base}-{self.counter}"
             if name not in self.names and f"{name}-Merge" not in self.names:
                 self.names.update({name, f"{name}-Merge"})
                 return name
+
+    def generated(self, name: str) -> str:
+        """``name`` for a state the compiler adds, or ``name-2``, ``name-3``... when a step already has it."""
+        candidate, n = name, 1
+        while candidate in self.names:
+            n += 1
+            candidate = f"{name}-{n}"
+        self.names.add(candidate)
+        return candidate
 
     def definition(self, steps: list[Step], *, chain: bool, container: Step | None = None) -> dict:
         tree = self.scope(steps, chain=chain, container=container)
@@ -188,8 +229,9 @@ class _Compiler:
         if isinstance(step, Parallel):
             state["Branches"] = [self.definition(list(b), chain=True, container=step) for b in step.branches]
             if step.merge:
-                states[step.merge_name] = _link(attini_task("AttiniMergeOutput", step.merge_name, None), next_name)
-                next_name = step.merge_name
+                merge = self.generated(step.merge_name)
+                states[merge] = _link(attini_task("AttiniMergeOutput", merge, None), next_name)
+                next_name = merge
         if isinstance(step, Map):
             inner = self.definition(list(step.iterator), chain=True, container=step)
             processor = {"ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **inner}}
@@ -205,7 +247,7 @@ class _Compiler:
             return self.emit(tree, states, next_name)
         if next_name is not None:
             return next_name
-        done = f"{choice.name}-Done"
+        done = self.generated(f"{choice.name}-Done")
         states[done] = {"Type": "Succeed"}
         return done
 
@@ -256,6 +298,8 @@ def compile_steps(steps: Iterable[Step], *, comment: str | None = None, runners:
     compiler = _Compiler(steps)
     if not compiler.top:
         raise PlanError([Problem("the plan has no steps")], hint="add steps with plan.add(...)")
+    if compiler.problems:  # a step used twice cannot be laid out: stop before emitting anything
+        raise PlanError(list(dict.fromkeys(compiler.problems)))
     body = compiler.definition(compiler.top, chain=False)
     if compiler.problems:
         raise PlanError(list(dict.fromkeys(compiler.problems)))

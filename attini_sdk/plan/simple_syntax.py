@@ -42,6 +42,15 @@ class _Converter:
     def __init__(self, file: str | None):
         self.file = file
         self.problems: list[Problem] = []
+        self.added: dict[str, str] = {}  # name of a state Attini adds -> the step it is added for
+
+    def adding(self, name: str, states: dict, origin: str) -> str:
+        """Name a state Attini adds (``<Parallel>-Merge``, ``<Choice>-Done``); a step of the plan may not have it."""
+        if name in states:
+            self.add(f"Attini adds a state named '{name}' {origin}, and a step of this plan has that name: "
+                     "rename the step", state=name, field="Name")
+        self.added[name] = origin
+        return name
 
     def add(self, what: str, state: str | None = None, field: str | None = None) -> None:
         self.problems.append(Problem(what, file=self.file, state=state, field=field))
@@ -82,7 +91,10 @@ class _Converter:
 
     def step(self, step: dict, states: dict, cont: str | None, following: dict | None) -> str:
         name = step["Name"]
-        if name in states:
+        if name in self.added and name in states:
+            self.add(f"Attini adds a state named '{name}' {self.added[name]}, and a step of this plan has that name: "
+                     "rename the step", state=name, field="Name")
+        elif name in states:
             self.add(f"two steps are named '{name}'", state=name, field="Name")
         body = {k: v for k, v in step.items() if k not in ("Name", "Next", "End")}
         kind = body.get("Type")
@@ -92,7 +104,7 @@ class _Converter:
             body["Branches"] = [self.machine(b, f"{name}.Branches[{i}]")
                                 for i, b in enumerate(body.get("Branches") or [])]
             if not (following and following.get("Type") == "AttiniMergeOutput"):
-                merge = f"{name}-Merge"
+                merge = self.adding(f"{name}-Merge", states, f"after Parallel '{name}' (its AttiniMergeOutput)")
                 states[merge] = _link({"Type": "AttiniMergeOutput"}, cont)
                 cont = merge
         if kind == "Map":
@@ -115,7 +127,7 @@ class _Converter:
         true_start = self.sequence(yes, states, cont, f"{name}.IsTrue")
         false_start = self.sequence(no, states, cont, f"{name}.IsFalse")
         if true_start is None or false_start is None:
-            done = f"{name}-Done"
+            done = self.adding(f"{name}-Done", states, f"to end Choice '{name}' where it has no steps")
             states[done] = {"Type": "Succeed"}
             true_start, false_start = true_start or done, false_start or done
         if "Choices" not in body:

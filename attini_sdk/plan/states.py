@@ -243,8 +243,9 @@ class Choice(Step):
         """The ASL choice rule (without ``Next``)."""
         return dict(self.condition.rule if isinstance(self.condition, Condition) else self.condition)
 
-    def nested(self) -> list[list[Step]]:
-        return [list(self.is_true), list(self.is_false)]
+    def places(self) -> list[tuple[str, list[Step]]]:
+        return [(f"in is_true of Choice '{self.name}'", list(self.is_true)),
+                (f"in is_false of Choice '{self.name}'", list(self.is_false))]
 
     def own_values(self) -> list[Any]:
         return [self.condition]
@@ -261,7 +262,8 @@ class Parallel(Guarded):
     """Run ``branches`` (lists of steps) side by side, then merge their payloads.
 
     A ``<Name>-Merge`` MergeOutput follows automatically (``merge=False`` to
-    leave the array of payloads as is). Independent steps of a plan already run
+    leave the array of payloads as is; ``<Name>-Merge-2`` if a step of the
+    plan already has that name). Independent steps of a plan already run
     in parallel; use this to group them explicitly.
 
     >>> from attini_sdk.plan import Cfn
@@ -288,8 +290,9 @@ class Parallel(Guarded):
     def merge_name(self) -> str:
         return f"{self.name}-Merge"
 
-    def nested(self) -> list[list[Step]]:
-        return [list(b) for b in self.branches] + self.handlers()
+    def places(self) -> list[tuple[str, list[Step]]]:
+        branches = [(f"in branch {i + 1} of Parallel '{self.name}'", list(b)) for i, b in enumerate(self.branches)]
+        return branches + self.handlers()
 
     def own_values(self) -> list[Any]:
         return [self.timeout_seconds]
@@ -336,8 +339,8 @@ class Map(Guarded):
             yield Problem(f"max_concurrency= must be a non-negative integer, got {m!r}", state=self.name,
                           field="MaxConcurrency")
 
-    def nested(self) -> list[list[Step]]:
-        return [list(self.iterator)] + self.handlers()
+    def places(self) -> list[tuple[str, list[Step]]]:
+        return [(f"in the iterator of Map '{self.name}'", list(self.iterator))] + self.handlers()
 
     def own_values(self) -> list[Any]:
         return [self.items_path, self.item_selector, self.timeout_seconds]

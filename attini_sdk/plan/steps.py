@@ -62,7 +62,8 @@ def adopt(parent: Step, children: Iterable[Step], field: str) -> list[Problem]:
             continue
         holder = _PARENT.get(child)
         if holder is not None and holder is not parent:
-            problems.append(Problem(f"step '{child.name}' is already inside '{holder.name}'",
+            problems.append(Problem(f"step '{child.name}' is already inside '{holder.name}'; a step runs in one "
+                                    f"place only: build another step, with its own name, for '{parent.name}'",
                                     state=parent.name, field=field))
         else:
             _PARENT[child] = parent
@@ -132,6 +133,14 @@ class Step:
 
     def nested(self) -> list[list[Step]]:
         """Step sequences held by this step (branches, iterator, catch handlers)."""
+        return [steps for _, steps in self.places()]
+
+    def places(self) -> list[tuple[str, list[Step]]]:
+        """The step sequences held by this step, each with where it sits ("in branch 2 of Parallel 'Fan'").
+
+        >>> MergeOutput("M").places()
+        []
+        """
         return []
 
     def own_values(self) -> list[Any]:
@@ -220,11 +229,12 @@ class Guarded(Step):
             yield Problem(f"timeout_seconds must be a positive integer, got {t!r}", state=self.name,
                           field="TimeoutSeconds")
 
-    def handlers(self) -> list[list[Step]]:
-        """Catch handler chains given as steps."""
-        return [list(_steps_tuple(c["Next"])) for c in self.catch or () if not isinstance(c["Next"], str)]
+    def handlers(self) -> list[tuple[str, list[Step]]]:
+        """Catch handler chains given as steps, with where they sit."""
+        return [(f"in the catch[{i}] handler of '{self.name}'", list(_steps_tuple(c["Next"])))
+                for i, c in enumerate(self.catch or ()) if not isinstance(c["Next"], str)]
 
-    def nested(self) -> list[list[Step]]:
+    def places(self) -> list[tuple[str, list[Step]]]:
         return self.handlers()
 
     def own_values(self) -> list[Any]:

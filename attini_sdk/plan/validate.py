@@ -28,7 +28,8 @@ from attini_sdk.plan.asl_fields import (
 from attini_sdk.plan.attini_checks import attini_problems
 from attini_sdk.plan.attini_types import ATTINI_TYPES
 from attini_sdk.plan.output_refs import unknown_output_refs
-from attini_sdk.plan.walk import flow_targets
+from attini_sdk.plan.states_variable import RESULT_TYPES, misplaced
+from attini_sdk.plan.walk import flow_targets, in_order
 
 __all__ = ["validate_definition", "check_definition"]
 
@@ -88,6 +89,7 @@ class _Validator:
         self.dependencies = None if dependencies is None else set(dependencies)
         self.problems: list[Problem] = []
         self.runners: set[str] | None = None
+        self.machine_ql = "JSONPath"  # the top-level QueryLanguage: JSONata forbids JSONPath states anywhere
 
     def add(self, what: str, state: str | None = None, field: str | None = None) -> None:
         self.problems.append(Problem(what, file=self.file, state=state, field=field))
@@ -115,22 +117,21 @@ class _Validator:
         if ql not in ("JSONPath", "JSONata"):
             self.add(f"QueryLanguage must be JSONPath or JSONata, got {ql!r}", field="QueryLanguage")
             ql = "JSONPath"
+        self.machine_ql = ql
         self.machine(definition, None, ql)
         self.unique_names(definition)
         for state, field, what in unknown_output_refs(definition):
             self.add(what, state=state, field=field)
 
     def unique_names(self, definition: dict) -> None:
-        from attini_sdk.plan.walk import states
-
-        seen: dict[str, str | None] = {}
-        for s in states(definition):
-            if s.name in seen:
-                where = f"inside '{seen[s.name]}'" if seen[s.name] else "at the top level"
-                self.add(f"state name '{s.name}' is used twice (also {where}); names must be unique in a plan",
-                         state=s.name)
+        seen: dict[str, str] = {}
+        for name, place in _placed_states(definition, "at the top level"):
+            if name in seen:
+                self.add(f"DUPLICATE_STATE_NAME: state name '{name}' is used twice, {seen[name]} and {place}; "
+                         "names must be unique across the whole state machine, Parallel branches and Map item "
+                         "processors included: rename one of them", state=name)
             else:
-                seen[s.name] = s.parent
+                seen[name] = place
 
     def machine(self, m: dict, holder: str | None, ql: str) -> None:
         where = f"{holder}: " if holder else ""
@@ -190,13 +191,21 @@ class _Validator:
         if ql not in ("JSONPath", "JSONata"):
             self.add(f"QueryLanguage must be JSONPath or JSONata, got {ql!r}", state=name, field="QueryLanguage")
             ql = "JSONPath"
+        if ql == "JSONPath" and self.machine_ql == "JSONata":
+            self.add(_JSONPATH_IN_JSONATA, state=name, field="QueryLanguage")
+            ql = "JSONata"  # judge its fields as the state machine's language requires
         for key in body:
             if key not in FIELDS[t]:
                 self.add(f"{t} states have no field '{key}'{_suggest(key, FIELDS[t])}", state=name, field=key)
             elif ql == "JSONata" and key in JSONPATH_ONLY:
-                self.add(f"'{key}' is a JSONPath field; JSONata states use Arguments/Output", state=name, field=key)
+                machine = " (the state machine's QueryLanguage is JSONata)" if self.machine_ql == "JSONata" else ""
+                self.add(f"'{key}' is a JSONPath field; JSONata states use Arguments/Output{machine}",
+                         state=name, field=key)
             elif ql == "JSONPath" and key in JSONATA_ONLY:
                 self.add(f"'{key}' needs QueryLanguage JSONata", state=name, field=key)
+        if ql == "JSONata":
+            for field, member in misplaced(t, body):
+                self.add(_not_accessible(t, field, member), state=name, field=field)
         self.flow(name, body, t, siblings)
         self.paths(name, body, ql)
         if t in ("Parallel", "Map"):
@@ -431,6 +440,14 @@ class _Validator:
                 self.add(f"'{k}' cannot sit beside {' / '.join(sorted(allowed & {'And', 'Or', 'Not'}))}",
                          state=name, field=f"{field}.{k}")
 
+    def sub_language(self, name: str, sub: dict, field: str, machine_ql: str) -> str:
+        """The query language a branch or item processor gives its states (it may set its own)."""
+        ql = sub.get("QueryLanguage", machine_ql)
+        if ql == "JSONPath" and self.machine_ql == "JSONata":
+            self.add(_JSONPATH_IN_JSONATA, state=name, field=f"{field}.QueryLanguage")
+            return "JSONata"
+        return ql
+
     def state_parallel(self, name: str, body: dict, siblings: dict, ql: str, *, machine_ql: str = "JSONPath") -> None:
         branches = body.get("Branches")
         if not isinstance(branches, list) or not branches:
@@ -440,7 +457,7 @@ class _Validator:
             if not isinstance(branch, dict):
                 self.add("a branch must be an object with StartAt and States", state=name, field=f"Branches[{i}]")
                 continue
-            self.machine(branch, name, branch.get("QueryLanguage", machine_ql))
+            self.machine(branch, name, self.sub_language(name, branch, f"Branches[{i}]", machine_ql))
 
     def state_map(self, name: str, body: dict, siblings: dict, ql: str, *, machine_ql: str = "JSONPath") -> None:
         given = [f for f in ("ItemProcessor", "Iterator") if f in body]
@@ -454,7 +471,7 @@ class _Validator:
                 for key in inner:
                     if key not in ("StartAt", "States", "ProcessorConfig", "Comment", "QueryLanguage"):
                         self.add(f"{given[0]} has no field '{key}'", state=name, field=f"{given[0]}.{key}")
-                self.machine(inner, name, inner.get("QueryLanguage", machine_ql))
+                self.machine(inner, name, self.sub_language(name, inner, given[0], machine_ql))
         if "ItemsPath" in body and ql == "JSONPath":
             self.path(name, "ItemsPath", body["ItemsPath"], reference=not str(body["ItemsPath"]).startswith("$$"))
         m = body.get("MaxConcurrency")
@@ -521,6 +538,41 @@ class _Validator:
                 self.target(name, c["Next"], siblings, f"{field}.Next")
             if c.get("ResultPath") is not None and ql == "JSONPath":
                 self.path(name, f"{field}.ResultPath", c["ResultPath"], reference=True)
+
+
+_JSONPATH_IN_JSONATA = (
+    "SCHEMA_VALIDATION_FAILED: QueryLanguage JSONPath is not allowed in a state machine whose QueryLanguage is "
+    "JSONata (a JSONPath state machine may opt single states into JSONata, not the other way round); "
+    "write this state in JSONata (Arguments/Output, {% %} expressions) or make the state machine JSONPath")
+
+
+def _not_accessible(state_type: str, field: str, member: str) -> str:
+    """Why ``$states.<member>`` cannot be read in ``field`` of a ``state_type`` JSONata state."""
+    head = f"SCHEMA_VALIDATION_FAILED: $states.{member} is not accessible in {field}"
+    if member == "errorOutput":
+        return f"{head}; it exists only in the Output and Assign of a Catch"
+    if state_type not in RESULT_TYPES:
+        return (f"{head}: a {state_type} state has no result ($states.result exists only in the Output and Assign "
+                "of Task, Parallel and Map states); read $states.input instead")
+    if field.startswith("Catch["):
+        return f"{head}: a Catch has no result; it reads the error as $states.errorOutput"
+    return (f"{head}: {field.split('.')[0].split('[')[0]} is evaluated before the {state_type} has a result; "
+            "only its Output and Assign can read $states.result")
+
+
+def _placed_states(machine: dict, place: str) -> Iterable[tuple[str, str]]:
+    """Every state name of a machine with where it sits ("in branch 2 of Parallel 'Fan'"), in reading order."""
+    for name, body in in_order(machine).items():
+        yield name, place
+        kind = body.get("Type") if isinstance(body, dict) else None
+        if kind == "Parallel" and isinstance(body.get("Branches"), list):
+            for i, branch in enumerate(body["Branches"]):
+                if isinstance(branch, dict):
+                    yield from _placed_states(branch, f"in branch {i + 1} of Parallel '{name}'")
+        elif kind == "Map":
+            inner = body.get("ItemProcessor") or body.get("Iterator")
+            if isinstance(inner, dict):
+                yield from _placed_states(inner, f"in the item processor of Map '{name}'")
 
 
 def _ends(body: Any) -> bool:

@@ -36,3 +36,13 @@ def occurrences(machine: dict) -> list[str]:
         for branch in body.get("Branches", []):
             out.extend(occurrences(branch))
     return out
+
+
+def states_by_name(machine: dict) -> dict[str, dict]:
+    """Every state's body by name, across all branches (a later duplicate would win)."""
+    out = {}
+    for name, body in machine["States"].items():
+        out[name] = body
+        for branch in body.get("Branches", []):
+            out.update(states_by_name(branch))
+    return out

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from attini_sdk.errors import PlanError
 from attini_sdk.plan import Plan, Runner
 from attini_sdk.plan.graph import CycleError, Graph
-from .asl_walker import finished_before, occurrences
+from .asl_walker import finished_before, occurrences, states_by_name
 
 EXAMPLES = settings(max_examples=150, deadline=None)
 
@@ -25,11 +25,11 @@ def dags(draw, max_steps=40):
     return n, edges, order
 
 
-def build(n, edges, order):
+def build(n, edges, order, names=None):
     steps = []
     for j in range(n):
         deps = [steps[i] for i in range(j) if (i, j) in edges]
-        steps.append(Runner(f"S{j}", commands=["true"], after=deps))
+        steps.append(Runner(names[j] if names else f"S{j}", commands=["true"], after=deps))
     plan = Plan()
     for i in order:
         plan.add(steps[i])
@@ -71,6 +71,27 @@ def test_lost_concurrency_is_reported_exactly(dag):
                   if a != b and f"S{a}" in before[f"S{b}"] and b not in reach[a]}
 
     assert serialised == set(compiled.lost_concurrency)
+
+
+@st.composite
+def names_like_generated_ones(draw, n):
+    """Step names, some of them the very names the compiler makes up (Parallel-3, Parallel-3-Merge)."""
+    return [draw(st.sampled_from([f"S{j}", f"Parallel-{j}", f"Parallel-{j}-Merge"])) for j in range(n)]
+
+
+@EXAMPLES
+@given(dags(max_steps=30), st.data())
+def test_generated_names_never_collide_with_the_users(dag, data):
+    n, edges, order = dag
+    names = data.draw(names_like_generated_ones(n))
+
+    compiled = build(n, edges, order, names).compile()      # the validator refuses any duplicate name
+
+    everywhere = occurrences(compiled.definition)
+    assert len(everywhere) == len(set(everywhere))
+    assert set(names) <= set(everywhere)
+    bodies = states_by_name(compiled.definition)
+    assert all(bodies[name]["Resource"] == "attini:runner" for name in names)  # no user step was replaced
 
 
 @st.composite

@@ -27,6 +27,15 @@ def choice(rule):
                                        "D": {"Type": "Succeed"}}}
 
 
+def jsonata(states, start=None):
+    """A state machine whose top-level QueryLanguage is JSONata."""
+    return {"QueryLanguage": "JSONata", "StartAt": start or next(iter(states)), "States": states}
+
+
+def processor(name="I"):
+    return {"StartAt": name, "States": {name: {"Type": "Succeed"}}}
+
+
 def with_params(**params):
     return one({"Type": "Task", "Resource": "attini:cfn", "End": True,
                 "Parameters": {"StackName": "s", "Template": "/s.yaml", **params}})
@@ -125,7 +134,17 @@ CASES = [
      "In", "Next", "'Z' is not a state"),
     ("duplicate name across branches", {"StartAt": "P", "States": {"P": {"Type": "Parallel", "Next": "A",
      "Branches": [{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}]}, "A": {"Type": "Succeed"}}},
-     "A", None, "used twice"),
+     "A", None, "DUPLICATE_STATE_NAME: state name 'A' is used twice, in branch 1 of Parallel 'P' and at the top level"),
+    ("duplicate name in two branches", {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True,
+     "Branches": [processor("Deploy"), processor("Deploy")]}}},
+     "Deploy", None, "used twice, in branch 1 of Parallel 'P' and in branch 2 of Parallel 'P'"),
+    ("duplicate name in a Map's item processor", {"StartAt": "Each", "States": {
+        "Each": {"Type": "Map", "ItemProcessor": processor("Done"), "Next": "Done"}, "Done": {"Type": "Succeed"}}},
+     "Done", None, "used twice, in the item processor of Map 'Each' and at the top level"),
+    ("duplicate name in nested branches", {"StartAt": "Outer", "States": {"Outer": {"Type": "Parallel", "End": True,
+     "Branches": [{"StartAt": "Inner", "States": {"Inner": {"Type": "Parallel", "End": True,
+                                                          "Branches": [processor("X")]}}}, processor("X")]}}},
+     "X", None, "in branch 1 of Parallel 'Inner' and in branch 2 of Parallel 'Outer'"),
     ("Map without processor", one({"Type": "Map", "End": True}), "S", "ItemProcessor", "exactly one"),
     ("Map bad MaxConcurrency", one({"Type": "Map", "End": True, "MaxConcurrency": -1, "ItemProcessor": {
         "StartAt": "I", "States": {"I": {"Type": "Succeed"}}}}), "S", "MaxConcurrency", "non-negative"),
@@ -134,6 +153,62 @@ CASES = [
     ("JSONata bad expression", one({"Type": "Pass", "End": True, "QueryLanguage": "JSONata",
                                     "Output": "{% $states.input. %}"}), "S", "Output", "bad JSONata"),
     ("Arguments in JSONPath", one({"Type": "Pass", "End": True, "Arguments": {}}), "S", "Arguments", "needs QueryLanguage"),
+    ("JSONPath state in a JSONata machine", jsonata({"S": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": True}}),
+     "S", "QueryLanguage", "SCHEMA_VALIDATION_FAILED: QueryLanguage JSONPath is not allowed"),
+    ("JSONPath field in a JSONata machine", jsonata({"S": {"Type": "Pass", "InputPath": "$.a", "End": True}}),
+     "S", "InputPath", "the state machine's QueryLanguage is JSONata"),
+    ("JSONPath branch in a JSONata machine", jsonata({"P": {"Type": "Parallel", "End": True, "Branches": [
+        {**processor("B"), "QueryLanguage": "JSONPath"}]}}), "P", "Branches[0].QueryLanguage", "is not allowed"),
+    ("JSONPath item processor in a JSONata machine", jsonata({"M": {"Type": "Map", "End": True, "ItemProcessor": {
+        **processor(), "QueryLanguage": "JSONPath"}}}), "M", "ItemProcessor.QueryLanguage", "is not allowed"),
+    ("$states.result in a Pass Output", jsonata({"S": {"Type": "Pass", "Output": {"v": "{% $states.result %}"},
+                                                      "End": True}}),
+     "S", "Output.v", "$states.result is not accessible in Output.v: a Pass state has no result"),
+    ("$states.result in a Pass Assign (per state)", one({"Type": "Pass", "QueryLanguage": "JSONata", "End": True,
+                                                         "Assign": {"x": "{% $states.result.x %}"}}),
+     "S", "Assign.x", "a Pass state has no result"),
+    ("$states.result in a Choice Condition", jsonata({"C": {"Type": "Choice", "Default": "D", "Choices": [
+        {"Condition": "{% $states.result %}", "Next": "D"}]}, "D": {"Type": "Succeed"}}),
+     "C", "Choices[0].Condition", "a Choice state has no result"),
+    ("$states.result in a Choice Output", jsonata({"C": {"Type": "Choice", "Default": "D", "Output": "{% $states.result %}",
+                                                        "Choices": [{"Condition": "{% true %}", "Next": "D"}]},
+                                                  "D": {"Type": "Succeed"}}),
+     "C", "Output", "a Choice state has no result"),
+    ("$states.result in a Wait", jsonata({"W": {"Type": "Wait", "Seconds": "{% $states.result %}", "End": True}}),
+     "W", "Seconds", "a Wait state has no result"),
+    ("$states.result in a Succeed", jsonata({"S": {"Type": "Succeed", "Output": "{% $states.result %}"}}),
+     "S", "Output", "a Succeed state has no result"),
+    ("$states.result in a Fail", jsonata({"F": {"Type": "Fail", "Cause": "{% $string($states.result) %}"}}),
+     "F", "Cause", "a Fail state has no result"),
+    ("$states.result in Task Arguments", jsonata({"T": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                                                       "Arguments": {"Message": "{% $states.result %}"}, "End": True}}),
+     "T", "Arguments.Message", "Arguments is evaluated before the Task has a result"),
+    ("$states.result in a Task TimeoutSeconds", jsonata({"T": {
+        "Type": "Task", "Resource": "arn:aws:states:::sns:publish", "TimeoutSeconds": "{% $states.result %}",
+        "End": True}}), "T", "TimeoutSeconds", "evaluated before the Task has a result"),
+    ("$states.result in Map Items", jsonata({"M": {"Type": "Map", "Items": "{% $states.result %}", "End": True,
+                                                   "ItemProcessor": processor()}}),
+     "M", "Items", "Items is evaluated before the Map has a result"),
+    ("$states.result in Map ItemSelector", jsonata({"M": {"Type": "Map", "End": True, "ItemProcessor": processor(),
+                                                          "ItemSelector": {"v": "{% $states.result %}"}}}),
+     "M", "ItemSelector.v", "before the Map has a result"),
+    ("$states.result in Parallel Arguments", jsonata({"P": {"Type": "Parallel", "End": True, "Branches": [processor()],
+                                                            "Arguments": "{% $states.result %}"}}),
+     "P", "Arguments", "before the Parallel has a result"),
+    ("$states.result in a Catch", jsonata({"T": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "End": True,
+                                                 "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H",
+                                                            "Output": "{% $states.result %}"}]},
+                                           "H": {"Type": "Succeed"}}),
+     "T", "Catch[0].Output", "a Catch has no result; it reads the error as $states.errorOutput"),
+    ("$states.errorOutput in a Task Output", jsonata({"T": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                                                           "Output": "{% $states.errorOutput %}", "End": True}}),
+     "T", "Output", "$states.errorOutput is not accessible in Output; it exists only in the Output and Assign of a Catch"),
+    ("$states.errorOutput in a Pass", jsonata({"S": {"Type": "Pass", "Assign": {"e": "{% $states.errorOutput %}"},
+                                                    "End": True}}),
+     "S", "Assign.e", "only in the Output and Assign of a Catch"),
+    ("$states.errorOutput in a Choice rule", jsonata({"C": {"Type": "Choice", "Default": "D", "Choices": [
+        {"Condition": "{% true %}", "Assign": {"e": "{% $states.errorOutput %}"}, "Next": "D"}]},
+        "D": {"Type": "Succeed"}}), "C", "Choices[0].Assign.e", "only in the Output and Assign of a Catch"),
     ("unknown attini resource", one({"Type": "Task", "Resource": "attini:cfm", "End": True}), "S", "Resource",
      "did you mean 'attini:cfn'"),
     ("Cfn missing StackName", one({"Type": "Task", "Resource": "attini:cfn", "End": True,
@@ -163,6 +238,10 @@ CASES = [
     ("simple syntax step without Type", [{"Name": "A"}], "A", "Type", "no Type"),
     ("simple syntax Choice without Condition", [{"Name": "C", "Type": "Choice", "IsTrue": [{"Name": "A", "Type": "Pass"}]}],
      "C", "Condition", "needs a Condition"),
+    ("simple syntax step named like Attini's merge", [
+        {"Name": "Fan", "Type": "Parallel", "Branches": [[{"Name": "A", "Type": "Pass"}]]},
+        {"Name": "Next", "Type": "Pass"}, {"Name": "Fan-Merge", "Type": "Pass"}], "Fan-Merge", "Name",
+     "Attini adds a state named 'Fan-Merge' after Parallel 'Fan'"),
     ("simple syntax duplicate names", [{"Name": "A", "Type": "Pass"}, {"Name": "A", "Type": "Pass"}], "A", "Name",
      "two steps are named"),
 ]
@@ -236,6 +315,27 @@ def test_a_valid_plan_with_every_state_type_passes():
         "S": {"Type": "Succeed"},
         "F": {"Type": "Fail", "Error": "Boom", "CausePath": "States.Format('bad {}', $.error.Cause)"},
     }}
+    assert validate_definition(definition) == []
+
+
+def test_states_result_and_error_output_pass_where_they_exist():
+    definition = jsonata({
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "Arguments": {"Message": "{% $states.input.m %}"},
+              "Output": "{% $states.result.MessageId %}", "Assign": {"id": "{% $states.result.MessageId %}"},
+              "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "M", "Output": "{% $states.errorOutput %}",
+                         "Assign": {"failed": "{% $states.errorOutput.Error %}", "was": "{% $states.input %}"}}],
+              "Next": "M"},
+        "M": {"Type": "Map", "Items": "{% [1, 2] %}", "ItemSelector": {"i": "{% $states.context.Map.Item.Value %}"},
+              "ItemProcessor": processor(), "Output": "{% $count($states.result) %}", "Next": "P"},
+        "P": {"Type": "Pass", "Output": {"n": "{% $states.input %}", "text": "'$states.result' is only text here"},
+              "End": True}})
+    assert validate_definition(definition) == []
+
+
+def test_jsonpath_states_keep_working_in_a_jsonpath_machine_that_opts_one_state_into_jsonata():
+    definition = {"StartAt": "Old", "States": {
+        "Old": {"Type": "Pass", "Parameters": {"a.$": "$.a"}, "Next": "New"},
+        "New": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input.a %}", "End": True}}}
     assert validate_definition(definition) == []
 
 

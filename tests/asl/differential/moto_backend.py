@@ -71,6 +71,7 @@ class MotoStepFunctions:
                 name=f"conformance-{index}", definition=json.dumps(definition), roleArn=ROLE_ARN
             )
         except self.client.exceptions.ClientError:
+            _reset_moto_parser()
             return MotoResult(status="REJECTED")
         try:
             started = self.client.start_execution(
@@ -97,6 +98,19 @@ class MotoStepFunctions:
             error=described.get("error"),
             cause=described.get("cause"),
         )
+
+
+def _reset_moto_parser() -> None:
+    """Forget the query-language scopes a refused definition left open in moto's parser.
+
+    moto 5.2 keeps them in a class attribute and does not pop them when it refuses a JSONPath
+    state inside a JSONata one, so every later definition would be refused too.
+    """
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    scopes = getattr(Preprocessor, "_query_language_per_scope", None)
+    if isinstance(scopes, list):
+        scopes.clear()
 
 
 def _parse_output(text: str | None) -> Any:

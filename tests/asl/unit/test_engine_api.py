@@ -38,7 +38,9 @@ def test_a_failing_task_fails_the_execution_with_its_error_and_cause():
         raise TaskFailed("Deploy.StackRollback", "stack app-dev rolled back")
     engine = Engine({"attini:": deploy}, clock=FakeClock())
 
-    run = engine.start({"StartAt": "D", "States": {"D": {"Type": "Task", "Resource": "attini:cfn", "End": True}}}).wait()
+    deploy_app = {"Type": "Task", "Resource": "attini:cfn", "Parameters": {"StackName": "app", "Template": "/app.yaml"},
+                  "End": True}
+    run = engine.start({"StartAt": "D", "States": {"D": deploy_app}}).wait()
 
     assert (run.status, run.error, run.cause) == ("FAILED", "Deploy.StackRollback", "stack app-dev rolled back")
     assert run.history[-2]["taskFailedEventDetails"]["error"] == "Deploy.StackRollback"
@@ -124,3 +126,39 @@ def test_validate_reports_a_next_to_a_missing_state():
     with pytest.raises(PlanError, match="'Gone'"):
         Engine().validate({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Gone"}}})
     assert Engine().validate(pass_chain(3)).start_at == "S0"
+
+
+REFUSED_AT_CREATION = [
+    # (definition Step Functions refuses at CreateStateMachine, state, field, words)
+    ({"QueryLanguage": "JSONata", "StartAt": "Old", "States": {
+        "Old": {"Type": "Pass", "QueryLanguage": "JSONPath", "End": True}}},
+     "Old", "QueryLanguage", "not allowed in a state machine whose QueryLanguage is JSONata"),
+    ({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Output": "{% $states.result %}", "End": True}}},
+     "P", "Output", "$states.result is not accessible"),
+    ({"QueryLanguage": "JSONata", "StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "test:echo", "Assign": {"e": "{% $states.errorOutput %}"}, "End": True}}},
+     "T", "Assign.e", "$states.errorOutput is not accessible"),
+    ({"StartAt": "Fan", "States": {"Fan": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "Deploy", "States": {"Deploy": {"Type": "Succeed"}}},
+        {"StartAt": "Deploy", "States": {"Deploy": {"Type": "Succeed"}}}]}}},
+     "Deploy", None, "DUPLICATE_STATE_NAME"),
+]
+
+
+@pytest.mark.parametrize("definition, state, field, words", REFUSED_AT_CREATION,
+                         ids=["jsonpath-in-jsonata", "result-in-pass", "error-output-outside-catch", "duplicate-name"])
+def test_a_raw_definition_aws_refuses_is_refused_by_start_naming_state_and_field(definition, state, field, words):
+    from attini_sdk.errors import PlanError
+
+    store = MemoryStore()
+    engine = Engine({"test:echo": lambda inv: inv.input}, store, clock=FakeClock())
+
+    with pytest.raises(PlanError) as refused:
+        engine.start(definition, {}, name="refused")
+
+    assert any(p.state == state and p.field == field and words in p.what for p in refused.value.problems), \
+        refused.value.problems
+    assert store.load(engine.execution_id_for("refused")) is None       # no execution exists
+    with pytest.raises(PlanError):
+        engine.validate(definition)

@@ -163,8 +163,9 @@ def test_map_results_that_fit_the_quota_pass():
 
 def test_a_parallel_whose_branches_together_are_over_the_quota_fails():
     engine = Engine(clock=FakeClock())
-    branch = {"StartAt": "B", "States": {"B": {"Type": "Pass", "Result": blob(140_000), "End": True}}}
-    definition = {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "Branches": [branch, branch],
+    def branch(name):
+        return {"StartAt": name, "States": {name: {"Type": "Pass", "Result": blob(140_000), "End": True}}}
+    definition = {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "Branches": [branch("B1"), branch("B2")],
                                                          "ResultPath": "$.both", "End": True}}}
 
     run = engine.start(definition, {}).wait()

@@ -27,13 +27,17 @@ def test_result_path_null_keeps_the_input_and_output_path_null_gives_an_empty_ob
     assert run(single({"Type": "Pass", "OutputPath": None}), {"a": 1}).output == {}
 
 
-def test_states_all_retries_a_parameter_path_failure_with_backoff():
+def test_a_parameters_path_to_nothing_is_neither_retried_nor_caught_by_states_all():
     clock = FakeClock(start=0)
+    calls = []
     task = {"Type": "Task", "Resource": "test:echo", "Parameters": {"x.$": "$.missing"},
-            "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2}]}
-    execution = run(single(task), {}, {"test:echo": lambda inv: inv.input}, clock=clock)
-    assert execution.error == "States.ParameterPathFailure"
-    assert clock.now() == 3.0            # waited 1 s, then 2 s, before giving up
+            "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "Next": "Caught"}
+    definition = {"StartAt": "S", "States": {"S": task, "Caught": {"Type": "Succeed"}}}
+    execution = run(definition, {}, {"test:echo": calls.append}, clock=clock)
+    assert (execution.status, execution.error) == ("FAILED", "States.Runtime")
+    assert clock.now() == 0.0 and calls == []           # no retry waited, the handler never ran
+    assert [e["type"] for e in execution.history][-2:] == ["TaskStateEntered", "ExecutionFailed"]
 
 
 def test_result_path_into_a_string_is_a_result_path_match_failure():
@@ -41,10 +45,44 @@ def test_result_path_into_a_string_is_a_result_path_match_failure():
     assert execution.error == "States.ResultPathMatchFailure"
 
 
-def test_a_parameters_path_to_nothing_fails_with_parameter_path_failure():
-    execution = run(single({"Type": "Pass", "Parameters": {"x.$": "$.missing"}}), {})
-    assert execution.error == "States.ParameterPathFailure"
-    assert "$.missing" in execution.cause
+def test_a_parameters_path_to_nothing_fails_with_aws_runtime_error_and_cause():
+    execution = run(single({"Type": "Pass", "Parameters": {"a": {"x.$": "$.b.missing"}}}), {"b": {"k": "é"}})
+    assert execution.error == "States.Runtime"
+    assert execution.cause == (
+        "An error occurred while executing the state 'S' (entered at the event id #2). The JSONPath "
+        "'$.b.missing' specified for the field 'x.$' could not be found in the input '{\"b\":{\"k\":\"é\"}}'")
+
+
+def test_every_payload_template_fails_the_same_way_naming_the_input_it_read():
+    echo = {"test:echo": lambda inv: {"r": 1}}
+    result_selector = run(single({"Type": "Task", "Resource": "test:echo", "ResultSelector": {"v.$": "$.nope"}}),
+                          {"in": 1}, echo)
+    assert result_selector.cause.endswith("could not be found in the input '{\"r\":1}'")  # the task's result
+    item_selector = run(single({"Type": "Map", "ItemSelector": {"v.$": "$$.Map.Item.Value.k"},
+                                "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}}}),
+                        [{"j": 1}])
+    assert "The JSONPath '$$.Map.Item.Value.k' specified for the field 'v.$'" in item_selector.cause
+    assert '"Map":{"Item":{"Index":0,"Value":{"j":1}}}' in item_selector.cause          # the context object
+    intrinsic = run(single({"Type": "Pass", "Parameters": {"s.$": "States.Format('{}', $.gone)"}}), {})
+    assert "The JSONPath '$.gone' specified for the field 's.$'" in intrinsic.cause
+    assign = run(single({"Type": "Pass", "Assign": {"v.$": "$.gone"}}), {})
+    for execution in (result_selector, item_selector, intrinsic, assign):
+        assert (execution.status, execution.error) == ("FAILED", "States.Runtime")
+
+
+def test_a_choice_on_a_missing_variable_names_the_state_and_its_entered_event():
+    definition = {"StartAt": "Prep", "States": {
+        "Prep": {"Type": "Pass", "Next": "Check"},
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$.ready", "BooleanEquals": True, "Next": "Done"}],
+                  "Default": "Done"},
+        "Done": {"Type": "Succeed"}}}
+    execution = run(definition, {})
+    assert (execution.error, execution.cause) == ("States.Runtime", (
+        "An error occurred while executing the state 'Check' (entered at the event id #4). Invalid path "
+        "'$.ready': The choice state's condition path references an invalid value."))
+    present = {**definition, "States": {**definition["States"], "Check": {
+        "Type": "Choice", "Choices": [{"Variable": "$.ready", "IsPresent": False, "Next": "Done"}]}}}
+    assert run(present, {}).status == "SUCCEEDED"
 
 
 def test_retriers_keep_their_own_counters_across_the_state():
@@ -75,8 +113,10 @@ def test_max_delay_caps_backoff_and_states_all_does_not_catch_runtime_errors():
                        "MaxDelaySeconds": 20}]}
     assert run(single(task), {}, fail, clock).error == "E"
     assert clock.now() == 5 + 20 + 20
-    missing = {"StartAt": "S", "States": {"S": {"Type": "Pass", "Next": "Nowhere"}}}
-    assert run(missing).error == "States.Runtime"
+    missing_handler = {"StartAt": "S", "States": {"S": {"Type": "Task", "Resource": "test:gone", "End": True,
+                                                        "Retry": [{"ErrorEquals": ["States.ALL"]}]}}}
+    assert run(missing_handler, clock=clock).error == "States.Runtime"
+    assert clock.now() == 5 + 20 + 20                  # not retried
 
 
 def test_fail_takes_error_and_cause_from_paths():
@@ -210,7 +250,7 @@ def test_inner_scopes_read_outer_variables_but_assign_only_their_own():
     assert execution.output["r"] == [{"g": "hi", "item": 1}, {"g": "hi", "item": 2}]
     assert run({**definition, "States": {**definition["States"], "After": {
         "Type": "Pass", "Parameters": {"m.$": "$mine"}, "End": True}}}, {"list": [1]}).error == \
-        "States.ParameterPathFailure"             # the iteration's variable ended with it
+        "States.Runtime"             # the iteration's variable ended with it
 
 
 def test_an_inner_scope_may_not_assign_an_outer_variable():
