@@ -10,7 +10,7 @@ Modules, one concern each:
 | ``policies``, ``iam_exceptions`` | IAM documents as plain dicts; the only ``Resource: "*"`` grants and why |
 | ``contract`` | the JSON the SDK reads from SSM ``/attini/backend`` |
 | ``build`` | the Lambda dependency layer (pip, at `pulumi up` time) |
-| ``mocks``, ``emulated_cloud``, ``emulate`` | running the program without the engine; ``python -m infra_pulumi.emulate`` |
+| ``mocks``, ``emulated_*``, ``emulate`` | the program without the engine; ``python -m infra_pulumi.emulate`` |
 
 Nothing is imported here, so ``infra_pulumi.contract`` stays usable without Pulumi installed.
 """

@@ -4,8 +4,8 @@ The SDK (``Environment.aws``) reads this one parameter and finds everything else
 schema below is the whole contract; ``docs/aws.md`` describes each key. Changing the meaning of
 a key means a new ``schema`` number; adding a key does not.
 
-    >>> c = build(**{key: "x" for key in RESOURCE_KEYS}, retention_days=10, retention_versions=10, max_concurrent_jobs=4,
-    ...           idle_ttl_seconds=900, cpu=1024, memory=2048)
+    >>> c = build(**{key: "x" for key in RESOURCE_KEYS}, retention_days=10, retention_versions=10,
+    ...           max_concurrent_jobs=4, idle_ttl_seconds=900, cpu=1024, memory=2048)
     >>> c["schema"], c["table_gsis"], c["secrets_prefix"], c["runner"]["visibility_timeout_seconds"]
     (1, ['GSI1', 'GSI2'], '/attini/secrets/', 300)
     >>> problems(c)
@@ -14,7 +14,8 @@ a key means a new ``schema`` number; adding a key does not.
 
 from __future__ import annotations
 
-__all__ = ["SCHEMA", "RESOURCE_KEYS", "SETTING_KEYS", "SCHEMA_VERSION", "PARAMETER_NAME", "SECRETS_PREFIX", "TABLE_GSIS",
+__all__ = ["SCHEMA", "RESOURCE_KEYS", "SETTING_KEYS", "SCHEMA_VERSION", "PARAMETER_NAME", "SECRETS_PREFIX",
+           "TABLE_GSIS",
            "RUNNER_VISIBILITY_TIMEOUT", "RUNNER_HEARTBEAT_SECONDS", "build", "problems"]
 
 SCHEMA_VERSION = 1

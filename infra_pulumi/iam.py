@@ -48,7 +48,8 @@ class RoleSettings:
 
 def backend_roles(name: str, parent: pulumi.Resource, names: pulumi.Output[Names], s: RoleSettings) -> Roles:
     maker = _RoleMaker(name, parent, names)
-    state_machine = maker.role("state-machine", "states.amazonaws.com", lambda n: policies.state_machine(n, xray=s.xray),
+    state_machine = maker.role("state-machine", "states.amazonaws.com",
+                               lambda n: policies.state_machine(n, xray=s.xray),
                                extra=s.state_machine_policy_arns, trust_account=True)
     runner_extra = list(s.runner_policy_arns) + ([] if s.least_privilege else [ADMINISTRATOR_ACCESS])
     runner = maker.role("runner", "ecs-tasks.amazonaws.com",
@@ -56,8 +57,9 @@ def backend_roles(name: str, parent: pulumi.Resource, names: pulumi.Output[Names
     runner_execution = maker.role("runner-execution", "ecs-tasks.amazonaws.com",
                                   lambda n: policies.runner_execution(n, s.ecr_repository_arn))
     init_deploy = maker.role("init-deploy", "lambda.amazonaws.com",
-                             lambda n: policies.init_deploy(n, s.parameter_name))
-    finalize = maker.role("finalize", "lambda.amazonaws.com", lambda n: policies.finalize(n, s.parameter_name))
+                             lambda n: policies.init_deploy(n, s.parameter_name, xray=s.xray))
+    finalize = maker.role("finalize", "lambda.amazonaws.com",
+                          lambda n: policies.finalize(n, s.parameter_name, xray=s.xray))
     return Roles(state_machine=state_machine, runner=runner, runner_execution=runner_execution,
                  init_deploy=init_deploy, finalize=finalize,
                  deployer_policy=maker.managed("deployer", lambda n: policies.deployer(n, s.parameter_name)),

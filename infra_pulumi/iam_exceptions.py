@@ -47,7 +47,8 @@ EXCEPTIONS: tuple[WildcardGrant, ...] = (
         sid="XRayTracing",
         actions=("xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules",
                  "xray:GetSamplingTargets"),
-        granted_to="state-machine role, only with xray_tracing=True",
+        granted_to="state-machine role; the two function roles (segments and telemetry only); "
+                   "only with xray_tracing=True",
         why="X-Ray's write APIs take no resource ARN.",
     ),
     WildcardGrant(

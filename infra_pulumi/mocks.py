@@ -85,8 +85,8 @@ def _digest(text: str, size: int) -> str:
 
 def _lambda(cloud: FakeCloud, inputs: dict) -> dict:
     arn = cloud.arn("lambda", f"function:{inputs['name']}")
-    return {"arn": arn, "qualifiedArn": f"{arn}:$LATEST", "version": "$LATEST",
-            "invokeArn": f"arn:{cloud.partition}:apigateway:{cloud.region}:lambda:path/2015-03-31/functions/{arn}/invocations"}
+    invoke = f"arn:{cloud.partition}:apigateway:{cloud.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+    return {"arn": arn, "qualifiedArn": f"{arn}:$LATEST", "version": "$LATEST", "invokeArn": invoke}
 
 
 def _layer(cloud: FakeCloud, inputs: dict) -> dict:

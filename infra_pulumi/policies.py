@@ -119,9 +119,16 @@ def runner_execution(n: Names, ecr_repository_arn: str | None) -> dict:
     return document(*statements)
 
 
-def init_deploy(n: Names, parameter_name: str) -> dict:
+def _traced(doc: dict, xray: bool) -> dict:
+    """``doc`` plus the X-Ray grant an actively traced Lambda function's role needs."""
+    if xray:
+        doc["Statement"].append(grant("XRayTracing", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]))
+    return doc
+
+
+def init_deploy(n: Names, parameter_name: str, *, xray: bool = False) -> dict:
     """Verify an upload, store the artifact, record the deployment, create and start its state machine."""
-    return document(
+    return _traced(document(
         allow("WriteLogs", LOG_WRITE, [n.log_group_arn("init-deploy")]),
         allow("ReadUploads", ["s3:GetObject", "s3:GetObjectVersion"], [n.objects_arn("deploy/")]),
         # Delete is for retention: init-deploy removes artifacts no kept deployment uses (Attini does too).
@@ -134,12 +141,12 @@ def init_deploy(n: Names, parameter_name: str) -> dict:
         allow("PassStateMachineRole", ["iam:PassRole"], [n.role_arn("state-machine")],
               {"StringEquals": {"iam:PassedToService": "states.amazonaws.com"}}),
         _backend_parameter(n, parameter_name),
-    )
+    ), xray)
 
 
-def finalize(n: Names, parameter_name: str) -> dict:
+def finalize(n: Names, parameter_name: str, *, xray: bool = False) -> dict:
     """Turn an execution's end into the deployment's status, outputs, inventory and lock release."""
-    return document(
+    return _traced(document(
         allow("WriteLogs", LOG_WRITE, [n.log_group_arn("finalize")]),
         _table(n, TABLE_READ + TABLE_WRITE, "ReadWriteState"),
         allow("ReadExecutions", ["states:DescribeExecution", "states:GetExecutionHistory",
@@ -147,7 +154,7 @@ def finalize(n: Names, parameter_name: str) -> dict:
         allow("ReadStateMachines", ["states:DescribeStateMachine"], [n.state_machines_arn]),
         allow("WriteOutputs", ["s3:PutObject"], [n.objects_arn("outputs/")]),
         _backend_parameter(n, parameter_name),
-    )
+    ), xray)
 
 
 def bucket_policy(n: Names) -> dict:

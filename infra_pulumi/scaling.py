@@ -75,8 +75,11 @@ def runner_scaling(name: str, parent: pulumi.Resource, names: pulumi.Output[Name
                                                "metric_aggregation_type": "Maximum", "step_adjustments": [step]},
             opts=child(parent))
 
-    scale_out = policy("scale-out", "ChangeInCapacity", {"metric_interval_lower_bound": "0", "scaling_adjustment": 1})
-    scale_in = policy("scale-in", "ExactCapacity", {"metric_interval_upper_bound": "0", "scaling_adjustment": min_tasks})
+    # Bounds are relative to the alarm's threshold: at or above it for scale-out, at or below for scale-in.
+    scale_out = policy("scale-out", "ChangeInCapacity",
+                       {"metric_interval_lower_bound": "0", "scaling_adjustment": 1})
+    scale_in = policy("scale-in", "ExactCapacity",
+                      {"metric_interval_upper_bound": "0", "scaling_adjustment": min_tasks})
     waiting = aws.cloudwatch.MetricAlarm(
         f"{name}-runner-jobs-waiting", name=pick(names, lambda n: f"{n.prefix}-runner-jobs-waiting"),
         alarm_description="attini: jobs wait in runner-jobs -> add a runner task",

@@ -84,7 +84,8 @@ def snapshot(endpoint: str, contract: dict) -> dict:
         "role_policy": iam.get_role_policy(RoleName=role_name, PolicyName="state-machine")["PolicyDocument"],
         "rule": events.describe_rule(Name=contract["event_rule"]),
         "targets": events.list_targets_by_rule(Rule=contract["event_rule"])["Targets"],
-        "services": ecs.describe_services(cluster=contract["cluster"], services=[contract["runner_service"]])["services"],
+        "services": ecs.describe_services(cluster=contract["cluster"],
+                                          services=[contract["runner_service"]])["services"],
         "parameter": json.loads(client("ssm", endpoint).get_parameter(Name="/attini/backend")["Parameter"]["Value"]),
         "functions": sorted(f["FunctionName"] for f in client("lambda", endpoint).list_functions()["Functions"]),
     }

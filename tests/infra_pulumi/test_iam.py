@@ -110,6 +110,7 @@ def test_the_state_machine_may_only_send_to_the_runner_queue(program, permissive
     assert grants["SendJobsToRunner"]["Action"] == ["sqs:SendMessage"]
     assert grants["SendJobsToRunner"]["Resource"] == [f"arn:aws:sqs:{REGION}:{ACCOUNT}:attini-runner-jobs"]
     assert "XRayTracing" in statements(permissive, "state-machine")
+    assert "XRayTracing" in statements(permissive, "init-deploy")  # actively traced functions write segments
 
 
 def test_the_runner_is_scoped_to_prefixes_queue_parameters_and_tagged_stacks(program):

@@ -53,7 +53,8 @@ def test_the_lifecycle_only_expires_noncurrent_versions(program):
 
 def test_uploads_under_deploy_notify_the_deploy_events_queue(program):
     notification = program.one("s3/bucketNotification:BucketNotification", "attini-deploy-notification")
-    queue_policy = json.loads(program.one("sqs/queuePolicy:QueuePolicy", "attini-deploy-events-policy").inputs["policy"])
+    queue_policy = json.loads(
+        program.one("sqs/queuePolicy:QueuePolicy", "attini-deploy-events-policy").inputs["policy"])
 
     [target] = notification.inputs["queues"]
     assert target == {"id": "deploy-events", "queueArn": f"arn:aws:sqs:{REGION}:{ACCOUNT}:attini-deploy-events",
