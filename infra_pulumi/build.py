@@ -30,14 +30,16 @@ PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 BUILD_ROOT = Path(__file__).resolve().parent / ".build"
 PYTHON_VERSION = "3.11"
 PLATFORM = "manylinux2014_x86_64"
-# Present in the Lambda runtime; leaving it out keeps the layer small and the runtime's copy current.
-PROVIDED_BY_LAMBDA = ("boto3",)
+# Left out of the layer: boto3 is in the Lambda runtime already; pandas (with numpy, about 130 MB of
+# Lambda's 250 MB unzipped limit) only serves DataFrames, which no handler builds. Handlers must not
+# import pandas (the SDK imports it lazily, where DataFrames are made).
+LEFT_OUT = ("boto3", "pandas")
 
 
 def requirements(pyproject: Path = PYPROJECT) -> list[str]:
-    """The SDK's runtime requirements, minus what Lambda provides."""
+    """The SDK's runtime requirements, minus :data:`LEFT_OUT`."""
     listed = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
-    return [r for r in listed if not r.lower().startswith(PROVIDED_BY_LAMBDA)]
+    return [r for r in listed if not r.lower().startswith(LEFT_OUT)]
 
 
 def layer_directory(reqs: list[str] | None = None, root: Path = BUILD_ROOT) -> Path:

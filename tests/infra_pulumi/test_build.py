@@ -11,11 +11,11 @@ from attini_sdk.errors import BackendError
 from infra_pulumi import build
 
 
-def test_the_layer_holds_the_sdk_requirements_except_what_lambda_provides():
+def test_the_layer_holds_the_sdk_requirements_but_boto3_and_pandas():
     reqs = build.requirements()
 
     assert any(r.startswith("attrs") for r in reqs) and any(r.startswith("PyYAML") for r in reqs)
-    assert not any(r.startswith("boto3") for r in reqs)
+    assert not any(r.startswith(("boto3", "pandas")) for r in reqs)
 
 
 def test_the_layer_folder_changes_with_the_requirements(tmp_path):
