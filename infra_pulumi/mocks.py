@@ -187,6 +187,18 @@ def plain(value: Any) -> Any:
     return value
 
 
+def _usable_event_loop() -> None:
+    """Pulumi drives the program on the thread's event loop; make sure there is an open one."""
+    import asyncio
+
+    try:
+        closed = asyncio.get_event_loop_policy().get_event_loop().is_closed()
+    except RuntimeError:  # none set on this thread (e.g. after asyncio.run)
+        closed = True
+    if closed:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 def run_program(mocks: pulumi.runtime.Mocks, program: Callable[[], pulumi.Output[Any]], *,
                 project: str = "attini-backend", stack: str = "emulated") -> Any:
     """Run ``program`` under ``mocks`` until every registration is done; return its output's value.
@@ -194,6 +206,7 @@ def run_program(mocks: pulumi.runtime.Mocks, program: Callable[[], pulumi.Output
     The mock monitor registers resources asynchronously; ``pulumi.runtime.test`` is Pulumi's public
     way to pump the event loop until the program's output and every outstanding RPC have finished.
     """
+    _usable_event_loop()
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False)
     result: dict = {}
 
