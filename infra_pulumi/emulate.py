@@ -43,14 +43,16 @@ class Installation:
 def install(endpoint_url: str, *, region: str = "eu-west-1", name_prefix: str = "attini",
             runner_image: str = EMULATED_RUNNER_IMAGE, err: TextIO | None = None) -> Installation:
     """Run :class:`~infra_pulumi.component.AttiniBackend` against ``endpoint_url``; return the result."""
-    from . import build
-    from .component import AttiniBackend, AttiniBackendArgs
     from .emulated_cloud import EmulatedCloud
-    from .mocks import run_program
 
     err = err or sys.stderr
     api = EmulatedCloud(endpoint_url, region)
-    account = _reachable_account(api)
+    account = _reachable_account(api)  # before the heavy imports: a wrong URL fails fast
+
+    from . import build
+    from .component import AttiniBackend, AttiniBackendArgs
+    from .mocks import run_program
+
     args = AttiniBackendArgs(name_prefix=name_prefix, runner_image=runner_image,
                              lambda_layer_path=str(build.layer_directory()))
     mocks = _moto_mocks(api, account, err)

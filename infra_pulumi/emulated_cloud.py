@@ -69,7 +69,11 @@ class EmulatedCloud:
 
     def client(self, service: str):
         if service not in self._clients:
-            self._clients[service] = self._session.client(service, endpoint_url=self.endpoint_url)
+            from botocore.config import Config
+
+            # A local endpoint answers at once or not at all: retry little, so a wrong URL fails fast.
+            config = Config(connect_timeout=5, retries={"mode": "standard", "max_attempts": 2})
+            self._clients[service] = self._session.client(service, endpoint_url=self.endpoint_url, config=config)
         return self._clients[service]
 
     def account(self) -> str:
