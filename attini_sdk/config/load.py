@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import warnings
 from collections.abc import Mapping
@@ -496,13 +497,15 @@ def _optional_str(ctx: _Ctx, key: str, value: Any) -> str | None:
 
 
 def _relative_path(ctx: _Ctx, key: str, value: Any) -> str | None:
+    """A file of the distribution: relative to its root with or without a leading ``/`` (as in Attini)."""
     value = _optional_str(ctx, key, value)
     if value is None:
         return None
-    path = value.lstrip("/")
-    if not path or ".." in Path(path).parts or "\\" in path:
-        raise ctx.error(key, f"'{value}' must be a path inside the distribution",
-                        hint="use a path relative to the folder holding attini-config, e.g. deployment-plan.yaml")
+    path = posixpath.normpath(value.lstrip("/"))
+    if path in (".", "..") or path.startswith("../") or "\\" in value:
+        raise ctx.error(key, f"'{value}' climbs out of the distribution; it must be a path inside it",
+                        hint="use a path relative to the folder holding attini-config, e.g. deployment-plan.yaml "
+                             "(we are stricter than Attini here, which does not check)")
     return path
 
 
