@@ -4,7 +4,7 @@ The orchestrator registers :meth:`StepRecorder.handlers` with the deployment's e
 Task the handler
 
 1. decides whether the step may be skipped: Cfn steps by default, Runner steps when they set
-   ``SkipUnchanged: true``, never with ``force=True``. A step whose fingerprint equals its last successful
+   ``SkipUnchanged: true``, never with ``rerun_unchanged=True``. A step whose fingerprint equals its last successful
    run in this environment is recorded ``skipped`` and returns that run's output;
 2. otherwise records the run (``running``), calls the executor with a log that redacts secrets, and records
    how it ended (output redacted by the store, error and cause redacted here);
@@ -42,7 +42,7 @@ SKIP_UNCHANGED = "SkipUnchanged"
 
 @attrs.define
 class RunOptions:
-    """How one call runs a deployment: ``force`` (never skip), the approval policy, a progress callback.
+    """How one call runs a deployment: ``rerun_unchanged`` (never skip), the approval policy, a progress callback.
 
     ``approve``: None pauses at each ManualApproval; True approves every one; a callable
     ``approve(step) -> bool`` approves (True) or aborts (False) each.
@@ -51,7 +51,7 @@ class RunOptions:
     True
     """
 
-    force: bool = False
+    rerun_unchanged: bool = False
     approve: bool | Callable[[str], bool] | None = None
     progress: Callable[[dict], None] | None = None
 
@@ -137,7 +137,7 @@ class StepRecorder:
         if isinstance(properties, dict):
             properties = {k: v for k, v in properties.items() if k != SKIP_UNCHANGED}
         fingerprint = None
-        if may_skip and not self.options.force:
+        if may_skip and not self.options.rerun_unchanged:
             fingerprint, reused = self._reusable(resource, properties, step, invocation)
             if reused is not None:
                 return reused
