@@ -515,7 +515,7 @@ def _relative_path(ctx: _Ctx, key: str, value: Any) -> str | None:
         return None
     path = posixpath.normpath(value.lstrip("/"))
     if path in (".", "..") or path.startswith("../") or "\\" in value:
-        raise ctx.error(key, f"'{value}' climbs out of the distribution; it must be a path inside it",
+        raise ctx.error(key, f"'{value}' climbs out of the distribution: it must be a path inside the distribution",
                         hint="use a path relative to the folder holding attini-config, e.g. deployment-plan.yaml "
                              "(we are stricter than Attini here, which does not check)")
     return path

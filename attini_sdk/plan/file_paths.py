@@ -1,8 +1,9 @@
 """Distribution files a plan names: Template, ConfigFile, a ConfigFile's ``extends`` and ``template``.
 
-Attini reads ``my/template.yaml`` and ``/my/template.yaml`` alike, from the root of the distribution; so do
-we. A path that climbs out of the distribution (``../x``, ``/a/../../x``) is refused, at package time and
-again at deploy time; Attini would look such a key up in S3, we are stricter::
+Attini reads a Template ``my/template.yaml`` and ``/my/template.yaml`` alike, from the root of the
+distribution; we read every file path that way (Attini refuses a ConfigFile path without the ``/``). A path
+that climbs out of the distribution (``../x``, ``/a/../../x``) is refused, at package time and again at
+deploy time; Attini would look such a key up in S3, we are stricter::
 
     >>> distribution_path("cfn/app.yaml"), distribution_path("/cfn/./app.yaml")
     ('cfn/app.yaml', 'cfn/app.yaml')

@@ -302,6 +302,8 @@ class LocalOrchestrator(ContinuationOps):
             return
 
     def _finish(self, run: ActiveRun) -> DeploymentRecord:
+        from attini_sdk.steps.runner_container import release
+
         run.driving = False
         execution = run.execution
         status = _STATUS[execution.status]
@@ -309,6 +311,7 @@ class LocalOrchestrator(ContinuationOps):
             status = "aborted"
         secrets = run.recorder.secret_values
         self._close_open_work(run.deployment.id)
+        release(self.backend.work_dir(run.deployment.id))  # images its runners' startup commands made
         record = self.state.finish_deployment(
             run.deployment.id, status, outputs=execution.output if status == "succeeded" else None,
             error=execution.error, cause=redact_values(execution.cause, list(secrets)), lock=run.lock)

@@ -14,7 +14,8 @@ Task the handler
    orchestrator through ``engine.send_task_success/failure``.
 
 Progress events (dicts) go to ``options.progress``: ``step_started``, ``step_succeeded``, ``step_failed``,
-``step_skipped``, ``approval_waiting``, ``approval_decided`` (see ``docs/environments.md``).
+``step_skipped``, ``approval_waiting``, ``approval_decided``, and ``notice`` (a ``message`` a step wants the
+person deploying to see, e.g. that a runner's image cannot be used here; see ``docs/environments.md``).
 """
 
 from __future__ import annotations
@@ -96,6 +97,9 @@ class RedactingLog(StepLog):
     def write(self, line: str) -> None:
         super().write(redact_values(str(line), self._secret_values))
 
+    def notice(self, message: str) -> None:
+        super().notice(redact_values(str(message), self._secret_values))
+
 
 class StepRecorder:
     """Engine handlers for one deployment's ``attini:*`` steps, recording each run in the state store."""
@@ -146,7 +150,10 @@ class StepRecorder:
                                         fingerprint=fingerprint, log_path=str(log_path))
         self.emit("step_started", step, resource, attempt=invocation.attempt)
         try:
-            with RedactingLog(log_path, self.secret_values) as log:
+            def notice(message: str) -> None:
+                self.emit("notice", step, resource, message=message)
+
+            with RedactingLog(log_path, self.secret_values, on_notice=notice) as log:
                 result = steps.module(resource).execute(properties, invocation.state_input, self.ctx, step=step,
                                                         log=log, cancelled=invocation.cancelled)
         except ApprovalRequired as wait:
