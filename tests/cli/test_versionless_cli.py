@@ -86,3 +86,14 @@ def test_landscape_shows_the_short_id(attini, tmp_path, dev):
 
     assert landscape == [{"distribution": "hello", "dev": deployed["distribution_id"][:19],
                           "newest": deployed["distribution_id"][:19], "drift": False, "behind": []}]
+
+
+def test_promotion_by_id_asks_production_with_dashes_and_deploys(attini, tmp_path, dev):
+    deployed = attini("deploy", "run", hello(tmp_path), "-e", "dev", "--json").json()
+    attini("environment", "create", "prod")
+
+    promoted = attini("deploy", "run", deployed["distribution_id"][7:19], "-e", "prod", stdin="y\n")
+
+    assert promoted.code == 0, promoted.err
+    assert "current: nothing deployed" in promoted.err and "new:     version -" in promoted.err
+    assert attini("inventory", "-e", "prod", "--json").json()[0]["distribution_id"] == deployed["distribution_id"]
