@@ -5,7 +5,7 @@ AWS_ENDPOINT_URL, as for any user):
 
 - first deploy: the whole deploy flow, 50 stacks created
 - no-op redeploy: the same artifact again; every step's fingerprint equals its last run, so all 50 are skipped
-- forced redeploy (``force=True``), the peer: every step asks CloudFormation, which finds no changes
+- forced redeploy (``rerun_unchanged=True``), the peer: every step asks CloudFormation, which finds no changes
 
 Run: .venv/bin/python benchmarks/redeploy.py [STEPS] [ROUNDS]
 """
@@ -77,7 +77,7 @@ def main(steps: int, rounds: int) -> None:
                 seconds, again = _timed(lambda: env.deploy(artifact))
                 assert set(again.steps["status"].astype(str)) == {"skipped"}
                 noops.append(seconds)
-                seconds, redo = _timed(lambda: env.deploy(artifact, force=True))
+                seconds, redo = _timed(lambda: env.deploy(artifact, rerun_unchanged=True))
                 assert set(redo.steps["status"].astype(str)) == {"succeeded"}
                 forced.append(seconds)
                 print(f"round {n + 1}: first {firsts[-1]:.2f} s, no-op redeploy {noops[-1]:.3f} s, "

@@ -14,7 +14,7 @@ What it does, printing every command as you would type it:
 5. promotes the very same artifacts, by distribution id, to acc;
 6. deploys a broken app 0.4.0 (a typo in its template, built in a temporary copy) to acc, which fails;
 7. shows the failure and rolls app back in acc;
-8. promotes the platform to prod: production asks first (answered with --yes here), and the app's plan
+8. promotes the platform to prod: production asks first (-f, as in Attini, answers it here); the app's plan
    pauses at its ManualApproval step until `attini deploy continue` approves it, from a fresh command;
 9. prints the inventory and the landscape.
 
@@ -132,10 +132,10 @@ def walkthrough(workdir: Path) -> None:
     say("Roll app back in acc to its previous successful revision")
     attini("deploy", "rollback", "-n", "app", "-e", "acc")
 
-    say("Promote to prod: production asks before each deploy (--yes answers here); app waits for approval")
+    say("Promote to prod: production asks before each deploy (-f answers it here); app waits for approval")
     tested = current_ids("acc")
     for name in ("network", "database", "app"):
-        attini("deploy", "run", tested[name], "-e", "prod", "--yes")
+        attini("deploy", "run", tested[name], "-e", "prod", "-f")
     attini("deploy", "continue", "-n", "app", "-e", "prod", "--step-name", "ApproveRelease",
            "-m", "approved in the demo")
 

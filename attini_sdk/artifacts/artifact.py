@@ -111,8 +111,14 @@ class Artifact:
         return self.manifest.distribution_name
 
     @property
-    def version(self) -> str:
+    def version(self) -> str | None:
+        """The author's version, or None (the distribution id alone identifies it then)."""
         return self.manifest.version
+
+    @property
+    def label(self) -> str:
+        """Name and version for messages: ``network 1.0.0``, or ``network`` when it has no version."""
+        return f"{self.name} {self.version}" if self.version else self.name
 
     @property
     def dependencies(self):
@@ -175,7 +181,7 @@ class Artifact:
         return self.read_bytes(name).decode("utf-8")
 
     def __repr__(self) -> str:
-        return f"Artifact({self.name} {self.version} {self.id[:19]}…, path='{self.path}')"
+        return f"Artifact({self.label} {self.id[:19]}…, path='{self.path}')"
 
     # --- doing things ---------------------------------------------------------------------------
 

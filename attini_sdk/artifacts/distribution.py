@@ -3,13 +3,13 @@
 From a folder with an attini-config::
 
     >>> import attini_sdk as at
-    >>> artifact = at.Distribution.from_path("examples/platform/network").package()  # doctest: +SKIP
+    >>> artifact = at.Distribution("examples/platform/network").package()  # doctest: +SKIP
     >>> artifact.id                                                                  # doctest: +SKIP
     'sha256:...'
 
 or from Python, for scripts that build the distribution themselves::
 
-    >>> dist = Distribution(name="network", version="1.0.0", source="examples/platform/network",
+    >>> dist = Distribution("examples/platform/network", name="network", version="1.0.0",
     ...                     dependencies=["base >=1.0.0"])
     >>> dist.dependencies[0].version
     '>=1.0.0'
@@ -58,46 +58,62 @@ def _dependencies(values: Any) -> tuple[Dependency, ...]:
     return tuple(_dependency(v) for v in (values or ()))
 
 
-@attrs.frozen(hash=False)
+@attrs.frozen(hash=False, init=False)
 class Distribution:
-    """A distribution to package: a name, a version, a source folder, dependencies, tags and a plan.
+    """A distribution to package: a source folder, a name, an optional version, dependencies, tags and a plan.
 
-    Build it from a folder with :meth:`from_path` (reads attini-config) or directly, then call
-    :meth:`package`::
+    Give it the folder of an Attini project and it reads the folder's attini-config (name, version,
+    dependencies, tags, initDeployConfig, prePackage commands), then :meth:`package` it::
 
-        >>> Distribution(name="app", version="1.2.0", source=".").version
+        >>> import pathlib, tempfile
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (folder / "attini-config.yaml").write_text("distributionName: network\\n")
+        >>> dist = Distribution(folder)      # then dist.package().deploy(env)
+        >>> dist.name, dist.version          # the version is optional, as in Attini
+        ('network', None)
+
+    Give it a ``name`` too and it is built from the arguments alone: the folder's attini-config is not
+    read (no prePackage commands, no initDeployConfig)::
+
+        >>> Distribution(".", name="app", version="1.2.0").version
         '1.2.0'
 
     ``plan`` is a :class:`~attini_sdk.plan.Plan`, a :class:`~attini_sdk.plan.PlanDefinition` or raw
-    ASL data (a dict); it is compiled and validated when packaging.
-    Built directly, a distribution does not read the folder's attini-config (no prePackage
-    commands, no initDeployConfig): use :meth:`from_path` for Attini projects.
+    ASL data (a dict); it is compiled and validated when packaging. Every argument after the folder is
+    keyword-only.
     """
 
+    source: Path = attrs.field(converter=Path)
     name: str
-    version: str
-    source: Path = attrs.field(default=Path("."), converter=Path)
+    version: str | None = None
     plan: Any = attrs.field(default=None, eq=False)
     dependencies: tuple[Dependency, ...] = attrs.field(default=(), converter=_dependencies)
     tags: Mapping[str, str] = attrs.field(factory=dict, converter=lambda t: MappingProxyType(dict(t or {})))
     config: AttiniConfig | None = attrs.field(default=None, eq=False, repr=False)
+
+    def __init__(self, source: str | os.PathLike = ".", *, name: str | None = None, version: str | None = None,
+                 plan: Any = None, dependencies: Any = None, tags: Mapping[str, str] | None = None,
+                 config: AttiniConfig | None = None, strict: bool = False) -> None:
+        if name is None:  # an Attini project: its attini-config says what it is
+            config = config or load_config(source, strict=strict)
+            name = config.distribution_name
+            version = version if version is not None else config.version
+            dependencies = config.dependencies if dependencies is None else dependencies
+            tags = config.distribution_tags if tags is None else tags
+        self.__attrs_init__(source=source, name=name, version=version, plan=plan, dependencies=dependencies,
+                            tags=tags, config=config)
 
     def __attrs_post_init__(self) -> None:
         self.effective_config()  # validate name, version, tags and dependencies now, not at package time
 
     @classmethod
     def from_path(cls, path: str | os.PathLike, *, version: str | None = None, strict: bool = False) -> Distribution:
-        """The distribution in folder ``path``, described by its attini-config.
+        """The distribution in folder ``path``, described by its attini-config (same as ``Distribution(path)``).
 
-        ``version`` overrides the config's ``version`` (like ``attini distribution package -v``).
+        ``version`` sets or overrides the config's ``version`` (like ``attini distribution package -v``);
+        ``strict`` makes unknown config keys errors.
         """
-        config = load_config(path, strict=strict)
-        version = version if version is not None else config.version
-        if version is None:
-            raise ConfigError("version is missing", where=f"{config.source}: version",
-                              hint="add 'version: 1.0.0' to attini-config or pass a version (-v 1.0.0)")
-        return cls(name=config.distribution_name, version=version, source=Path(path),
-                   dependencies=config.dependencies, tags=config.distribution_tags, config=config)
+        return cls(path, version=version, strict=strict)
 
     def effective_config(self) -> AttiniConfig:
         """The config this distribution packages with: attini-config with this object's name,
@@ -130,7 +146,7 @@ class Distribution:
         hooks = config.package if not skip_commands else None
         if not hooks or not (hooks.pre_package or hooks.post_package):
             return self._build(source, config, out_path, cache=cache, workers=workers)
-        env = {"ATTINI_DISTRIBUTION_NAME": self.name, "ATTINI_DISTRIBUTION_VERSION": self.version,
+        env = {"ATTINI_DISTRIBUTION_NAME": self.name, "ATTINI_DISTRIBUTION_VERSION": self.version or "",
                "ATTINI_SOURCE_DIR": str(source)}
         with work_copy(source) as work:
             run_commands("prePackage", hooks.pre_package, work.path, where=config.source, env=env)

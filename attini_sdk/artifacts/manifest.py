@@ -85,12 +85,13 @@ def _frozen(value: Any) -> Any:
 class Manifest:
     """What an artifact holds. ``id`` is the sha256 of :meth:`canonical`.
 
+    ``version`` is None for a distribution without one (stored as ``null``: the id then tells it apart);
     ``dependencies`` are ``{"distributionName", "version"}`` mappings; ``config`` is the validated
     attini-config as data; ``plan`` is the digest of ``attini_data/plan.json`` or None.
     """
 
     distribution_name: str
-    version: str
+    version: str | None = None
     distribution_tags: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen)
     dependencies: tuple[Mapping[str, str], ...] = attrs.field(
         default=(), converter=lambda ds: tuple(_frozen(d) for d in ds))
@@ -147,9 +148,11 @@ class Manifest:
         if value.get("schemaVersion") != SCHEMA_VERSION:
             raise ArtifactError(f"schemaVersion {value.get('schemaVersion')!r} is not supported (expected "
                                 f"{SCHEMA_VERSION})", where=where, hint="use the attini_sdk version that made it")
-        for key, kind in (("distributionName", str), ("version", str), ("distributionTags", dict),
+        for key, kind in (("distributionName", str), ("distributionTags", dict),
                           ("dependencies", list), ("config", dict), ("files", list), ("tool", dict)):
             check.true(isinstance(value.get(key), kind), key, f"must be a {kind.__name__}")
+        check.true("version" in value and (value["version"] is None or isinstance(value["version"], str)),
+                   "version", "must be a string or null")
         check.true(value.get("plan") is None or isinstance(value["plan"], str), "plan", "must be a digest or null")
         files = tuple(_file_entry(check, i, f) for i, f in enumerate(value["files"]))
         paths = [f.path for f in files]

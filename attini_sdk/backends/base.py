@@ -68,7 +68,7 @@ class StateStore(Protocol):
     def resolved_parameters(self, environment: str) -> dict[str, Any]: ...
 
     # deployments and the (environment, distribution) lock
-    def start_deployment(self, environment: str, distribution: str, *, distribution_id: str, version: str,
+    def start_deployment(self, environment: str, distribution: str, *, distribution_id: str, version: str | None,
                          **details: Any) -> tuple[DeploymentRecord, Lock]: ...
     def finish_deployment(self, deployment_id: str, status: str, *, outputs: Any = None,
                           error: str | None = None, cause: str | None = None,

@@ -52,7 +52,7 @@ class DependencyState:
     outputs: Any = None
 
     @property
-    def version(self) -> str:
+    def version(self) -> str | None:
         return self.deployment.version
 
     @property
@@ -72,7 +72,7 @@ class DeploymentInputs:
     environment: EnvironmentRecord
     distribution: str
     distribution_id: str
-    version: str
+    version: str | None
     distribution_tags: Mapping[str, str] = attrs.field(factory=dict)
     parameters: Mapping[str, Any] = attrs.field(factory=dict)
     secret_keys: frozenset[str] = frozenset()
@@ -101,17 +101,25 @@ def check_dependencies(store: StateStore, environment: str, artifact: Artifact) 
     """Every declared dependency of ``artifact`` in ``environment``: deployed, in range, last attempt not failed.
 
     Raises :class:`~attini_sdk.errors.DependencyError` naming the dependency, what was found and what to do.
+    A dependency with a version range needs a deployed version in that range: a distribution deployed without
+    a version does not satisfy it (Attini's rule); a dependency without a range (``*``) takes any deployment.
     """
     found = {}
     for dep in artifact.dependencies:
         name, wanted = dep.distribution_name, dep.version
-        where = f"environment '{environment}', {artifact.name} {artifact.version} needs {name} {wanted}"
+        where = f"environment '{environment}', {artifact.label} needs {name} {wanted}"
         current = store.current_deployment(environment, name)
         latest = store.latest_deployment(environment, name)
         if current is None:
             tried = f" (its last attempt, revision {latest.revision}, {latest.status})" if latest else ""
             raise DependencyError(f"'{name}' is not deployed in '{environment}'{tried}", where=where,
                                   hint=f"deploy {name} {wanted} to {environment} first")
+        if current.version is None and not dep.accepts(None):
+            raise DependencyError(
+                f"{artifact.name} needs '{name}' {wanted}, but the '{name}' that runs in '{environment}' "
+                f"(revision {current.revision}, {current.distribution_id[:19]}…) has no version", where=where,
+                hint=f"give {name} a version (version: in its attini-config, or -v when packaging) and deploy "
+                     f"it again, or drop the range from {artifact.name}'s dependency on it")
         if not dep.accepts(current.version):
             raise DependencyError(
                 f"'{name}' {current.version} runs in '{environment}', outside the range {wanted}", where=where,
@@ -119,7 +127,8 @@ def check_dependencies(store: StateStore, environment: str, artifact: Artifact) 
         if latest is not None and latest.status == "failed":
             raise DependencyError(
                 f"the last deployment of '{name}' in '{environment}' (revision {latest.revision}, "
-                f"{latest.version}) failed: {latest.error or 'no error recorded'}", where=where,
+                f"{latest.version or latest.distribution_id[:19] + '…'}) failed: "
+                f"{latest.error or 'no error recorded'}", where=where,
                 hint=f"fix and redeploy {name}, or roll it back (attini deploy rollback -e {environment} -n {name})")
         found[name] = DependencyState(name, wanted, current, store.outputs(current.id, reveal=True))
     return found
@@ -180,7 +189,7 @@ def _from_dependency(key: str, value: Any, dependencies: Mapping[str, Dependency
         return parse_path(path).find(state.outputs)
     except PathMissing:
         raise DependencyError(
-            f"parameter {key} reads {path} from '{dep}' {state.version}, which has no such value", where=where,
+            f"parameter {key} reads {path} from {state.deployment.label}, which has no such value", where=where,
             hint=f"check the mapping against `attini deploy output -e {environment} -n {dep}`") from None
 
 

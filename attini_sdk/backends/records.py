@@ -118,7 +118,8 @@ class DeploymentRecord:
     distribution: str
     revision: int
     distribution_id: str
-    version: str
+    #: the artifact's version; None when its attini-config has none (the distribution id identifies it)
+    version: str | None
     status: str = attrs.field(validator=_one_of(DEPLOYMENT_STATUSES))
     started_at: datetime | None
     finished_at: datetime | None = None
@@ -134,6 +135,11 @@ class DeploymentRecord:
     @property
     def active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def label(self) -> str:
+        """Distribution and version for messages: ``app 1.2.0``, or ``app`` when it has no version."""
+        return f"{self.distribution} {self.version}" if self.version else self.distribution
 
     @property
     def finished(self) -> bool:

@@ -2,7 +2,7 @@
 
 It shows what runs now and what would run instead (distribution id, version, tags), on stderr so that
 ``--json`` output stays clean, and reads the answer from stdin (so ``echo y | attini ...`` works too).
-``--yes`` skips it; test environments are never asked about::
+``-f/--force`` (as in Attini; ``-y/--yes`` too) skips it; test environments are never asked about::
 
     confirm(env, Change("app", "0.4.0", "sha256:…", {"layer": "application"}), yes=False)
 """
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import attrs
 import typer
 
-from attini_sdk.cli import output
+from attini_sdk.cli import output, tables
 from attini_sdk.errors import DeploymentError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,12 +26,17 @@ __all__ = ["Change", "confirm", "current_of"]
 
 @attrs.frozen
 class Change:
-    """What is about to run: distribution, version, id and tags (``None`` where not known)."""
+    """What is about to run: distribution, version, id and tags (``None`` where not known or not set)."""
 
     distribution: str
     version: str | None
     distribution_id: str | None
     tags: dict = attrs.field(factory=dict)
+
+    @property
+    def label(self) -> str:
+        """``app 1.2.0``, or ``app`` when the version is not known or the distribution has none."""
+        return self.distribution + tables.version_suffix(self.version)
 
 
 def current_of(env: Environment, distribution: str) -> dict | None:
@@ -46,7 +51,8 @@ def current_of(env: Environment, distribution: str) -> dict | None:
 
 def _describe(version, distribution_id, tags: dict | None = None) -> str:
     tag_text = ", ".join(f"{k}={v}" for k, v in (tags or {}).items()) or "-"
-    return f"version {version or '?'}\n      distribution id {distribution_id or '?'}\n      tags {tag_text}"
+    return (f"version {tables.version_text(version)}\n      distribution id {tables.value(distribution_id) or '?'}\n"
+            f"      tags {tag_text}")
 
 
 def _current_tags(env: Environment, row: dict) -> dict:
@@ -55,7 +61,8 @@ def _current_tags(env: Environment, row: dict) -> dict:
 
 
 def confirm(env: Environment, change: Change, *, yes: bool, action: str = "deploy") -> None:
-    """Ask before changing a production environment, unless ``yes``; a "no" ends the command (exit 1)."""
+    """Ask before changing a production environment, unless ``yes`` (``-f/--force``, ``-y/--yes``); a "no" ends
+    the command (exit 1)."""
     if yes or env.type != "production":
         return
     current = current_of(env, change.distribution)
@@ -70,7 +77,7 @@ def confirm(env: Environment, change: Change, *, yes: bool, action: str = "deplo
         output.stderr("")
         raise DeploymentError(f"'{env.name}' is a production environment and there was no answer to "
                               "'Continue? (Y/N)'", where=f"environment {env.name}",
-                              hint="answer in a terminal, or pass --yes (-y) to go ahead without asking")
+                              hint="answer in a terminal, or pass -f (--force) to go ahead without asking")
     if answer.strip().lower() not in ("y", "yes"):
         output.stderr(f"Cancelled: nothing was {'deployed' if action == 'deploy' else 'rolled back'}.")
         raise typer.Exit(1)

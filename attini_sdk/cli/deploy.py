@@ -2,7 +2,8 @@
 
 ``run`` takes a distribution folder (packaged first), an artifact ``.zip`` or a distribution id (an
 artifact already deployed somewhere here: promotion). Production environments ask "Continue? (Y/N)"
-first, unless ``--yes``. While the plan runs, each step is shown with its status and duration.
+first, unless ``-f/--force`` (Attini's flag; ``-y/--yes`` is the same). ``--rerun-unchanged`` runs steps that
+skip-unchanged would skip. While the plan runs, each step is shown with its status and duration.
 The reading commands (history, describe, output, logs) are in :mod:`attini_sdk.cli.deploy_show`.
 """
 
@@ -21,7 +22,8 @@ app = typer.Typer(help="Deploy distributions, follow, continue, roll back and in
                   no_args_is_help=True)
 
 JSON = selection.JSON
-YES = typer.Option(False, "--yes", "-y", help="Do not ask before changing a production environment.")
+YES = typer.Option(False, "--force", "-f", "--yes", "-y",
+                   help="Do not ask before changing a production environment (Attini's -f; -y is the same).")
 NO_WAIT = typer.Option(False, "--no-wait", "--dont-follow", "-b",
                        help="Start the deployment and return without following it.")
 APPROVE = typer.Option(False, "--approve", help="Approve every ManualApproval step instead of pausing there.")
@@ -53,9 +55,13 @@ def run(
                                  help="A distribution folder (packaged first), an artifact .zip, or a distribution "
                                       "id deployed in another environment (promotion)."),
     environment: Optional[str] = selection.ENVIRONMENT,
-    force: bool = typer.Option(False, "--force", "-f", help="Run every step, even those unchanged since their "
-                                                          "last successful run (no skip-unchanged)."),
     yes: bool = YES,
+    rerun_unchanged: bool = typer.Option(False, "--rerun-unchanged",
+                                         help="Run every step, even those unchanged since their last successful "
+                                              "run (no skip-unchanged)."),
+    version: Optional[str] = typer.Option(None, "-v", "--distribution-version",
+                                          help="The version of a folder packaged now, setting or overriding "
+                                               "attini-config's (optional there)."),
     no_wait: bool = NO_WAIT,
     wait_for_lock: float = typer.Option(0, "--wait-for-lock", metavar="SECONDS", min=0,
                                         help="Wait up to SECONDS for another deployment of this distribution "
@@ -69,19 +75,19 @@ def run(
     output.state.json = json
     env = selection.environment(environment)
     parameters = _parameters(param)
-    subject, change = targets.resolve(target, quiet=json)
+    subject, change = targets.resolve(target, quiet=json, version=version)
     confirm(env, change, yes=yes)
     if no_wait:
         from attini_sdk.cli.detached import start_detached
 
         pairs = [a for key, val in parameters.items() for a in ("--param", f"{key}={val}")]
-        args = ["--yes", *(["--force"] if force else []), *(["--approve"] if approve else []),
+        args = ["--force", *(["--rerun-unchanged"] if rerun_unchanged else []), *(["--approve"] if approve else []),
                 "--wait-for-lock", str(wait_for_lock), *pairs]
         _print_started(start_detached(env, subject, change.distribution, args), json=json)
         return
-    view = _view(f"{change.distribution} {change.version or ''} → {env.name}", quiet=json)
+    view = _view(f"{change.label} → {env.name}", quiet=json)
     with view or contextlib.nullcontext():
-        deployment = env.deploy(subject, parameters=parameters or None, force=force,
+        deployment = env.deploy(subject, parameters=parameters or None, rerun_unchanged=rerun_unchanged,
                                 approve=True if approve else None, wait_for_lock=wait_for_lock, progress=view)
     _finish(deployment, json=json)
 
@@ -103,7 +109,7 @@ def _print_started(deployment, *, json: bool) -> None:
         output.emit_json(deployment_view.as_json(deployment, steps=False))
         return
     output.console().print(
-        f"Started {deployment.distribution} {deployment.version} in {deployment.environment}: revision "
+        f"Started {deployment.label} in {deployment.environment}: revision "
         f"{deployment.revision}, {deployment.status}.\n  follow it: attini deploy describe "
         f"-n {deployment.distribution} -e {deployment.environment} --revision {deployment.revision}")
 
@@ -117,9 +123,10 @@ def rollback(
                                      help="Roll back to a revision number, a version or a distribution id "
                                           "(default: the previous successful revision)."),
     environment: Optional[str] = selection.ENVIRONMENT,
-    force: bool = typer.Option(False, "--force", "-f", help="Roll back even if a dependency's version range "
-                                                          "no longer holds."),
     yes: bool = YES,
+    skip_checks: bool = typer.Option(False, "--skip-checks",
+                                     help="Roll back even to a revision that did not succeed, and even if a "
+                                          "dependency's version range no longer holds."),
     no_wait: bool = NO_WAIT,
     approve: bool = APPROVE,
     json: bool = JSON,
@@ -138,13 +145,14 @@ def rollback(
         from attini_sdk.cli.detached import start_detached
 
         to_arg = ["--to", str(target)] if target is not None else []
-        args = ["rollback", "-n", name, *to_arg, "--yes", *(["--force"] if force else []),
+        args = ["rollback", "-n", name, *to_arg, "--force", *(["--skip-checks"] if skip_checks else []),
                 *(["--approve"] if approve else [])]
         _print_started(start_detached(env, None, name, args), json=json)
         return
-    view = _view(f"{name} {change.version or ''} → {env.name} (rollback)", quiet=json)
+    view = _view(f"{change.label} → {env.name} (rollback)", quiet=json)
     with view or contextlib.nullcontext():
-        deployment = env.rollback(name, to=target, force=force, approve=True if approve else None, progress=view)
+        deployment = env.rollback(name, to=target, force=skip_checks, approve=True if approve else None,
+                                  progress=view)
     _finish(deployment, json=json)
 
 
@@ -174,7 +182,7 @@ def continue_(
                             where=f"environment {env.name}, option --step-name",
                             hint=f"answer one of them: --step-name {waiting.split(', ')[0]}")
     deployment = env.deployment(str(steps.iloc[0]["deployment_id"]))
-    view = _view(f"{name} {deployment.version} → {env.name} ({'abort' if abort else 'approve'} {step_name})",
+    view = _view(f"{deployment.label} → {env.name} ({'abort' if abort else 'approve'} {step_name})",
                  quiet=json)
     with view or contextlib.nullcontext():
         if abort:

@@ -47,7 +47,8 @@ def print_summary(deployment) -> None:
     took = f" in {tables.seconds((finished - started).total_seconds())}" if started and finished else ""
     reason = f" ({deployment.reason})" if getattr(deployment, "reason", None) else ""
     output.console().print(
-        f"[bold]{deployment.distribution}[/bold] {deployment.version} → {deployment.environment}: revision "
+        f"[bold]{deployment.distribution}[/bold]{tables.version_suffix(deployment.version)} → "
+        f"{deployment.environment}: revision "
         f"{deployment.revision}{reason} [{style}]{status}[/]{took}\n  id {deployment.distribution_id}")
 
 
@@ -85,14 +86,14 @@ def finish(deployment, *, json: bool, allow: tuple[str, ...] = ()) -> None:
     where = f"environment {deployment.environment}, {deployment.distribution} revision {deployment.revision}"
     if step is not None:
         cause = _indent(step.get("cause") or deployment.cause)
-        raise StepFailed(f"{deployment.distribution} {deployment.version} failed at step '{step['step']}': "
+        raise StepFailed(f"{deployment.label} failed at step '{step['step']}': "
                          f"{step.get('error') or deployment.error}{cause}",
                          step=step["step"], error=step.get("error"), cause=step.get("cause"), where=where,
                          hint=_next_steps(deployment).replace("STEP", str(step["step"])))
     detail = ": ".join(str(x) for x in (deployment.error, deployment.cause) if x) or "no detail recorded"
     hint = (f"continue it: attini deploy resume -n {deployment.distribution} -e {deployment.environment}"
             if status == "interrupted" else _next_steps(deployment))
-    raise DeploymentError(f"{deployment.distribution} {deployment.version} {status}: {detail}", where=where,
+    raise DeploymentError(f"{deployment.label} {status}: {detail}", where=where,
                           hint=hint)
 
 

@@ -5,7 +5,7 @@ So "do not wait" cannot mean "start it in a thread and exit" (the deployment wou
 it means handing the whole deployment to a new ``attini`` process in its own session, which outlives the
 terminal, logs to ``$ATTINI_HOME/logs/detached/``, and is followed with ``attini deploy describe``::
 
-    deployment = start_detached(env, artifact, "app", ["--yes"])
+    deployment = start_detached(env, artifact, "app", ["--force"])
     deployment.revision, deployment.status       # (4, 'running')
 """
 

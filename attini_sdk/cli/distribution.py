@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from attini_sdk.cli import output
+from attini_sdk.cli import output, tables
 
 app = typer.Typer(help="Package distributions and inspect, compare and sign artifacts.", no_args_is_help=True)
 
@@ -31,7 +31,8 @@ def _summary(artifact) -> dict:
 def package(
     path: Path = typer.Argument(..., help="The distribution folder (holding attini-config.yaml)."),
     version: Optional[str] = typer.Option(None, "-v", "--distribution-version", "--version",
-                                          help="Version to package, overriding attini-config's."),
+                                          help="Version to package, setting or overriding attini-config's "
+                                               "(optional there)."),
     out: Optional[Path] = typer.Option(None, "-o", "--out-dir", help="Where to write <name>.zip (default: PATH/attini_dist)."),
     skip_commands: bool = typer.Option(False, "--skip-commands", help="Do not run prePackage/postPackage commands."),
     strict: bool = typer.Option(False, "--strict", help="Treat unknown attini-config keys as errors."),
@@ -49,7 +50,8 @@ def package(
     if json:
         output.emit_json(info)
         return
-    output.console().print(f"Packaged [bold]{info['name']}[/bold] {info['version']}: {info['files']} files, "
+    output.console().print(f"Packaged [bold]{info['name']}[/bold]{tables.version_suffix(info['version'])}: "
+                           f"{info['files']} files, "
                            f"{info['size']:,} bytes\n  id   {info['id']}\n  file {info['path']}")
 
 
@@ -73,7 +75,8 @@ def inspect(
         return
     info = _summary(artifact)
     console = output.console()
-    console.print(f"[bold]{info['name']}[/bold] {info['version']}  (verified)\n  id    {info['id']}\n"
+    console.print(f"[bold]{info['name']}[/bold]{tables.version_suffix(info['version'])}  (verified)\n"
+                  f"  id    {info['id']}\n"
                   f"  files {info['files']}, {info['size']:,} bytes\n  plan  {info['plan'] or '-'}")
     for dep in info["dependencies"]:
         console.print(f"  needs {dep['distributionName']} {dep['version']}")

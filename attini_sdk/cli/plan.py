@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from attini_sdk.cli import output
+from attini_sdk.cli import output, tables
 
 
 def register(root: typer.Typer) -> None:
@@ -31,7 +31,7 @@ def plan(
     artifact = Artifact.open(zip_path)
     data = artifact.plan
     if data is None:
-        raise NotFoundError(f"{artifact.name} {artifact.version} has no deployment plan", where=str(zip_path),
+        raise NotFoundError(f"{artifact.label} has no deployment plan", where=str(zip_path),
                             hint="add 'plan:' to attini-config, or a DeploymentPlan resource to the init template")
     definition = PlanDefinition(data, source=str(zip_path))
     if json:
@@ -42,5 +42,6 @@ def plan(
         print(definition.to_mermaid() if mermaid else definition.to_dot())
         return
     console = output.console()
-    console.print(f"[bold]{artifact.name}[/bold] {artifact.version}: {len(definition.state_names())} steps")
+    console.print(f"[bold]{artifact.name}[/bold]{tables.version_suffix(artifact.version)}: "
+                  f"{len(definition.state_names())} steps")
     console.print(definition.tree(), markup=False)

@@ -7,7 +7,8 @@ line, so logs stay readable. It is the ``progress=`` callback of ``Environment.d
         env.deploy(artifact, progress=view)
 
 Events are the deployment's dicts: ``event`` (``step_started``, ``step_succeeded``, ``step_failed``,
-``step_skipped``, ``approval_waiting``, ``approval_decided`` with its ``decision``) and ``step``; ``type``
+``step_skipped``, ``approval_waiting``, ``approval_decided`` with its ``decision``; ``notice`` with a
+``message``, printed as one ``note:`` line) and ``step``; ``type``
 (the step's resource, ``attini:cfn``, shown as Attini's type name ``AttiniCfn``), ``error``, ``cause`` and
 ``duration`` (seconds) are shown when present. Events may come from several threads (Parallel branches run
 concurrently).
@@ -110,6 +111,9 @@ class StepProgress:
 
     def __call__(self, event: dict[str, Any]) -> None:
         """Take one event from the deployment (any thread)."""
+        if event.get("event") == "notice":
+            self._notice(str(event.get("message") or ""))
+            return
         step = str(event.get("step") or "")
         if not step:
             return
@@ -140,6 +144,13 @@ class StepProgress:
 
     def _print(self, text: str) -> None:
         print(text, flush=True)
+
+    def _notice(self, text: str) -> None:
+        """A step's note for the person deploying (a runner's image not used here): one line above the view."""
+        if self._live is not None:
+            self._live.console.print(f"note: {text}", markup=False, highlight=False)
+        else:
+            self._print(f"  note: {text}")
 
     def _render(self):
         from rich.table import Table

@@ -17,7 +17,8 @@ from typing import Any
 
 from attini_sdk.cli import output
 
-__all__ = ["records", "value", "print_frame", "short_id", "when", "seconds", "STATUS_STYLES"]
+__all__ = ["records", "value", "print_frame", "short_id", "when", "seconds", "version_text", "version_suffix",
+           "STATUS_STYLES"]
 
 STATUS_STYLES = {"succeeded": "green", "failed": "red", "aborted": "red", "interrupted": "yellow",
                  "running": "cyan", "pending": "dim", "waiting_approval": "magenta", "skipped": "dim green"}
@@ -82,8 +83,34 @@ def seconds(duration: Any) -> str:
     return f"{minutes}m{rest:02d}s"
 
 
+#: columns that hold a version: a distribution without one shows ``-`` there
+VERSION_COLUMNS = frozenset({"version", "last_version", "newest"})
+
+
+def version_text(version: Any) -> str:
+    """A version for a table or a question: ``-`` for a distribution without one.
+
+    >>> version_text("1.2.0"), version_text(None)
+    ('1.2.0', '-')
+    """
+    text = value(version)
+    return "-" if text is None or text == "" else str(text)
+
+
+def version_suffix(version: Any) -> str:
+    """`` 1.2.0`` to follow a distribution's name in a sentence; nothing for a distribution without a version.
+
+    >>> "app" + version_suffix("1.2.0"), "app" + version_suffix(None)
+    ('app 1.2.0', 'app')
+    """
+    text = value(version)
+    return "" if text is None or text == "" else f" {text}"
+
+
 def _cell(column: str, item: Any) -> str:
     plain = value(item)
+    if column in VERSION_COLUMNS:
+        return version_text(plain)
     if plain is None:
         return ""
     if column.endswith("distribution_id"):

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from attini_sdk.cli import output, selection
+from attini_sdk.cli import output, selection, tables
 from attini_sdk.cli.confirmation import Change
-from attini_sdk.errors import NotFoundError
+from attini_sdk.errors import ConfigError, NotFoundError
 
 __all__ = ["resolve", "rollback_target", "rollback_change"]
 
@@ -40,7 +40,7 @@ def _change_for_id(distribution_id: str) -> Change:
         if not rows.empty:
             row = rows.iloc[0]
             tags = env.deployment(str(row["deployment_id"])).tags
-            return Change(str(row["distribution"]), str(row["version"]), distribution_id, tags)
+            return Change(str(row["distribution"]), tables.value(row["version"]), distribution_id, tags)
     raise NotFoundError(f"no local environment has deployed {distribution_id}", where="PATH|ZIP|ID",
                         hint="find ids with: attini inventory -e ENV --json, or deploy a folder or .zip")
 
@@ -50,16 +50,24 @@ def _is_id(target: str) -> bool:
     return target.startswith("sha256:") or (len(text) >= 6 and all(c in "0123456789abcdef" for c in text))
 
 
-def resolve(target: str, *, quiet: bool):
-    """What ``deploy run`` was given, as (what to pass to ``env.deploy``, the Change it makes)."""
+def resolve(target: str, *, quiet: bool, version: str | None = None):
+    """What ``deploy run`` was given, as (what to pass to ``env.deploy``, the Change it makes).
+
+    ``version`` (``-v``) sets the version of a folder packaged here; a packaged artifact keeps its own.
+    """
     path = Path(target)
+    if version is not None and not path.is_dir():
+        raise ConfigError("-v/--distribution-version sets the version of a folder packaged now; "
+                          f"'{target}' is already packaged", where="option -v/--distribution-version",
+                          hint="drop -v, or give the distribution's folder")
     if path.is_dir():
         from attini_sdk.artifacts.distribution import Distribution
 
         with output.show_warnings():
-            artifact = Distribution.from_path(path).package()
+            artifact = Distribution.from_path(path, version=version).package()
         if not quiet:
-            output.console().print(f"Packaged [bold]{artifact.name}[/bold] {artifact.version} ({artifact.id})")
+            output.console().print(f"Packaged [bold]{artifact.name}[/bold]{tables.version_suffix(artifact.version)} "
+                                   f"({artifact.id})")
         return artifact, Change(artifact.name, artifact.version, artifact.id, dict(artifact.tags))
     if path.is_file():
         from attini_sdk.artifacts.artifact import Artifact
@@ -107,4 +115,4 @@ def rollback_change(env, name: str, to) -> Change:
         return Change(name, None, None)
     row = rows.iloc[0]
     tags = env.deployment(str(row["deployment_id"])).tags
-    return Change(name, str(row["version"]), str(row["distribution_id"]), tags)
+    return Change(name, tables.value(row["version"]), str(row["distribution_id"]), tags)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import warnings
 from collections.abc import Mapping
@@ -79,6 +80,11 @@ class Dependency:
     >>> dep = Dependency("network", ">=1.0.0")
     >>> dep.accepts("1.2.0"), dep.accepts("0.9.0")
     (True, False)
+
+    A distribution without a version satisfies only a dependency without a range (Attini's rule):
+
+    >>> Dependency("network").accepts(None), dep.accepts(None)
+    (True, False)
     """
 
     distribution_name: str
@@ -89,8 +95,15 @@ class Dependency:
         """The parsed version range."""
         return semver.parse_range(self.version)
 
-    def accepts(self, version: str) -> bool:
-        """Whether a deployed ``version`` of the dependency satisfies the range."""
+    @property
+    def constrained(self) -> bool:
+        """False when the range is ``*``, ``x`` or empty: any deployment of the dependency will do."""
+        return all(self.range.sets)
+
+    def accepts(self, version: str | None) -> bool:
+        """Whether a deployed ``version`` of the dependency (None: it has none) satisfies the range."""
+        if version is None:
+            return not self.constrained
         return self.range.test(version)
 
     def to_data(self) -> dict:
@@ -255,7 +268,7 @@ def find_config_file(directory: str | os.PathLike) -> Path:
     found = [root / n for n in CONFIG_FILE_NAMES if (root / n).is_file()]
     if not found:
         raise ConfigError(f"no attini-config.yaml, .yml or .json in '{root}'",
-                          hint="create attini-config.yaml with at least 'distributionName' and 'version'")
+                          hint="create attini-config.yaml with at least 'distributionName' (and 'version' if you want one)")
     if len(found) > 1:
         names = " and ".join(f"'{p.name}'" for p in found)
         raise ConfigError(f"{names} are both present in '{root}'; there must be exactly one",
@@ -341,7 +354,7 @@ def parse_config(
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {_typename(data)}"
         raise ConfigError(f"the file is {kind}; it must be a mapping of keys", where=source,
-                          hint="start with 'distributionName: my-dist' and 'version: 1.0.0'")
+                          hint="start with 'distributionName: my-dist' (a 'version: 1.0.0' is optional)")
     _count_nodes(data, source)
     raw = data
     name = raw.get("distributionName")
@@ -496,13 +509,15 @@ def _optional_str(ctx: _Ctx, key: str, value: Any) -> str | None:
 
 
 def _relative_path(ctx: _Ctx, key: str, value: Any) -> str | None:
+    """A file of the distribution: relative to its root with or without a leading ``/`` (as in Attini)."""
     value = _optional_str(ctx, key, value)
     if value is None:
         return None
-    path = value.lstrip("/")
-    if not path or ".." in Path(path).parts or "\\" in path:
-        raise ctx.error(key, f"'{value}' must be a path inside the distribution",
-                        hint="use a path relative to the folder holding attini-config, e.g. deployment-plan.yaml")
+    path = posixpath.normpath(value.lstrip("/"))
+    if path in (".", "..") or path.startswith("../") or "\\" in value:
+        raise ctx.error(key, f"'{value}' climbs out of the distribution: it must be a path inside the distribution",
+                        hint="use a path relative to the folder holding attini-config, e.g. deployment-plan.yaml "
+                             "(we are stricter than Attini here, which does not check)")
     return path
 
 

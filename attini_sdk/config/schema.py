@@ -58,7 +58,9 @@ def config_schema() -> dict[str, Any]:
         "properties": {
             "distributionName": {"type": "string", "pattern": NAME_PATTERN,
                                  "description": "A letter, then letters, digits or '-'; at most 128 characters."},
-            "version": {"type": "string", "pattern": _SEMVER, "description": "Semantic version, e.g. 1.4.0."},
+            "version": {"type": "string", "pattern": _SEMVER,
+                        "description": "Optional semantic version, e.g. 1.4.0; without one, the distribution "
+                                       "id alone identifies what is deployed."},
             "distributionId": {"type": "string",
                                "description": "Ignored: the id is the sha256 digest of the packaged content."},
             "distributionTags": {"type": "object", "additionalProperties": _SCALAR,

@@ -76,8 +76,14 @@ class Deployment:
         return self.record.revision
 
     @property
-    def version(self) -> str:
+    def version(self) -> str | None:
+        """The artifact's version; None when its attini-config has none (then ``distribution_id`` says what ran)."""
         return self.record.version
+
+    @property
+    def label(self) -> str:
+        """Distribution and version for messages: ``app 1.2.0``, or ``app`` when it has no version."""
+        return self.record.label
 
     @property
     def distribution_id(self) -> str:
@@ -207,7 +213,7 @@ class Deployment:
 
     def __repr__(self) -> str:
         r = self.record
-        return (f"<Deployment {r.environment}/{r.distribution} revision {r.revision} {r.version} {r.status}"
+        return (f"<Deployment {r.environment}/{r.label} revision {r.revision} {r.status}"
                 + (f" ({r.error})" if r.error else "") + ">")
 
     def summary(self) -> dict[str, Any]:
@@ -224,7 +230,7 @@ class Deployment:
         r = self.record
         colour = {"succeeded": "#1a7f37", "failed": "#cf222e", "aborted": "#cf222e",
                   "waiting_approval": "#9a6700", "interrupted": "#9a6700"}.get(r.status, "#0969da")
-        head = (f"<b>{html.escape(r.distribution)}</b> {html.escape(r.version)} → "
+        head = (f"<b>{html.escape(r.distribution)}</b> {html.escape(r.version or '')} → "
                 f"<b>{html.escape(r.environment)}</b>, revision {r.revision}: "
                 f"<span style='color:{colour}'>{html.escape(r.status)}</span>")
         if r.error:

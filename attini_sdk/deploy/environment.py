@@ -16,6 +16,7 @@ marks deployments whose deploying process died ``interrupted``, so what you see 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -221,14 +222,16 @@ class Environment:
 
     # -- deploying ----------------------------------------------------------------------------------------
 
-    def deploy(self, target: Any, *, parameters: Mapping[str, Any] | None = None, force: bool = False,
+    def deploy(self, target: Any, *, parameters: Mapping[str, Any] | None = None, rerun_unchanged: bool = False,
                wait: bool = True, approve: bool | Callable[[str], bool] | None = None, wait_for_lock: float = 0,
                reason: str | None = None, progress: Callable[[dict], None] | None = None,
-               raise_on_failure: bool = False) -> Deployment:
+               raise_on_failure: bool = False, force: bool | None = None) -> Deployment:
         """Deploy ``target`` here and return the :class:`~attini_sdk.deploy.deployment.Deployment`.
 
         ``target``: an Artifact, a Distribution (packaged first), a source folder, a ``.zip``, or a
-        ``sha256:`` distribution id already stored (promotion). ``force`` runs every step, unchanged or not.
+        ``sha256:`` distribution id already stored (promotion). ``rerun_unchanged=True`` runs every step,
+        even those unchanged since their last successful run (``force=`` is its deprecated old name: in
+        Attini, and in ``attini deploy run -f``, "force" means "do not ask before changing production").
         ``wait=False`` returns at once (this process drives the deployment in a thread; ``.wait()`` joins).
         ``approve``: None pauses at each ManualApproval (status ``waiting_approval``), True approves all, a
         callable ``approve(step) -> bool`` answers each. ``wait_for_lock``: seconds to wait while another
@@ -238,8 +241,12 @@ class Environment:
         """
         from attini_sdk.deploy.flow import deploy
 
-        return deploy(self, target, parameters=parameters, force=force, wait=wait, approve=approve,
-                      wait_for_lock=wait_for_lock, reason=reason, progress=progress,
+        if force is not None:
+            warnings.warn("Environment.deploy(force=...) is deprecated: pass rerun_unchanged=... (same meaning)",
+                          DeprecationWarning, stacklevel=2)
+            rerun_unchanged = rerun_unchanged or force
+        return deploy(self, target, parameters=parameters, rerun_unchanged=rerun_unchanged, wait=wait,
+                      approve=approve, wait_for_lock=wait_for_lock, reason=reason, progress=progress,
                       raise_on_failure=raise_on_failure)
 
     def rollback(self, distribution: str, to: int | str | None = None, *, force: bool = False, wait: bool = True,

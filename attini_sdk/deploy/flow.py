@@ -74,14 +74,14 @@ def _store(env: Environment, artifact: Artifact) -> Artifact:
                          require_signature=record.require_signature)
 
 
-def _options(force: bool, approve, progress):
+def _options(rerun_unchanged: bool, approve, progress):
     from attini_sdk.backends.local.step_recorder import RunOptions
 
-    return RunOptions(force=force, approve=approve, progress=progress)
+    return RunOptions(rerun_unchanged=rerun_unchanged, approve=approve, progress=progress)
 
 
-def deploy(env: Environment, target: Any, *, parameters: Mapping[str, Any] | None = None, force: bool = False,
-           wait: bool = True, approve: bool | Callable[[str], bool] | None = None, wait_for_lock: float = 0,
+def deploy(env: Environment, target: Any, *, parameters: Mapping[str, Any] | None = None,
+           rerun_unchanged: bool = False, wait: bool = True, approve: bool | Callable[[str], bool] | None = None, wait_for_lock: float = 0,
            reason: str | None = None, progress: Callable[[dict], None] | None = None,
            raise_on_failure: bool = False, check_dependencies: bool = True) -> Deployment:
     """Deploy ``target`` to ``env`` (see :meth:`attini_sdk.deploy.environment.Environment.deploy`)."""
@@ -95,7 +95,7 @@ def deploy(env: Environment, target: Any, *, parameters: Mapping[str, Any] | Non
         env.name, artifact.name, distribution_id=artifact.id, version=artifact.version, reason=reason,
         tags=inputs.tags, parameters=inputs.parameters, secret_keys=inputs.secret_keys,
         wait_for_lock=wait_for_lock)
-    record = backend.orchestrator.launch(record, lock, artifact, inputs, _options(force, approve, progress),
+    record = backend.orchestrator.launch(record, lock, artifact, inputs, _options(rerun_unchanged, approve, progress),
                                          wait=wait)
     deployment = Deployment(env, record)
     if raise_on_failure and record.status in ("failed", "aborted"):
@@ -104,7 +104,7 @@ def deploy(env: Environment, target: Any, *, parameters: Mapping[str, Any] | Non
 
 
 def _failure(record: DeploymentRecord) -> StepFailed:
-    return StepFailed(f"{record.distribution} {record.version} {record.status} in '{record.environment}' "
+    return StepFailed(f"{record.label} {record.status} in '{record.environment}' "
                       f"(revision {record.revision}): {record.error}", error=record.error, cause=record.cause,
                       where=f"environment '{record.environment}', deployment {record.id}",
                       hint=f"read the steps and logs: `attini deploy describe -e {record.environment} "
@@ -121,11 +121,12 @@ def rollback(env: Environment, distribution: str, to: int | str | None = None, *
                               "would deploy a version that never worked here", where=f"environment '{env.name}'",
                               hint="pick a succeeded revision (env.history(distribution)), or pass force=True")
     if not env._backend.artifacts.has(target.distribution_id):
-        raise NotFoundError(f"the artifact of '{distribution}' revision {target.revision} ({target.version}, "
-                            f"{target.distribution_id[:19]}…) is no longer stored", where=f"environment '{env.name}'",
+        raise NotFoundError(f"the artifact of '{distribution}' revision {target.revision} ("
+                            f"{target.version + ', ' if target.version else ''}{target.distribution_id[:19]}…) is no "
+                            "longer stored", where=f"environment '{env.name}'",
                             hint="retention removed it; deploy that version again from its zip or another "
                                  "environment, or raise keep_versions")
-    return deploy(env, target.distribution_id, force=False, wait=wait, approve=approve, progress=progress,
+    return deploy(env, target.distribution_id, wait=wait, approve=approve, progress=progress,
                   reason=f"Rollback to {target.revision}", check_dependencies=not force)
 
 
@@ -148,12 +149,16 @@ def _rollback_target(env: Environment, distribution: str, to: int | str | None) 
                                 f"in '{env.name}'", where=where, hint="pass to= a revision, version or id")
         return earlier[0]
     key = "distribution_id" if str(to).startswith("sha256:") else "version"
-    for d in state.successful_deployments(env.name, distribution):
+    done = state.successful_deployments(env.name, distribution)
+    for d in done:
         if getattr(d, key) == to:
             return d
+    unversioned = key == "version" and done and not any(d.version for d in done)
     raise NotFoundError(f"no successful deployment of '{distribution}' with {key.replace('_', ' ')} {to} in "
-                        f"'{env.name}'", where=where,
-                        hint=f"list them with `attini deploy history -e {env.name} -n {distribution}`")
+                        f"'{env.name}'" + (f" ('{distribution}' has no version there)" if unversioned else ""),
+                        where=where,
+                        hint=("roll back to a revision number or a distribution id instead; " if unversioned else "")
+                        + f"list them with `attini deploy history -e {env.name} -n {distribution}`")
 
 
 def resume(env: Environment, distribution: str, deployment_id: str | None = None, *, wait: bool = True,

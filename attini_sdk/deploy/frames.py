@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["history", "inventory", "landscape", "steps", "version_key"]
 
 _NAT = -(2**63)  # numpy's NaT as int64
+#: version columns: text with pandas' NA (shown ``<NA>``) where a distribution has no version
+_VERSIONS = frozenset({"version", "last_version"})
 
 
 def _name(env: Any) -> str:
@@ -46,6 +48,7 @@ def history(store: StateStore, env: Any = None, distribution: str | None = None,
     Columns: deployment_id, environment, distribution, revision, version, distribution_id, status,
     started_at, finished_at, duration, deployed_by, reason, error. Labels that repeat (environment,
     distribution, version, distribution_id, status) are categoricals, so a million rows stay small.
+    ``version`` is ``<NA>`` for a distribution without one (its ``distribution_id`` tells them apart).
 
     >>> import tempfile
     >>> from attini_sdk.backends.local.state import SqliteStateStore
@@ -69,7 +72,7 @@ def inventory(store: StateStore, env: Any) -> pd.DataFrame:
     ``version``, ``distribution_id``, ``revision``, ``deployed_at``, ``deployed_by`` describe the *current*
     deployment (the last that succeeded; empty if none did); ``status``, ``last_revision``, ``last_version``,
     ``last_started_at``, ``last_deployed_by`` the *last attempted* one. ``deployment_id`` and
-    ``last_deployment_id`` identify both.
+    ``last_deployment_id`` identify both. A distribution without a version has ``<NA>`` versions.
     """
     table = store.inventory_table(_name(env))
     return _frame(table, ints=("revision", "last_revision"), times=("deployed_at", "last_started_at"))
@@ -97,6 +100,9 @@ def landscape(store: StateStore, envs: Iterable[Any] | None = None) -> pd.DataFr
     when ``envs`` is None) holding the current version there, then ``newest`` (the highest semver deployed
     anywhere, ties broken by the latest deployment), ``drift`` (True when some environment runs anything
     other than that exact artifact, or lacks the distribution) and ``behind`` (those environments).
+    An artifact without a version is shown by its short id (``sha256:`` and 12 hex digits) and ranks below
+    every version; between such artifacts the latest deployment is the newest. Drift compares ids, so it
+    is the same with or without versions.
     """
     import pandas as pd
 
@@ -107,26 +113,32 @@ def landscape(store: StateStore, envs: Iterable[Any] | None = None) -> pd.DataFr
                              **{n: pd.Series([], dtype="str") for n in names},
                              "newest": pd.Series([], dtype="str"), "drift": pd.Series([], dtype=bool),
                              "behind": pd.Series([], dtype=object)})
-    versions = current.pivot(index="distribution", columns="environment", values="version").reindex(columns=names)
+    current = current.assign(label=[_label(v, i) for v, i in zip(current["version"], current["distribution_id"])])
+    versions = current.pivot(index="distribution", columns="environment", values="label").reindex(columns=names)
     ids = current.pivot(index="distribution", columns="environment", values="distribution_id").reindex(
         columns=names)
     newest = _newest(current).reindex(versions.index)
     differs = ids.ne(newest["distribution_id"], axis=0).to_numpy()
     out = versions.reset_index()
     out.columns.name = None
-    out["newest"] = newest["version"].to_numpy()
+    out["newest"] = newest["label"].to_numpy()
     out["drift"] = differs.any(axis=1)
     out["behind"] = [[n for n, d in zip(names, row) if d] for row in differs]
     return out
 
 
+def _label(version: Any, distribution_id: str) -> str:
+    """What a landscape cell shows: the version, or the short id of an artifact without one."""
+    return version if isinstance(version, str) else distribution_id[:19]
+
+
 def _newest(current: pd.DataFrame) -> pd.DataFrame:
-    """Per distribution, the row with the highest version (latest deployed_at among equals)."""
-    unique = sorted(set(current["version"]), key=version_key)
+    """Per distribution, the row with the highest version (latest deployed_at among equals; no version lowest)."""
+    unique = sorted(current["version"].dropna().unique(), key=version_key)
     rank = {v: i for i, v in enumerate(unique)}
-    ranked = current.assign(_rank=current["version"].map(rank))
+    ranked = current.assign(_rank=[rank.get(v, -1) if isinstance(v, str) else -1 for v in current["version"]])
     best = ranked.sort_values(["distribution", "_rank", "deployed_at"]).drop_duplicates("distribution", keep="last")
-    return best.set_index("distribution")[["version", "distribution_id"]]
+    return best.set_index("distribution")[["label", "distribution_id"]]
 
 
 def version_key(version: str) -> tuple:
@@ -161,7 +173,9 @@ def _frame(table: Table, *, ints: Collection[str] = (), times: Collection[str] =
         if name in times:
             columns[name] = _times(values)
         elif name in table.codes:
-            columns[name] = _categorical(values, table.codes[name])
+            columns[name] = _categorical(values, table.codes[name], strings=name in _VERSIONS)
+        elif name in _VERSIONS:
+            columns[name] = pd.Series(pd.array(list(values), dtype="string"))
         elif name in ints:
             columns[name] = _ints(values)
         elif name in objects:
@@ -219,8 +233,11 @@ def _ints(values: Any) -> pd.Series:
     return pd.Series(pd.array(list(values), dtype="Int64"))
 
 
-def _categorical(codes: Any, categories: tuple[str, ...]) -> pd.Series:
-    """Integer codes (None or -1: missing) into ``categories`` -> a categorical column, no string hashing."""
+def _categorical(codes: Any, categories: tuple[str, ...], *, strings: bool = False) -> pd.Series:
+    """Integer codes (None or -1: missing) into ``categories`` -> a categorical column, no string hashing.
+
+    ``strings``: the categories are pandas' ``string`` dtype, so a missing value shows as ``<NA>``.
+    """
     import numpy as np
     import pandas as pd
 
@@ -228,4 +245,7 @@ def _categorical(codes: Any, categories: tuple[str, ...]) -> pd.Series:
         as_float = np.array(codes, dtype=np.float64)
         codes = np.where(np.isnan(as_float), -1, as_float)
     dtype = np.int8 if len(categories) < 127 else np.int32 if len(categories) < 2**31 else np.int64
+    if strings:
+        kind = pd.CategoricalDtype(pd.Index(list(categories), dtype="string"))
+        return pd.Series(pd.Categorical.from_codes(codes.astype(dtype), dtype=kind))
     return pd.Series(pd.Categorical.from_codes(codes.astype(dtype), categories=list(categories)))

@@ -1,8 +1,8 @@
 """Checks of Attini steps in a compiled plan: known type, properties, files, dependencies.
 
     >>> list(attini_problems("Db", {"Resource": "attini:cfn", "Parameters": {"StackName": "db",
-    ...      "Template": "/db.yaml"}}, files={"network.yaml"}, dependencies=None, runners=None))
-    [("Template '/db.yaml' is not in the distribution", 'Parameters.Template')]
+    ...      "Template": "db.yaml"}}, files={"network.yaml"}, dependencies=None, runners=None))
+    [("Template 'db.yaml' is not in the distribution", 'Parameters.Template')]
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from attini_sdk.plan._syntax import path_error
 from attini_sdk.plan.attini_types import BY_RESOURCE, DEFAULT_RUNNER
+from attini_sdk.plan.file_paths import distribution_path, path_problem
 
 Found = Iterator[tuple[str, str]]
 
@@ -66,18 +67,11 @@ def attini_problems(
 
 def _file(props: dict, key: str, files: Collection[str] | None, *, urls: bool) -> Found:
     value = props.get(key)
-    if not isinstance(value, str):
-        if key in props and value is not None:
-            yield f"{key} must be a string", f"Parameters.{key}"
+    if value is None:  # not given, or known only at deploy time (Key.$)
         return
-    if urls and value.startswith(("https://", "s3://")):
-        return
-    if not value.startswith("/"):
-        what = "a distribution path starting with '/'" + (" or an https:// or s3:// URL" if urls else "")
-        yield f"{key} '{value}' must be {what}", f"Parameters.{key}"
-        return
-    if files is not None and "${" not in value and value.lstrip("/") not in files:
-        yield f"{key} '{value}' is not in the distribution", f"Parameters.{key}"
+    what = path_problem(key, value, files, urls=urls)
+    if what:
+        yield what, f"Parameters.{key}"
 
 
 def _enum(props: dict, key: str, allowed: tuple[str, ...]) -> Found:
@@ -174,6 +168,8 @@ def _sam(props: dict, *, files, dependencies, runners) -> Found:
         path = project.get("Path") if isinstance(project, dict) else None
         if not isinstance(path, str):
             yield "Project needs Path (the SAM project folder)", "Parameters.Project.Path"
+        elif path.strip("/") and distribution_path(path) is None:
+            yield f"Project.Path '{path}' climbs out of the distribution", "Parameters.Project.Path"
         elif files is not None:
             folder = path.strip("/").rstrip("/") + "/"
             if folder != "/" and not any(f.startswith(folder) for f in files):

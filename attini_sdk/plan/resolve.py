@@ -31,6 +31,7 @@ from typing import Any
 from attini_sdk.errors import PlanError, Problem
 from attini_sdk.plan.cfn_yaml import load_yaml
 from attini_sdk.plan.definition import PlanDefinition
+from attini_sdk.plan.file_paths import config_file_problems
 from attini_sdk.plan.loaders import PLAN_TYPE, load_plan, plan_from_definition
 
 DEFAULT_TEMPLATE = "ci-cd/attini-init-deploy.yaml"
@@ -60,7 +61,14 @@ def resolve_plan(
         template = _template_path(work_dir, config)
         if template is not None:
             plan = _from_file(work_dir, config, template, "initDeployConfig.template", files, dependencies)
-    return None if plan is None else json.loads(plan.to_json(indent=None))
+    if plan is None:
+        return None
+    problems = config_file_problems(work_dir, plan.definition, files=files,
+                                    display=lambda relative: _display(config, relative))
+    if problems:
+        raise PlanError(problems, hint="ConfigFile paths (extends, template) are relative to the distribution "
+                                       "root; fix each listed problem and package again")
+    return json.loads(plan.to_json(indent=None))
 
 
 def _from_argument(plan_arg: Any, files, dependencies) -> PlanDefinition:

@@ -21,6 +21,7 @@ import attrs
 from attini_sdk.errors import PlanError, Problem
 from attini_sdk.plan import properties as props
 from attini_sdk.plan.attini_types import attini_task
+from attini_sdk.plan.file_paths import path_problem
 from attini_sdk.plan.paths import step_output_path
 from attini_sdk.plan.refs import Expr, Reference, StepOutput
 
@@ -277,9 +278,6 @@ class AttiniStep(Guarded):
         return self._guards(attini_task(self.type_name, self.name, self.properties()))
 
 
-_TEMPLATE_PREFIXES = ("/", "https://", "s3://")
-
-
 @attrs.frozen(eq=False, kw_only=True)
 class Cfn(AttiniStep):
     """Deploy (or delete) a CloudFormation stack: ``AttiniCfn``. Result: the stack outputs.
@@ -326,10 +324,9 @@ class Cfn(AttiniStep):
                               field="Template")
         for field, asl in [("template", "Template"), ("config_file", "ConfigFile")]:
             value = getattr(self, field)
-            if isinstance(value, str) and not value.startswith(_TEMPLATE_PREFIXES if field == "template" else "/"):
-                yield Problem(f"{field}= '{value}' must be a distribution path starting with '/'"
-                              + (" (or an https:// or s3:// URL)" if field == "template" else ""),
-                              state=self.name, field=asl)
+            what = path_problem(f"{field}=", value, None, urls=field == "template") if isinstance(value, str) else None
+            if what:
+                yield Problem(what, state=self.name, field=asl)
         if self.action not in (None, "Deploy", "Delete"):
             yield Problem(f"action= must be 'Deploy' or 'Delete', got {self.action!r}", state=self.name, field="Action")
         if self.on_failure not in (None, "DELETE", "ROLLBACK", "DO_NOTHING"):

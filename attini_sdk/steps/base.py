@@ -20,6 +20,7 @@ import collections
 import os
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -221,8 +222,9 @@ class StepLog:
     ['creating stack']
     """
 
-    def __init__(self, path: Path, *, keep: int = 200):
+    def __init__(self, path: Path, *, keep: int = 200, on_notice: Callable[[str], None] | None = None):
         self.path = Path(path)
+        self.on_notice = on_notice
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._tail: collections.deque[str] = collections.deque(maxlen=keep)
@@ -244,6 +246,13 @@ class StepLog:
     def info(self, message: str) -> None:
         """A line from the executor itself, marked so users tell it from job output."""
         self.write(f"[attini] {message}")
+
+    def notice(self, message: str) -> None:
+        """A line the person deploying should see while it runs: logged like :meth:`info`, and handed to
+        ``on_notice`` (the orchestrator shows it as a ``notice`` progress event)."""
+        self.info(message)
+        if self.on_notice is not None:
+            self.on_notice(message)
 
     def tail(self, n: int = 20) -> list[str]:
         """The last ``n`` lines written through this object."""

@@ -124,24 +124,19 @@ def _fail(what: str, *, step: str, where: str | None = None, hint: str | None = 
 
 
 def read_distribution_file(source_dir: Path, path: str, *, step: str, what: str) -> bytes:
-    """Read ``/some/file`` from the distribution, refusing paths that leave it.
+    """Read a file of the distribution: ``/some/file`` and ``some/file`` both start at its root (as in
+    Attini); a path that climbs out of it is refused (Attini does not check; packaging refuses it too).
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "t.yaml").write_text("x")
-    >>> read_distribution_file(d, "/t.yaml", step="S", what="template")
-    b'x'
+    >>> read_distribution_file(d, "/t.yaml", step="S", what="template"), read_distribution_file(d, "t.yaml", step="S", what="template")
+    (b'x', b'x')
     """
-    if not path.startswith("/"):
-        raise _fail(
-            f"{what} path '{path}' is not absolute",
-            step=step,
-            hint=f"write the {what} as a path from the distribution root, e.g. '/{path}'",
-        )
     root = Path(source_dir).resolve()
     target = (root / path.lstrip("/")).resolve()
-    if not target.is_relative_to(root):
-        raise _fail(f"{what} path '{path}' points outside the distribution", step=step,
-                    hint="reference files inside the distribution only")
+    if not target.is_relative_to(root) or target == root:
+        raise _fail(f"{what} path '{path}' climbs out of the distribution", step=step,
+                    hint="reference files inside the distribution only, by their path from its root")
     if not target.is_file():
         raise _fail(
             f"{what} '{path}' does not exist in the distribution",

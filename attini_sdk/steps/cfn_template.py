@@ -159,17 +159,17 @@ def load_template(location: str, *, source_dir: Path, aws: AwsSettings, step: st
     {'Resources': {}}
     """
     url = None
-    if location.startswith("/"):
-        body = read_distribution_file(source_dir, location, step=step, what="template")
-    elif location.startswith(("s3://", "https://")):
+    if location.startswith(("s3://", "https://")):
         body = _fetch_remote(location, aws=aws, step=step, session=session)
         url = location
-    else:
+    elif "://" in location:
         raise _fail(
-            f"template '{location}' is not a /path, s3:// or https:// location",
+            f"template '{location}' is not a distribution path, s3:// or https:// location",
             step=step,
-            hint="write distribution files as absolute paths from its root, e.g. '/cfn/app.yaml'",
+            hint="write distribution files as paths from its root, e.g. 'cfn/app.yaml' or '/cfn/app.yaml'",
         )
+    else:
+        body = read_distribution_file(source_dir, location, step=step, what="template")
     return Template(source=location, body=body, parsed=parse_template(body, step=step, source=location), url=url)
 
 

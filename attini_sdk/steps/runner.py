@@ -12,6 +12,11 @@ Environment: ``ATTINI_INPUT``, ``ATTINI_OUTPUT``, ``ATTINI_ENVIRONMENT_NAME``,
 ``ATTINI_DISTRIBUTION_NAME``, ``ATTINI_DISTRIBUTION_ID``, ``ATTINI_DISTRIBUTION_VERSION``,
 ``ATTINI_STEP_NAME``, ``ATTINI_SOURCE_DIR``, the AWS settings of the deployment, and the
 step's ``Environment``. Output lines reach the step log as they are printed.
+
+A runner with an ``Image`` runs its startup and job commands in that image when docker or podman
+works here, with the same contract (:mod:`attini_sdk.steps.runner_container`); otherwise on this
+host, said once per runner. A command that is not there (``yum``, ``cdk``) fails the step with a
+cause that names it and why.
 """
 
 from __future__ import annotations
@@ -26,7 +31,10 @@ import threading
 import uuid
 from pathlib import Path
 
+from attini_sdk.steps import runner_container as containers
 from attini_sdk.steps.base import CANCELLED, DeploymentContext, StepFailed, StepLog
+from attini_sdk.steps.container_engine import ENGINE_VARIABLE, find_engine
+from attini_sdk.steps.runner_container import Placement
 from attini_sdk.steps.runner_pool import (
     RunnerSettings,
     mark_startup_done,
@@ -41,6 +49,11 @@ __all__ = ["execute", "fingerprint", "RESOURCE", "runner_settings"]
 RESOURCE = "attini:runner"
 _PROPERTIES = {"Runner", "Commands", "Environment"}
 _TAIL_LINES = 20
+_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+# bash: "script.sh: line 3: yum: command not found"; sh/dash: "sh: 1: yum: not found"
+_NOT_FOUND = re.compile(r"(?:^|: )([^\s:]+): (?:command )?not found$")
+# the engine: exec: "bash": executable file not found in $PATH
+_NO_EXECUTABLE = re.compile(r'exec: "([^"]+)": executable file not found')
 
 
 def _config_error(what: str, *, step: str, hint: str) -> StepFailed:
@@ -98,12 +111,56 @@ def _fresh_copy(source: Path, target: Path) -> None:
     target.chmod(target.stat().st_mode | stat.S_IWUSR)
 
 
-def _environment(ctx: DeploymentContext, user_env: dict, attini_env: dict) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(ctx.aws.environment_variables())
+def _contract(ctx: DeploymentContext, user_env: dict, attini_env: dict) -> dict[str, str]:
+    """What a job is given on top of this machine's environment (all a container is given)."""
+    env = dict(ctx.aws.environment_variables())
+    env.update({name: os.environ[name] for name in _CREDENTIALS if name in os.environ})
     env.update({str(k): _text(v) for k, v in (user_env or {}).items()})
     env.update(attini_env)  # the contract's variables cannot be overridden by accident
     return env
+
+
+def _placement(settings: RunnerSettings, *, step: str) -> Placement:
+    """Where the runner's commands run: in its image when an engine works here, else on this host."""
+    if settings.image is None:
+        return Placement(settings.name)
+    engine = find_engine()
+    if engine.usable:
+        return Placement(settings.name, settings.image, engine)
+    if engine.chosen and engine.name != "none":  # asked for by name: running elsewhere would surprise
+        raise StepFailed(f"runner {settings.name} asks for image {settings.image}, and {engine.reason}",
+                         step=step, error="Runner.ContainerEngineError", cause=engine.reason,
+                         hint=f"start the engine, or unset {ENGINE_VARIABLE} (or set it to none) to run the "
+                              "commands on this host")
+    return Placement(settings.name, settings.image, None, engine.reason)
+
+
+def _announce(ctx: DeploymentContext, settings: RunnerSettings, placement: Placement, log: StepLog) -> None:
+    """Say once per runner and deployment that its image (or task definition) is not used here."""
+    note = placement.note
+    if note is None and settings.task_definition and settings.image is None:
+        note = (f"runner {settings.name} uses task definition {settings.task_definition}, which only ECS starts; "
+                "its commands run on this host")
+    if note is None:
+        return
+    if containers.announce_once(ctx.work_dir, settings.name):
+        log.notice(note)
+    else:
+        log.info(note)
+
+
+def _run(placement: Placement, image: str | None, script: str, *, cwd: Path, contract: dict, ctx: DeploymentContext,
+         log: StepLog, timeout: float, cancelled, kind: str) -> tuple[JobOutcome, str | None]:
+    """Run ``script`` on this host or in a container of ``image``; returns how it ended and the container."""
+    env = {**os.environ, **contract}
+    if not placement.in_container:
+        return run_script(script, cwd=cwd, env=env, log=log, timeout=timeout, cancelled=cancelled), None
+    name = containers.container_name(kind, placement.runner)
+    words = containers.launcher(placement, image, name=name, folder=cwd.parent, workdir=cwd, names=contract,
+                                endpoint=ctx.aws.endpoint_url, keep=kind == "startup")
+    outcome = run_script(script, cwd=cwd, env=env, log=log, timeout=timeout, cancelled=cancelled, launcher=words,
+                         on_stop=lambda: containers.remove(placement.engine, name))
+    return outcome, name
 
 
 def _attini_env(ctx: DeploymentContext, step: str, source: Path, input_file: Path, output_file: Path) -> dict:
@@ -119,29 +176,82 @@ def _attini_env(ctx: DeploymentContext, step: str, source: Path, input_file: Pat
     }
 
 
-def _ensure_startup(ctx: DeploymentContext, settings: RunnerSettings, *, step: str, log: StepLog,
-                    cancelled: threading.Event | None) -> None:
+def _ensure_startup(ctx: DeploymentContext, settings: RunnerSettings, placement: Placement, *, step: str,
+                    log: StepLog, cancelled: threading.Event | None) -> str | None:
+    """Run the runner's startup commands once per deployment; returns the image its jobs run in (None: host)."""
     if not settings.startup_commands:
-        return
+        return settings.image if placement.in_container else None
     with startup_lock(ctx.work_dir, settings):
-        if startup_done(ctx.work_dir, settings):
-            return
+        done = startup_done(ctx.work_dir, settings)
+        if done is not None and _still_valid(done, placement):
+            return done.get("image")
         home = Path(ctx.work_dir) / "runners" / settings.name / "home"
         home.mkdir(parents=True, exist_ok=True)
-        log.info(f"runner {settings.name}: running its startup commands (once per deployment)")
-        env = _environment(ctx, {}, {"ATTINI_ENVIRONMENT_NAME": ctx.environment,
-                                     "ATTINI_DISTRIBUTION_NAME": ctx.distribution_name,
-                                     "ATTINI_DISTRIBUTION_ID": ctx.distribution_id,
-                                     "ATTINI_DISTRIBUTION_VERSION": ctx.distribution_version})
-        outcome = run_script("\n".join(settings.startup_commands) + "\n", cwd=home, env=env, log=log,
-                             timeout=settings.startup_timeout, cancelled=cancelled)
+        log.info(f"runner {settings.name}: running its startup commands {placement.where()} (once per deployment)")
+        contract = _contract(ctx, {}, {"ATTINI_ENVIRONMENT_NAME": ctx.environment,
+                                       "ATTINI_DISTRIBUTION_NAME": ctx.distribution_name,
+                                       "ATTINI_DISTRIBUTION_ID": ctx.distribution_id,
+                                       "ATTINI_DISTRIBUTION_VERSION": ctx.distribution_version})
+        outcome, container = _run(placement, settings.image, "\n".join(settings.startup_commands) + "\n", cwd=home,
+                                  contract=contract, ctx=ctx, log=log, timeout=settings.startup_timeout,
+                                  cancelled=cancelled, kind="startup")
         if not outcome.succeeded:
-            raise _job_failure(outcome, step=step, what=f"runner {settings.name}'s startup commands",
+            if container:
+                containers.remove(placement.engine, container)
+            raise _job_failure(outcome, placement, step=step, what=f"runner {settings.name}'s startup commands",
                                error="RunnerStartupError", timeout=settings.startup_timeout)
-        mark_startup_done(ctx.work_dir, settings)
+        image = _commit_startup(ctx, settings, placement, container, step=step) if container else None
+        mark_startup_done(ctx.work_dir, settings, image=image, engine=placement.engine.path if image else None)
+        return image
 
 
-def _job_failure(outcome: JobOutcome, *, step: str, what: str, error: str, timeout: float) -> StepFailed:
+def _still_valid(done: dict, placement: Placement) -> bool:
+    """A recorded startup counts if it ran where the commands run now (and its image still exists)."""
+    if not placement.in_container:
+        return done.get("image") is None
+    return bool(done.get("image")) and containers.image_exists(placement.engine, done["image"])
+
+
+def _commit_startup(ctx: DeploymentContext, settings: RunnerSettings, placement: Placement, container: str, *,
+                    step: str) -> str:
+    image = containers.startup_image(settings.name, ctx.deployment_id)
+    problem = containers.commit(placement.engine, container, image)
+    containers.remove(placement.engine, container)
+    if problem:
+        raise StepFailed(f"runner {settings.name}: its startup container could not be saved as {image}",
+                         step=step, error="RunnerStartupError", cause=problem,
+                         hint=f"check that {placement.engine.name} can commit containers here (disk space)")
+    return image
+
+
+def _missing_command(outcome: JobOutcome) -> str | None:
+    """The command the shell (or the engine) could not find, when that is why the script ended (exit 127)."""
+    if outcome.exit_code != 127:
+        return None
+    for line in reversed(outcome.tail):
+        found = _NOT_FOUND.search(line.strip()) or _NO_EXECUTABLE.search(line)
+        if found:
+            return found[1]
+    return None
+
+
+def _not_found(command: str, placement: Placement) -> tuple[str, str]:
+    """(cause, hint) for a command that is not there, saying where we looked and why there."""
+    if placement.in_container:
+        needs = " (runner jobs run with bash -eo pipefail)" if command == "bash" else ""
+        return (f"command '{command}' not found in image {placement.image} (runner {placement.runner}){needs}",
+                f"install '{command}' in the image, or in the runner's Startup commands")
+    if placement.image:
+        return (f"command '{command}' not found on this host (runner {placement.runner} asks for image "
+                f"{placement.image}, and no container engine is available)",
+                f"start docker or podman so the runner's image is used ({ENGINE_VARIABLE} chooses one), or "
+                f"install '{command}' on this host")
+    return (f"command '{command}' not found on this host",
+            f"install '{command}' on this host, or give the runner an Image with it")
+
+
+def _job_failure(outcome: JobOutcome, placement: Placement, *, step: str, what: str, error: str,
+                 timeout: float) -> StepFailed:
     tail = "\n".join(outcome.tail[-_TAIL_LINES:])
     if outcome.cancelled:
         return StepFailed(f"{what} were stopped: the step was cancelled", step=step, error=CANCELLED,
@@ -150,6 +260,10 @@ def _job_failure(outcome: JobOutcome, *, step: str, what: str, error: str, timeo
         return StepFailed(f"{what} ran longer than {timeout:g} s and were stopped", step=step,
                           error="RunnerJobTimeout", cause=tail,
                           hint="raise RunnerConfiguration.JobTimeout, or make the commands faster")
+    command = _missing_command(outcome)
+    if command is not None:
+        cause, hint = _not_found(command, placement)
+        return StepFailed(f"{what} failed: {cause}", step=step, error=error, cause=f"{cause}\n{tail}", hint=hint)
     return StepFailed(f"{what} failed with exit code {outcome.exit_code}", step=step, error=error,
                       cause=tail or f"exit code {outcome.exit_code}",
                       hint="read the step log; the last lines are in the cause")
@@ -181,13 +295,16 @@ def execute(
         raise _config_error("Environment must be a mapping of names to values", step=step,
                             hint="e.g. Environment: {STAGE: dev}")
     with slot(ctx.work_dir, settings, step=step, log=log, cancelled=cancelled):
-        _ensure_startup(ctx, settings, step=step, log=log, cancelled=cancelled)
-        return _run_job(commands, properties.get("Environment") or {}, payload, ctx, settings,
+        placement = _placement(settings, step=step)
+        _announce(ctx, settings, placement, log)
+        image = _ensure_startup(ctx, settings, placement, step=step, log=log, cancelled=cancelled)
+        return _run_job(commands, properties.get("Environment") or {}, payload, ctx, settings, placement, image,
                         step=step, log=log, cancelled=cancelled)
 
 
 def _run_job(commands: list[str], user_env: dict, payload: dict, ctx: DeploymentContext,
-             settings: RunnerSettings, *, step: str, log: StepLog, cancelled):
+             settings: RunnerSettings, placement: Placement, image: str | None, *, step: str, log: StepLog,
+             cancelled):
     job_dir = Path(ctx.work_dir) / "jobs" / f"{_safe(step)}-{uuid.uuid4().hex[:8]}"
     source = job_dir / "source"
     job_dir.mkdir(parents=True)
@@ -195,13 +312,13 @@ def _run_job(commands: list[str], user_env: dict, payload: dict, ctx: Deployment
     input_file, output_file = job_dir / "input.json", job_dir / "output"
     input_file.write_text(json.dumps(payload, default=str))
     output_file.touch()
-    env = _environment(ctx, user_env, _attini_env(ctx, step, source, input_file, output_file))
-    log.info(f"job {job_dir.name} on runner {settings.name}: {len(commands)} command(s)")
-    outcome = run_script("\n".join(commands) + "\n", cwd=source, env=env, log=log,
-                         timeout=settings.job_timeout, cancelled=cancelled)
+    contract = _contract(ctx, user_env, _attini_env(ctx, step, source, input_file, output_file))
+    log.info(f"job {job_dir.name} on runner {settings.name} {placement.where()}: {len(commands)} command(s)")
+    outcome, _ = _run(placement, image, "\n".join(commands) + "\n", cwd=source, contract=contract, ctx=ctx, log=log,
+                      timeout=settings.job_timeout, cancelled=cancelled, kind="job")
     if not outcome.succeeded:
         log.info(f"job directory kept for inspection: {job_dir}")
-        raise _job_failure(outcome, step=step, what=f"the commands of step '{step}'",
+        raise _job_failure(outcome, placement, step=step, what=f"the commands of step '{step}'",
                            error="ScriptExecutionError", timeout=settings.job_timeout)
     result = _read_output(output_file)
     shutil.rmtree(job_dir, ignore_errors=True)
@@ -225,6 +342,7 @@ def fingerprint(properties: dict, ctx: DeploymentContext, *, step: str = "finger
         "commands": _commands(properties, step=step),
         "environment": {str(k): _text(v) for k, v in (properties.get("Environment") or {}).items()},
         "runner": settings.name,
+        **({"image": settings.image} if settings.image else {}),  # fingerprints without one stay as they were
         "startup": list(settings.startup_commands),
         "parameters": ctx.parameters,
         "files": files.hexdigest(),

@@ -3,7 +3,8 @@
 A runner (``Attini::Deploy::Runner``) runs at most ``RunnerConfiguration.MaxConcurrentJobs``
 jobs at once (default 5), shared by every step of the deployment that uses it. Its
 ``Startup.Commands`` run once, before its first job; a marker in the deployment's work
-directory remembers that, so a resumed deployment does not run them again::
+directory remembers that (and the image they were committed to, in a container), so a resumed
+deployment does not run them again::
 
     >>> settings = RunnerSettings.from_definition("Build", {"RunnerConfiguration": {"MaxConcurrentJobs": 2}})
     >>> settings.max_concurrent_jobs, settings.job_timeout
@@ -44,12 +45,24 @@ def _positive(value, *, name: str, runner: str, kind=float):
     return number
 
 
+def _text(value, *, name: str, runner: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise StepFailed(f"runner '{runner}': {name} must be a non-empty string, got {value!r}",
+                         error="Runner.ConfigError", cause=f"invalid {name}", where=f"AttiniRunners.{runner}",
+                         hint=f"set {name} to a text value, e.g. Image: public.ecr.aws/docker/library/node:20")
+    return value.strip()
+
+
 @attrs.frozen
 class RunnerSettings:
     """What the local runner honours of an ``Attini::Deploy::Runner`` definition.
 
-    Image, task definition, CPU/memory and VPC settings describe a container on AWS and are
-    ignored locally: jobs run as subprocesses of this machine.
+    ``image`` runs the commands in that image when a container engine works here
+    (:mod:`attini_sdk.steps.runner_container`); a ``TaskDefinitionArn`` names an image only ECS
+    knows, so its commands run on this host. CPU, memory, cluster and VPC settings describe a
+    container on AWS and are ignored locally.
     """
 
     name: str
@@ -57,6 +70,8 @@ class RunnerSettings:
     job_timeout: float = DEFAULT_TIMEOUT
     startup_commands: tuple[str, ...] = ()
     startup_timeout: float = DEFAULT_TIMEOUT
+    image: str | None = None
+    task_definition: str | None = None
 
     @classmethod
     def from_definition(cls, name: str, definition: dict | None) -> RunnerSettings:
@@ -74,6 +89,8 @@ class RunnerSettings:
             startup_commands=tuple(str(c) for c in commands),
             startup_timeout=_positive(startup.get("CommandsTimeout", DEFAULT_TIMEOUT),
                                       name="Startup.CommandsTimeout", runner=name),
+            image=_text(definition.get("Image"), name="Image", runner=name),
+            task_definition=_text(definition.get("TaskDefinitionArn"), name="TaskDefinitionArn", runner=name),
         )
 
 
@@ -123,19 +140,24 @@ def startup_lock(work_dir: Path, settings: RunnerSettings) -> threading.Lock:
         return _startup_locks.setdefault(_key(work_dir, settings.name), threading.Lock())
 
 
-def startup_done(work_dir: Path, settings: RunnerSettings) -> bool:
+def startup_done(work_dir: Path, settings: RunnerSettings) -> dict | None:
+    """The marker of this runner's startup in this deployment (``image``/``engine`` set when it ran in a
+    container and was committed), or None when its commands have not run yet."""
     marker = startup_marker(work_dir, settings)
     if not marker.is_file():
-        return False
+        return None
     try:
-        return json.loads(marker.read_text()).get("commands_sha256") == startup_digest(settings)
+        data = json.loads(marker.read_text())
     except ValueError:
-        return False
+        return None
+    return data if data.get("commands_sha256") == startup_digest(settings) else None
 
 
-def mark_startup_done(work_dir: Path, settings: RunnerSettings) -> None:
+def mark_startup_done(work_dir: Path, settings: RunnerSettings, *, image: str | None = None,
+                      engine: str | None = None) -> None:
     marker = startup_marker(work_dir, settings)
     marker.parent.mkdir(parents=True, exist_ok=True)
     temporary = marker.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"runner": settings.name, "commands_sha256": startup_digest(settings)}))
+    temporary.write_text(json.dumps({"runner": settings.name, "commands_sha256": startup_digest(settings),
+                                     "image": image, "engine": engine}))
     temporary.replace(marker)  # atomic: a crash never leaves half a marker

@@ -1,7 +1,8 @@
 """Run one shell script as a job: live output to the step log, a deadline, cancellation.
 
 The script runs under ``bash -eo pipefail`` in its own process group, so a timeout or a
-cancellation stops everything it started, not only bash::
+cancellation stops everything it started, not only bash. ``launcher`` runs that bash somewhere else
+(a container: ``docker run … IMAGE``); ``on_stop`` then also stops what the process group cannot reach::
 
     >>> import tempfile, pathlib
     >>> from attini_sdk.steps.base import StepLog
@@ -18,6 +19,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import attrs
@@ -73,12 +75,17 @@ def _stop_group(process: subprocess.Popen) -> None:
 
 
 def run_script(script: str, *, cwd: Path, env: dict[str, str], log: StepLog, timeout: float,
-               cancelled: threading.Event | None) -> JobOutcome:
-    """Run ``script`` with ``bash -eo pipefail``; stdout and stderr interleave into ``log``."""
+               cancelled: threading.Event | None, launcher: Sequence[str] = (),
+               on_stop: Callable[[], None] | None = None) -> JobOutcome:
+    """Run ``script`` with ``bash -eo pipefail``; stdout and stderr interleave into ``log``.
+
+    The script file is written next to ``cwd`` (in its parent folder); ``launcher`` is put before the
+    ``bash`` command line, and ``on_stop`` is called after a timeout or a cancellation stopped it.
+    """
     script_file = Path(cwd).parent / f"script-{os.getpid()}-{threading.get_ident()}.sh"
     script_file.write_text(script)
     process = subprocess.Popen(
-        ["bash", "-eo", "pipefail", str(script_file)],
+        [*launcher, "bash", "-eo", "pipefail", str(script_file)],
         cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -98,6 +105,8 @@ def run_script(script: str, *, cwd: Path, env: dict[str, str], log: StepLog, tim
             timed_out = True
         if timed_out or was_cancelled:
             _stop_group(process)
+            if on_stop is not None:
+                on_stop()
             break
         try:
             process.wait(timeout=_POLL_SECONDS)

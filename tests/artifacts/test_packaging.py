@@ -317,11 +317,7 @@ def test_a_project_file_under_attini_data_is_refused(project, tmp_path):
         at.Distribution.from_path(project).package(tmp_path / "out")
 
 
-def test_missing_version_and_bad_python_arguments_are_config_errors(tmp_path):
-    write_tree(tmp_path / "d", {"attini-config.yaml": "distributionName: d\n"})
-
-    with pytest.raises(ConfigError, match="version is missing"):
-        at.Distribution.from_path(tmp_path / "d")
+def test_bad_python_arguments_are_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="not a semantic version"):
         at.Distribution(name="d", version="1.x", source=tmp_path)
     with pytest.raises(ConfigError, match="not a valid distribution name"):

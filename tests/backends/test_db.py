@@ -52,6 +52,40 @@ def test_a_database_from_a_newer_attini_is_refused(home):
     assert "schema version" in str(info.value) and "upgrade attini_sdk" in info.value.hint
 
 
+def test_migration_3_keeps_a_version_2_database_and_lets_artifacts_have_no_version(home):
+    path = db.state_db_path(home)
+    path.parent.mkdir(parents=True)
+    old = sqlite3.connect(path, isolation_level=None)
+    with db.transaction(old):  # the schema as attini_sdk with two migrations left it, with one deployment
+        old.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+                    "applied_at INTEGER NOT NULL)")
+        for version, description, statements in db.MIGRATIONS[:2]:
+            for statement in statements:
+                old.execute(statement)
+            old.execute("INSERT INTO schema_version VALUES (?, ?, 0)", (version, description))
+        old.execute("INSERT INTO environments (name, type, created_at) VALUES ('dev', 'test', 0)")
+        old.execute("INSERT INTO artifacts (distribution_id, distribution, version, recorded_at) "
+                    "VALUES ('sha256:1', 'app', '1.0.0', 0)")
+        old.execute("INSERT INTO deployments (id, environment, environment_key, distribution, revision, artifact, "
+                    "status, started_at, finished_at, deployed_by) "
+                    "VALUES ('d1', 'dev', 1, 'app', 1, 1, 'succeeded', 0, 1, 'me')")
+        old.execute("INSERT INTO inventory VALUES ('dev', 'app', 'd1', 'd1')")
+    assert [c[3] for c in old.execute("PRAGMA table_info(artifacts)") if c[1] == "version"] == [1]  # NOT NULL
+    old.close()
+
+    store = SqliteStateStore.open(home)
+    versionless, lock = store.start_deployment("dev", "app", distribution_id="sha256:2", version=None)
+    store.finish_deployment(versionless.id, "succeeded", lock=lock)
+
+    conn = store._conn()
+    assert db.schema_version(conn) == db.LATEST_VERSION
+    assert (store.get_deployment("d1").version, store.get_deployment(versionless.id).version) == ("1.0.0", None)
+    assert [c[3] for c in conn.execute("PRAGMA table_info(artifacts)") if c[1] == "version"] == [0]
+    assert conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert frames.history(store, "dev")["revision"].tolist() == [2, 1]
+
+
 def test_a_file_that_is_not_a_database_gives_a_clear_error(home):
     home.mkdir(parents=True)
     (home / "state.db").write_bytes(b"this is not sqlite" * 100)

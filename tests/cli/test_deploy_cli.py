@@ -140,21 +140,56 @@ def test_production_deploys_after_yes(attini, dists, prod):
     assert "hello 1.1.0 → prod: revision 2" in result.out
 
 
-def test_production_without_an_answer_refuses_and_says_about_yes(attini, dists, prod):
+def test_production_without_an_answer_refuses_and_says_about_force(attini, dists, prod):
     result = attini("deploy", "run", dists("hello", "1.1.0"), "-e", "prod", "--json")
 
     assert result.code == 1
-    assert result.json()["error"] == "DeploymentError" and "--yes" in result.json()["hint"]
+    assert result.json()["error"] == "DeploymentError" and "-f (--force)" in result.json()["hint"]
 
 
-def test_yes_skips_the_question_and_test_environments_never_ask(attini, dists, prod):
+@pytest.mark.parametrize("flag", ["-f", "--force", "-y", "--yes"])
+def test_force_skips_the_question_as_in_attini_and_yes_is_its_alias(attini, dists, prod, flag):
+    to_prod = attini("deploy", "run", dists("hello", "1.1.0"), "-e", "prod", flag)
+
+    assert to_prod.code == 0 and "Continue?" not in to_prod.err
+    assert [s["status"] for s in attini("deploy", "describe", "-e", "prod", "--json").json()["steps"]] == \
+        ["succeeded", "succeeded"]
+
+
+def test_test_environments_never_ask(attini, dists, prod):
     attini("environment", "create", "dev", "--env-type", "test")
 
-    to_prod = attini("deploy", "run", dists("hello", "1.1.0"), "-e", "prod", "--yes")
     to_dev = attini("deploy", "run", dists("hello", "1.1.0"), "-e", "dev")
 
-    assert to_prod.code == 0 and to_dev.code == 0
-    assert "Continue?" not in to_prod.err + to_dev.err
+    assert to_dev.code == 0 and "Continue?" not in to_dev.err
+
+
+def test_rollback_force_skips_the_question_too(attini, dists, prod):
+    assert attini("deploy", "run", dists("hello", "1.1.0"), "-e", "prod", "-f").code == 0
+
+    asked = attini("deploy", "rollback", "-n", "hello", "-e", "prod", stdin="n\n")
+    forced = attini("deploy", "rollback", "-n", "hello", "-e", "prod", "-f")
+
+    assert asked.code == 1 and "About to roll back 'hello'" in asked.err
+    assert forced.code == 0 and "Continue?" not in forced.err
+    assert attini("deploy", "history", "-e", "prod", "--json").json()[0]["reason"] == "Rollback to 1"
+
+
+def test_rerun_unchanged_runs_a_step_that_skip_unchanged_would_skip(attini, tmp_path, dev):
+    folder = tmp_path / "counter"
+    folder.mkdir()
+    (folder / "attini-config.yaml").write_text("distributionName: counter\nplan: deployment_plan.py\n")
+    (folder / "deployment_plan.py").write_text(
+        "from attini_sdk.plan import Plan, Runner\n"
+        f"plan = Plan(Runner('Count', commands=['echo run >> {tmp_path / 'runs.txt'}'], skip_unchanged=True))\n")
+
+    statuses = []
+    for flags in ([], [], ["--rerun-unchanged"]):
+        data = attini("deploy", "run", folder, "-e", "dev", *flags, "--json").json()
+        statuses.append(data["steps"][0]["status"])
+
+    assert statuses == ["succeeded", "skipped", "succeeded"]
+    assert (tmp_path / "runs.txt").read_text().splitlines() == ["run", "run"]
 
 
 # -- approval --------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import attini_sdk as at
 
 from .conftest import QUEUE_TEMPLATE, cfn_step, cloudformation, runner_step, stack_status
@@ -30,15 +32,26 @@ def test_a_redeploy_skips_unchanged_stacks_and_reuses_their_outputs(home, projec
     assert "skipped, its output reused" in again.logs("Jobs")
 
 
-def test_force_runs_every_step_again(home, project):
+def test_rerun_unchanged_runs_every_step_again(home, project):
     env = at.Environment.local("dev")
     artifact = project("queues").write("queue.yaml", QUEUE_TEMPLATE).package(_plan(("Jobs", cfn_step("Jobs", "jobs"))))
     env.deploy(artifact)
 
-    forced = env.deploy(artifact, force=True)
+    again = env.deploy(artifact, rerun_unchanged=True)
+
+    assert list(again.steps["status"].astype(str)) == ["succeeded"]
+    assert "has no changes" in again.logs("Jobs")
+
+
+def test_force_is_the_deprecated_name_of_rerun_unchanged(home, project):
+    env = at.Environment.local("dev")
+    artifact = project("queues").write("queue.yaml", QUEUE_TEMPLATE).package(_plan(("Jobs", cfn_step("Jobs", "jobs"))))
+    env.deploy(artifact)
+
+    with pytest.warns(DeprecationWarning, match=r"force=\.\.\.\) is deprecated: pass rerun_unchanged"):
+        forced = env.deploy(artifact, force=True)
 
     assert list(forced.steps["status"].astype(str)) == ["succeeded"]
-    assert "has no changes" in forced.logs("Jobs")
 
 
 def test_a_changed_parameter_deploys_only_the_step_that_changed(home, project):

@@ -221,7 +221,9 @@ def test_an_undeclared_runner_is_a_validation_error():
 @pytest.mark.parametrize("build, field, message", [
     (lambda: Cfn("X", template="/x.yaml"), "StackName", "stack_name= is required"),
     (lambda: Cfn("X", stack_name="x"), "Template", "template= is required"),
-    (lambda: Cfn("X", stack_name="x", template="x.yaml"), "Template", "must be a distribution path"),
+    (lambda: Cfn("X", stack_name="x", template="../x.yaml"), "Template", "climbs out of the distribution"),
+    (lambda: Cfn("X", stack_name="x", config_file="/a/../../x.yaml"), "ConfigFile", "climbs out of the"),
+    (lambda: Cfn("X", stack_name="x", template="ftp://h/x.yaml"), "Template", "an https:// or an s3:// URL"),
     (lambda: Cfn("X", stack_name="x", template="/x.yaml", action="Remove"), "Action", "Deploy' or 'Delete'"),
     (lambda: Cfn("X", stack_name="x", template="/x.yaml", on_failure="KEEP"), "OnFailure", "DELETE, ROLLBACK"),
     (lambda: Cfn("X", stack_name=5, template="/x.yaml"), "StackName", "must be a string"),

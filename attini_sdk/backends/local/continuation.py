@@ -154,8 +154,10 @@ class ContinuationOps:
         inputs = resolve_inputs(self.state, self.state.get_environment(record.environment), artifact, check=False)
         payload = json.loads(self.checkpoints.load(record.execution_id).record.input)
         settings = self._read_settings(record.id)
-        options = RunOptions(force=settings.get("force", False) if not options.force else True,
-                             approve=options.approve, progress=options.progress)
+        # "force" is how run.json spelled it before the option was named rerun_unchanged
+        chosen = settings.get("rerun_unchanged", settings.get("force", False))
+        options = RunOptions(rerun_unchanged=options.rerun_unchanged or bool(chosen), approve=options.approve,
+                             progress=options.progress)
         return self._new_run(record, lock, self._source(record.id, artifact), inputs.variables,
                              payload.get("parameters") or {}, inputs.dependency_outputs(), inputs.runners,
                              inputs.secret_values, options)

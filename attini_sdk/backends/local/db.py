@@ -199,6 +199,22 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
             PRIMARY KEY (execution_id, first_id)
         ) WITHOUT ROWID""",
     )),
+    # `version` is optional in attini-config (Attini's own projects have none): such an artifact is known by its
+    # distribution id alone. SQLite cannot drop a NOT NULL in place, so the table is rebuilt (migrate() turns
+    # foreign keys off around it and checks them before committing, SQLite's documented procedure).
+    (3, "artifacts without a version", (
+        """CREATE TABLE artifacts_new (
+            key             INTEGER PRIMARY KEY,
+            distribution_id TEXT NOT NULL UNIQUE,
+            distribution    TEXT NOT NULL,
+            version         TEXT,
+            recorded_at     INTEGER NOT NULL
+        )""",
+        "INSERT INTO artifacts_new (key, distribution_id, distribution, version, recorded_at) "
+        "SELECT key, distribution_id, distribution, version, recorded_at FROM artifacts",
+        "DROP TABLE artifacts",
+        "ALTER TABLE artifacts_new RENAME TO artifacts",
+    )),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 
@@ -289,6 +305,16 @@ def migrate(conn: sqlite3.Connection, *, where: str = "state database") -> int:
     >>> migrate(sqlite3.connect(":memory:", isolation_level=None)) == LATEST_VERSION
     True
     """
+    enforced = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys = OFF")  # a table rebuild drops a referenced table; checked below
+    try:
+        _migrate(conn, where)
+    finally:
+        conn.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
+    return LATEST_VERSION
+
+
+def _migrate(conn: sqlite3.Connection, where: str) -> None:
     with transaction(conn):
         conn.execute("""CREATE TABLE IF NOT EXISTS schema_version (
             version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)""")
@@ -304,4 +330,7 @@ def migrate(conn: sqlite3.Connection, *, where: str = "state database") -> int:
                 conn.execute(statement)
             conn.execute("INSERT INTO schema_version VALUES (?, ?, ?)",
                          (version, description, int(time.time() * 1_000_000)))
-    return LATEST_VERSION
+        broken = conn.execute("PRAGMA foreign_key_check").fetchone()
+        if broken is not None:  # raising rolls every migration back
+            raise BackendError(f"migrating the state database broke a reference from table {broken[0]}",
+                               where=where, hint="report this; the database was left as it was")

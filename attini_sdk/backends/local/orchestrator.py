@@ -155,7 +155,7 @@ class LocalOrchestrator(ContinuationOps):
         try:
             definition = artifact.plan
             if not definition:
-                raise DeploymentError(f"{artifact.name} {artifact.version} has no deployment plan",
+                raise DeploymentError(f"{artifact.label} has no deployment plan",
                                       where=str(artifact.path),
                                       hint="add a plan (initDeployConfig.template or plan: in attini-config) "
                                            "and package again")
@@ -188,7 +188,7 @@ class LocalOrchestrator(ContinuationOps):
     def _write_settings(self, deployment_id: str, options: RunOptions) -> None:
         # what a resume in another process must know and cannot read from the store
         path = self.backend.work_dir(deployment_id) / "run.json"
-        path.write_text(json.dumps({"force": bool(options.force)}))
+        path.write_text(json.dumps({"rerun_unchanged": bool(options.rerun_unchanged)}))
 
     def _read_settings(self, deployment_id: str) -> dict:
         try:
@@ -216,7 +216,7 @@ class LocalOrchestrator(ContinuationOps):
         ctx = DeploymentContext(
             environment=deployment.environment, environment_type=environment.type,
             distribution_name=deployment.distribution, distribution_id=deployment.distribution_id,
-            distribution_version=deployment.version, deployment_id=deployment.id, source_dir=source,
+            distribution_version=deployment.version or "", deployment_id=deployment.id, source_dir=source,
             work_dir=self.backend.work_dir(deployment.id), log_dir=self.backend.log_dir(deployment.id),
             variables=dict(variables), parameters=dict(parameters), dependency_outputs=dict(dependency_outputs),
             runners=dict(runners))
@@ -302,6 +302,8 @@ class LocalOrchestrator(ContinuationOps):
             return
 
     def _finish(self, run: ActiveRun) -> DeploymentRecord:
+        from attini_sdk.steps.runner_container import release
+
         run.driving = False
         execution = run.execution
         status = _STATUS[execution.status]
@@ -309,6 +311,7 @@ class LocalOrchestrator(ContinuationOps):
             status = "aborted"
         secrets = run.recorder.secret_values
         self._close_open_work(run.deployment.id)
+        release(self.backend.work_dir(run.deployment.id))  # images its runners' startup commands made
         record = self.state.finish_deployment(
             run.deployment.id, status, outputs=execution.output if status == "succeeded" else None,
             error=execution.error, cause=redact_values(execution.cause, list(secrets)), lock=run.lock)

@@ -30,7 +30,7 @@ __all__ = ["DeploymentOps"]
 class DeploymentOps(StoreCore):
     """Start and finish deployments, read them back, pick expired artifacts, and serve history tables."""
 
-    def start_deployment(self, environment: str, distribution: str, *, distribution_id: str, version: str,
+    def start_deployment(self, environment: str, distribution: str, *, distribution_id: str, version: str | None,
                          deployed_by: str | None = None, reason: str | None = None,
                          tags: Mapping[str, str] | None = None, parameters: Mapping[str, Any] | None = None,
                          secret_keys: Collection[str] = (), execution_id: str | None = None,
@@ -90,7 +90,8 @@ class DeploymentOps(StoreCore):
             lock = self._insert_lock(conn, environment, distribution, deployment_id, ttl)
             return self._deployment(conn, deployment_id), lock
 
-    def _artifact_key(self, conn: sqlite3.Connection, distribution_id: str, distribution: str, version: str) -> int:
+    def _artifact_key(self, conn: sqlite3.Connection, distribution_id: str, distribution: str,
+                      version: str | None) -> int:
         row = conn.execute("SELECT key, distribution, version FROM artifacts WHERE distribution_id = ?",
                            (distribution_id,)).fetchone()
         if row is None:
@@ -98,7 +99,8 @@ class DeploymentOps(StoreCore):
                                 "VALUES (?, ?, ?, ?)", (distribution_id, distribution, version, self._now())).lastrowid
         if (row[1], row[2]) != (distribution, version):
             raise ConflictError(
-                f"distribution id {distribution_id} was recorded as {row[1]} {row[2]}, not {distribution} {version}",
+                f"distribution id {distribution_id} was recorded as {row[1]} {row[2] or '(no version)'}, not "
+                f"{distribution} {version or '(no version)'}",
                 where=f"distribution '{distribution}'",
                 hint="a distribution id names one artifact; package the distribution again")
         return row[0]

@@ -4,7 +4,7 @@ The orchestrator registers :meth:`StepRecorder.handlers` with the deployment's e
 Task the handler
 
 1. decides whether the step may be skipped: Cfn steps by default, Runner steps when they set
-   ``SkipUnchanged: true``, never with ``force=True``. A step whose fingerprint equals its last successful
+   ``SkipUnchanged: true``, never with ``rerun_unchanged=True``. A step whose fingerprint equals its last successful
    run in this environment is recorded ``skipped`` and returns that run's output;
 2. otherwise records the run (``running``), calls the executor with a log that redacts secrets, and records
    how it ended (output redacted by the store, error and cause redacted here);
@@ -14,7 +14,8 @@ Task the handler
    orchestrator through ``engine.send_task_success/failure``.
 
 Progress events (dicts) go to ``options.progress``: ``step_started``, ``step_succeeded``, ``step_failed``,
-``step_skipped``, ``approval_waiting``, ``approval_decided`` (see ``docs/environments.md``).
+``step_skipped``, ``approval_waiting``, ``approval_decided``, and ``notice`` (a ``message`` a step wants the
+person deploying to see, e.g. that a runner's image cannot be used here; see ``docs/environments.md``).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ SKIP_UNCHANGED = "SkipUnchanged"
 
 @attrs.define
 class RunOptions:
-    """How one call runs a deployment: ``force`` (never skip), the approval policy, a progress callback.
+    """How one call runs a deployment: ``rerun_unchanged`` (never skip), the approval policy, a progress callback.
 
     ``approve``: None pauses at each ManualApproval; True approves every one; a callable
     ``approve(step) -> bool`` approves (True) or aborts (False) each.
@@ -51,7 +52,7 @@ class RunOptions:
     True
     """
 
-    force: bool = False
+    rerun_unchanged: bool = False
     approve: bool | Callable[[str], bool] | None = None
     progress: Callable[[dict], None] | None = None
 
@@ -96,6 +97,9 @@ class RedactingLog(StepLog):
     def write(self, line: str) -> None:
         super().write(redact_values(str(line), self._secret_values))
 
+    def notice(self, message: str) -> None:
+        super().notice(redact_values(str(message), self._secret_values))
+
 
 class StepRecorder:
     """Engine handlers for one deployment's ``attini:*`` steps, recording each run in the state store."""
@@ -137,7 +141,7 @@ class StepRecorder:
         if isinstance(properties, dict):
             properties = {k: v for k, v in properties.items() if k != SKIP_UNCHANGED}
         fingerprint = None
-        if may_skip and not self.options.force:
+        if may_skip and not self.options.rerun_unchanged:
             fingerprint, reused = self._reusable(resource, properties, step, invocation)
             if reused is not None:
                 return reused
@@ -146,7 +150,10 @@ class StepRecorder:
                                         fingerprint=fingerprint, log_path=str(log_path))
         self.emit("step_started", step, resource, attempt=invocation.attempt)
         try:
-            with RedactingLog(log_path, self.secret_values) as log:
+            def notice(message: str) -> None:
+                self.emit("notice", step, resource, message=message)
+
+            with RedactingLog(log_path, self.secret_values, on_notice=notice) as log:
                 result = steps.module(resource).execute(properties, invocation.state_input, self.ctx, step=step,
                                                         log=log, cancelled=invocation.cancelled)
         except ApprovalRequired as wait:

@@ -140,7 +140,8 @@ def _decode(conn: sqlite3.Connection, keys: Sequence[int], table: str, key: str,
     """Integer ``keys`` of ``table`` -> for each of ``columns``: (codes per row, categories), via numpy.
 
     Each distinct key is looked up once. Columns in ``unique_columns`` hold a different value for every key,
-    so their categories need no sorting. Returns ``{column: (codes, categories)}``.
+    so their categories need no sorting. A NULL (an artifact without a version) is code -1: missing.
+    Returns ``{column: (codes, categories)}``.
     """
     import numpy as np
 
@@ -162,9 +163,10 @@ def _decode(conn: sqlite3.Connection, keys: Sequence[int], table: str, key: str,
         if name in unique_columns:
             out[name] = (inverse, tuple(per_key.tolist()))
             continue
-        categories = sorted(set(per_key.tolist()))
+        categories = sorted({v for v in per_key.tolist() if v is not None})
         position = {value: n for n, value in enumerate(categories)}
-        to_category = np.fromiter((position[v] for v in per_key.tolist()), dtype=np.int64, count=len(per_key))
+        to_category = np.fromiter((position.get(v, -1) for v in per_key.tolist()), dtype=np.int64,
+                                  count=len(per_key))
         out[name] = (to_category[inverse], tuple(categories))
     return out
 
