@@ -9,6 +9,20 @@ Each error says *what* was wrong, *where* (file, state, field, environment) and
     >>> print(err)
     examples/app/attini-config.yaml: version: version must be semver, got '1.x'
       hint: use MAJOR.MINOR.PATCH, e.g. 1.0.0
+
+Two surfaces read these errors: the Python API and the ``attini`` CLI. Where the advice differs
+between them (a keyword argument against a flag, a method against a command), the error carries
+both: ``hint`` in Python's words, ``cli_hint`` in the CLI's. ``str(err)`` is the Python form; the
+CLI prints ``err.render(cli=True)``, which falls back to ``hint`` when no ``cli_hint`` was given::
+
+    >>> err = LockError("'app' is already being deployed", hint="pass wait_for_lock=SECONDS",
+    ...                 cli_hint="add --wait-for-lock SECONDS")
+    >>> print(err.render(cli=True))
+    'app' is already being deployed
+      hint: add --wait-for-lock SECONDS
+
+A hint in Python syntax with no ``cli_hint`` fails ``tests/test_errors.py`` (outside the plan and
+engine packages, whose hints are about code and definitions the user writes).
 """
 
 from __future__ import annotations
@@ -40,22 +54,32 @@ class AttiniError(Exception):
     """Base of every user-facing error.
 
     ``what`` is the problem in one sentence, ``where`` locates it (a file and
-    key, a state and field, an environment), ``hint`` says what to do about it.
+    key, a state and field, an environment), ``hint`` says what to do about it in Python, ``cli_hint``
+    (when it differs) what to do about it on the command line.
     """
 
-    def __init__(self, what: str, *, where: str | None = None, hint: str | None = None):
+    def __init__(self, what: str, *, where: str | None = None, hint: str | None = None,
+                 cli_hint: str | None = None):
         self.what = what
         self.where = where
         self.hint = hint
+        self.cli_hint = cli_hint
         super().__init__(self.render())
 
-    def render(self) -> str:
-        head = f"{self.where}: {self.what}" if self.where else self.what
-        return f"{head}\n  hint: {self.hint}" if self.hint else head
+    def hint_for(self, *, cli: bool) -> str | None:
+        """The hint for one surface: the CLI's own if given, else the one hint there is."""
+        return self.cli_hint if cli and self.cli_hint is not None else self.hint
 
-    def to_dict(self) -> dict:
-        """A JSON-friendly form, used by the CLI's ``--json`` error output."""
-        return {"error": type(self).__name__, "what": self.what, "where": self.where, "hint": self.hint}
+    def render(self, *, cli: bool = False) -> str:
+        """``where: what`` and the hint on its own line, in the words of the Python API or (``cli``) the CLI."""
+        head = f"{self.where}: {self.what}" if self.where else self.what
+        hint = self.hint_for(cli=cli)
+        return f"{head}\n  hint: {hint}" if hint else head
+
+    def to_dict(self, *, cli: bool = False) -> dict:
+        """A JSON-friendly form (the CLI's ``--json`` error output uses ``cli=True``)."""
+        return {"error": type(self).__name__, "what": self.what, "where": self.where,
+                "hint": self.hint_for(cli=cli)}
 
 
 class ConfigError(AttiniError):
@@ -105,6 +129,7 @@ class PlanError(AttiniError):
         *,
         where: str | None = None,
         hint: str | None = None,
+        cli_hint: str | None = None,
     ):
         if isinstance(problems, str):
             problems = [Problem(problems)]
@@ -113,10 +138,11 @@ class PlanError(AttiniError):
         what = f"the deployment plan has {n} problem{'s' if n != 1 else ''}:\n" + "\n".join(
             f"  - {p}" for p in self.problems
         )
-        super().__init__(what, where=where, hint=hint or "fix each listed problem and package again")
+        super().__init__(what, where=where, hint=hint or "fix each listed problem and package again",
+                         cli_hint=cli_hint)
 
-    def to_dict(self) -> dict:
-        d = super().to_dict()
+    def to_dict(self, *, cli: bool = False) -> dict:
+        d = super().to_dict(cli=cli)
         d["problems"] = [attrs.asdict(p) for p in self.problems]
         return d
 
@@ -145,11 +171,12 @@ class StepFailed(AttiniError):
     """A step of a deployment plan failed; ``error`` and ``cause`` come from the engine."""
 
     def __init__(self, what: str, *, step: str | None = None, error: str | None = None,
-                 cause: str | None = None, where: str | None = None, hint: str | None = None):
+                 cause: str | None = None, where: str | None = None, hint: str | None = None,
+                 cli_hint: str | None = None):
         self.step = step
         self.error = error
         self.cause = cause
-        super().__init__(what, where=where, hint=hint)
+        super().__init__(what, where=where, hint=hint, cli_hint=cli_hint)
 
 
 class BackendError(AttiniError):

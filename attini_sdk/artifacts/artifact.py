@@ -95,7 +95,9 @@ class Artifact:
         if self.signature is None:
             if require:
                 raise SignatureError("the artifact is not signed", where=str(self.path),
-                                     hint="sign it with 'attini distribution sign' or artifact.sign(key)")
+                                     hint="sign it with artifact.sign(key) before deploying it",
+                                     cli_hint="package it, sign the zip with 'attini distribution sign ZIP --key "
+                                              "KEY_FILE' and deploy the signed zip")
             return None
         return verify_document(dict(self.signature), self.id, trusted_keys, where=where)
 

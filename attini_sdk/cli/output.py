@@ -25,11 +25,11 @@ def stderr(message: str) -> None:
 
 
 def error(err: AttiniError) -> None:
-    """Print a user error: as JSON on stdout with ``--json``, else as text on stderr."""
+    """Print a user error in the CLI's words: as JSON on stdout with ``--json``, else as text on stderr."""
     if state.json:
-        print(json.dumps(err.to_dict(), indent=2))
+        print(json.dumps(err.to_dict(cli=True), indent=2))
     else:
-        stderr(f"Error: {err}")
+        stderr(f"Error: {err.render(cli=True)}")
 
 
 def to_json(data: Any) -> str:

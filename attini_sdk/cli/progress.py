@@ -1,7 +1,8 @@
 """The live view of a running deployment: one line per step with its status and duration.
 
 On a terminal it is a rich table redrawn in place; otherwise (CI logs, pipes) each event is one plain
-line, so logs stay readable. It is the ``progress=`` callback of ``Environment.deploy``::
+line, so logs stay readable, under a title line printed with the first step (a deployment refused before
+any step ran shows its error alone). It is the ``progress=`` callback of ``Environment.deploy``::
 
     with StepProgress.start("app 0.3.0 -> dev") as view:
         env.deploy(artifact, progress=view)
@@ -83,6 +84,7 @@ class StepProgress:
         self.title = title
         self.lines: dict[str, StepLine] = {}
         self._lock = threading.Lock()
+        self._titled = False
         self._live = None
         self._started = time.monotonic()
         if live:
@@ -101,8 +103,6 @@ class StepProgress:
     def __enter__(self) -> StepProgress:
         if self._live is not None:
             self._live.start()
-        else:
-            self._print(f"{self.title}")
         return self
 
     def __exit__(self, *exc) -> None:
@@ -128,8 +128,11 @@ class StepProgress:
                 given = event.get("duration")
                 line.duration = float(given) if isinstance(given, (int, float)) else line.elapsed()
                 line.error = ": ".join(_last_line(event[k]) for k in ("error", "cause") if event.get(k))
-        if self._live is None:
-            self._print(self._plain(line))
+            if self._live is None:  # printed under the lock: lines of parallel branches never interleave
+                text = self._plain(line)
+                if not self._titled:
+                    self._titled, text = True, f"{self.title}\n{text}"
+                self._print(text)
 
     def _plain(self, line: StepLine) -> str:
         stamp = seconds(time.monotonic() - self._started)
@@ -143,7 +146,8 @@ class StepProgress:
         return f"  [{stamp:>6}] {line.step}{kind} {line.status}{tail}{error}"
 
     def _print(self, text: str) -> None:
-        print(text, flush=True)
+        sys.stdout.write(f"{text}\n")  # one write per line: print() writes the newline separately
+        sys.stdout.flush()
 
     def _notice(self, text: str) -> None:
         """A step's note for the person deploying (a runner's image not used here): one line above the view."""

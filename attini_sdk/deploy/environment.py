@@ -37,7 +37,9 @@ __all__ = ["Environment", "EnvironmentParameters", "list_environments", "landsca
 def _backend(backend: str, home: str | os.PathLike | None):
     if backend != "local":
         raise ConfigError(f"backend {backend!r} is not available here", where="Environment.create(backend=...)",
-                          hint="use backend='local' (the AWS backend comes with `pulumi up` in infra_pulumi/)")
+                          hint="use backend='local' (the AWS backend comes with `pulumi up` in infra_pulumi/)",
+                          cli_hint="environments made by the CLI are local (the AWS backend comes with `pulumi up` "
+                                   "in infra_pulumi/)")
     from attini_sdk.backends.local.backend import LocalBackend
 
     return LocalBackend.open(home)
@@ -323,13 +325,15 @@ class Environment:
         if isinstance(id_or_revision, int) and not isinstance(id_or_revision, bool):
             if distribution is None:
                 raise ConfigError("a revision number needs the distribution it belongs to",
-                                  where=f"environment '{self.name}'", hint="env.deployment(3, 'app')")
+                                  where=f"environment '{self.name}'", hint="env.deployment(3, 'app')",
+                                  cli_hint="name the distribution too: -n NAME --revision N")
             return Deployment(self, state.find_deployment(self.name, distribution, id_or_revision))
         record = state.get_deployment(str(id_or_revision))
         if record.environment != self.name:
             raise NotFoundError(f"deployment {id_or_revision} belongs to environment '{record.environment}'",
                                 where=f"environment '{self.name}'",
-                                hint=f"use Environment.local('{record.environment}').deployment(...)")
+                                hint=f"use Environment.local('{record.environment}').deployment(...)",
+                                cli_hint=f"ask its environment: -e {record.environment}")
         return Deployment(self, record)
 
     def latest(self, distribution: str) -> Deployment:

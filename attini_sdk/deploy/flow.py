@@ -119,13 +119,18 @@ def rollback(env: Environment, distribution: str, to: int | str | None = None, *
     if target.status != "succeeded" and not force:
         raise DeploymentError(f"revision {target.revision} of '{distribution}' {target.status}; rolling back to it "
                               "would deploy a version that never worked here", where=f"environment '{env.name}'",
-                              hint="pick a succeeded revision (env.history(distribution)), or pass force=True")
+                              hint="pick a succeeded revision (env.history(distribution)), or pass force=True",
+                              cli_hint=f"pick a succeeded revision (attini deploy history -e {env.name} -n "
+                                       f"{distribution}), or add --skip-checks")
     if not env._backend.artifacts.has(target.distribution_id):
         raise NotFoundError(f"the artifact of '{distribution}' revision {target.revision} ("
                             f"{target.version + ', ' if target.version else ''}{target.distribution_id[:19]}…) is no "
                             "longer stored", where=f"environment '{env.name}'",
                             hint="retention removed it; deploy that version again from its zip or another "
-                                 "environment, or raise keep_versions")
+                                 "environment, or raise keep_versions",
+                            cli_hint="retention removed it; deploy that version again from its zip or another "
+                                     f"environment, or keep more: attini environment create {env.name} "
+                                     "--keep-versions N")
     return deploy(env, target.distribution_id, wait=wait, approve=approve, progress=progress,
                   reason=f"Rollback to {target.revision}", check_dependencies=not force)
 
@@ -146,7 +151,9 @@ def _rollback_target(env: Environment, distribution: str, to: int | str | None) 
         earlier = [d for d in state.successful_deployments(env.name, distribution) if d.revision < current.revision]
         if not earlier:
             raise NotFoundError(f"'{distribution}' revision {current.revision} is the only successful deployment "
-                                f"in '{env.name}'", where=where, hint="pass to= a revision, version or id")
+                                f"in '{env.name}'", where=where, hint="pass to= a revision, version or id",
+                                cli_hint=f"name one with --to REVISION|VERSION|ID (see them: attini deploy history "
+                                         f"-e {env.name} -n {distribution})")
         return earlier[0]
     key = "distribution_id" if str(to).startswith("sha256:") else "version"
     done = state.successful_deployments(env.name, distribution)

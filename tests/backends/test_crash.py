@@ -74,7 +74,7 @@ def test_a_killed_deployers_lock_is_reported_stale_but_never_taken_silently(live
 
     with pytest.raises(LockError) as info:
         live.start_deployment("dev", "database", distribution_id="sha256:db-4", version="4.0.0")
-    assert "looks dead" in str(info.value) and "attini deploy unlock -e dev -n database" in info.value.hint
+    assert "looks dead" in str(info.value) and "attini deploy unlock -e dev -n database" in info.value.cli_hint
     assert live.get_deployment(held).status == "running"  # nothing changed by merely looking
     assert live.integrity_check() == ["ok"]
 

@@ -47,8 +47,9 @@ def test_bad_environment_settings_are_refused_with_a_hint(store, kwargs, message
 def test_an_unknown_environment_says_how_to_create_it(store):
     with pytest.raises(NotFoundError) as info:
         store.get_environment("qa")
-    assert "environment 'qa' does not exist" in str(info.value)
-    assert "attini environment create qa" in info.value.hint
+    assert str(info.value).count("environment 'qa'") == 1 and "environment 'qa' does not exist" in str(info.value)
+    assert "at.Environment.create('qa', type='test')" in info.value.hint
+    assert "attini environment create qa --env-type test|production" in info.value.cli_hint
 
 
 def test_removing_an_environment_forgets_its_history(store, deploy):

@@ -47,7 +47,7 @@ def test_an_expired_heartbeat_makes_the_lock_stale_but_it_is_never_stolen(store,
     with pytest.raises(LockError) as info:
         store.start_deployment(dev, "app", distribution_id="sha256:b", version="1.1.0")
     assert "looks dead" in str(info.value) and "heartbeat expired" in str(info.value)
-    assert "attini deploy unlock -e dev -n app" in info.value.hint
+    assert "attini deploy unlock -e dev -n app" in info.value.cli_hint and "env.unlock('app')" in info.value.hint
     assert info.value.stale
 
 

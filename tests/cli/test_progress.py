@@ -25,6 +25,13 @@ def test_without_a_terminal_each_event_is_one_plain_line(capsys):
     assert "\x1b[" not in "".join(lines)  # no terminal escapes in logs
 
 
+def test_the_title_waits_for_the_first_step_so_a_refused_deployment_prints_none(capsys):
+    with StepProgress("app 1.0.0 → dev", live=False):
+        pass  # refused before any step: a dependency, a lock, a signature
+
+    assert capsys.readouterr().out == ""
+
+
 def test_a_skipped_step_shows_as_skipped(capsys):
     view = StepProgress("network 1.0.0 → dev", live=False)
     view({"event": "step_skipped", "step": "Network", "type": "attini:cfn", "duration": 0.0})
@@ -83,5 +90,6 @@ def test_an_approval_pause_and_decision_show_as_such(capsys):
     view({"event": "approval_decided", "step": "Approve", "type": "attini:approval", "decision": "aborted"})
 
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1].endswith("Approve (AttiniManualApproval) waiting for approval")
-    assert "Approve (AttiniManualApproval) aborted in" in lines[2]
+    assert lines[0] == "app → prod"
+    assert lines[2].endswith("Approve (AttiniManualApproval) waiting for approval")
+    assert "Approve (AttiniManualApproval) aborted in" in lines[3]

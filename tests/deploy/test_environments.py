@@ -135,3 +135,16 @@ def test_the_local_backend_provides_the_three_backend_protocols(tmp_path):
     assert isinstance(backend.artifacts, ArtifactStore)
     assert isinstance(backend.state, StateStore)
     assert isinstance(backend.orchestrator, Orchestrator)
+
+
+def test_landscape_of_an_unknown_environment_says_so_once_and_how_to_create_it(home):
+    at.Environment.create("dev", type="test")
+
+    with pytest.raises(at.NotFoundError) as info:
+        at.landscape(["dev", "acc"])
+
+    message = str(info.value)
+    assert message.count("environment 'acc'") == 1 and message.count("does not exist") == 1
+    assert "environment 'acc' does not exist (existing: dev)" in message
+    assert info.value.hint == "create it: at.Environment.create('acc', type='test') (or type='production')"
+    assert info.value.cli_hint == "create it: attini environment create acc --env-type test|production"

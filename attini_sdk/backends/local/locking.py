@@ -84,22 +84,28 @@ def stale_reason(lock: Lock, now_us: int) -> str | None:
     return None
 
 
-def lock_held_error(lock: Lock, stale: str | None, *, hint: str | None = None) -> LockError:
-    """The error a second deployer sees: who holds the lock, since when, and what to do."""
+def lock_held_error(lock: Lock, stale: str | None, *, hint: str | None = None,
+                    cli_hint: str | None = None) -> LockError:
+    """The error a second deployer sees: who holds the lock, since when, and what to do (in Python's words
+    and in the CLI's)."""
     where = f"environment '{lock.environment}', distribution '{lock.distribution}'"
-    unlock = f"attini deploy unlock -e {lock.environment} -n {lock.distribution}"
+    unlock = f"env.unlock('{lock.distribution}')"
+    cli_unlock = f"attini deploy unlock -e {lock.environment} -n {lock.distribution}"
     if stale:
         err = LockError(
             f"'{lock.distribution}' is locked by a deployment that looks dead ({stale}); "
             f"held by {lock.describe()}",
             where=where,
-            hint=f"recover it with `{unlock}` (its deployment becomes 'interrupted' and can be resumed)")
+            hint=f"recover it with {unlock} (its deployment becomes 'interrupted' and can be resumed)",
+            cli_hint=f"recover it with: {cli_unlock} (its deployment becomes 'interrupted' and can be resumed)")
     else:
         err = LockError(
             f"'{lock.distribution}' is already being deployed to '{lock.environment}' by {lock.describe()}",
             where=where,
-            hint=hint or "wait for it to finish, or pass wait_for_lock=SECONDS (--wait-for-lock) to wait "
-                         f"for it; if its holder is gone, `{unlock}`")
+            hint=hint or f"wait for it to finish, or pass wait_for_lock=SECONDS to wait for it; if its holder "
+                         f"is gone, {unlock}",
+            cli_hint=cli_hint or "wait for it to finish, or add --wait-for-lock SECONDS to wait for it; if its "
+                                 f"holder is gone: {cli_unlock}")
     err.lock = lock
     err.stale = stale
     return err

@@ -68,7 +68,8 @@ def to_us(value: datetime | float | None) -> int | None:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ConfigError(f"time {value.isoformat()} has no timezone",
-                              hint="pass an aware datetime, e.g. datetime.now(timezone.utc)")
+                              hint="give the datetime a timezone, e.g. tzinfo=timezone.utc",
+                              cli_hint="give the time with its timezone, e.g. 2026-01-31T12:00:00+00:00")
         return (value - _EPOCH) // timedelta(microseconds=1)  # exact, no float rounding
     return round(value * 1_000_000)
 
@@ -159,9 +160,12 @@ class StoreCore:
     def _require_environment(self, conn: sqlite3.Connection, name: str) -> tuple:
         row = self._environment_row(conn, name)
         if row is None:
-            raise NotFoundError(f"environment '{name}' does not exist", where=f"environment '{name}'",
-                                hint=f"create it with `attini environment create {name}` or list them with "
-                                     "`attini environment list`")
+            names = [n for (n,) in conn.execute("SELECT name FROM environments ORDER BY name")]
+            known = f"existing: {', '.join(names)}" if names else "there are none yet"
+            raise NotFoundError(f"environment '{name}' does not exist ({known})",
+                                where=f"ATTINI_HOME {self.path.parent}",
+                                hint=f"create it: at.Environment.create('{name}', type='test') (or type='production')",
+                                cli_hint=f"create it: attini environment create {name} --env-type test|production")
         return row
 
     @staticmethod

@@ -107,7 +107,8 @@ class EnvironmentOps(StoreCore):
             (environment, key)).fetchone()
         if row is None:
             raise NotFoundError(f"environment '{environment}' has no parameter '{key}'",
-                                where=f"environment '{environment}'", hint="set it with env.parameters[KEY] = VALUE")
+                                where=f"environment '{environment}'", hint="set it with env.parameters[KEY] = VALUE",
+                                cli_hint=f"set it: attini environment param set KEY VALUE -e {environment}")
         return Parameter(row[0], json.loads(row[1]), bool(row[2]))
 
     def remove_parameter(self, environment: str, key: str) -> None:

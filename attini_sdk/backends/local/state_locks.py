@@ -108,8 +108,8 @@ class LockOps(StoreCore):
             reason = locking.stale_reason(held, self._now())
             if reason is None and not force:
                 raise locking.lock_held_error(
-                    held, None, hint="its holder looks alive; pass force=True (--force) only if you are sure "
-                                     "it is gone")
+                    held, None, hint="its holder looks alive; pass force=True only if you are sure it is gone",
+                    cli_hint="its holder looks alive; add --force only if you are sure it is gone")
             conn.execute("DELETE FROM locks WHERE environment = ? AND distribution = ?", (environment, distribution))
             if held.deployment_id:
                 _interrupt(conn, held.deployment_id, reason or "its lock was removed with force")
