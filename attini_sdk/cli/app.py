@@ -10,6 +10,7 @@ import typer
 
 from attini_sdk._version import __version__
 from attini_sdk.cli import output
+from attini_sdk.cli.metavars import CliGroup
 from attini_sdk.errors import AttiniError
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    cls=CliGroup,  # --help names values as a CLI does (TEXT, NAME), not by Python type (<str>, <bool>)
 )
 
 
@@ -35,7 +37,8 @@ def _root(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
     debug: bool = typer.Option(
-        False, "--debug", envvar="ATTINI_DEBUG", help="Show full tracebacks on errors."
+        False, "--debug", envvar="ATTINI_DEBUG",
+        help="Show full tracebacks on errors (also accepted after a command: attini deploy run X --debug)."
     ),
 ) -> None:
     """Attini-compatible deployment framework (attini_sdk)."""
@@ -70,6 +73,19 @@ def _is_click_exception(err: Exception) -> bool:
     return isinstance(err, tuple(classes))
 
 
+def _debug_first(args: list[str]) -> list[str]:
+    """``--debug`` is an option of ``attini`` itself; people also type it last (``attini deploy run X --debug``),
+    so it is moved in front of the command, wherever it stands before a ``--``.
+
+    >>> _debug_first(["deploy", "run", "x", "--debug"])
+    ['--debug', 'deploy', 'run', 'x']
+    """
+    end = args.index("--") if "--" in args else len(args)
+    if "--debug" not in args[:end]:
+        return list(args)
+    return ["--debug", *(a for a in args[:end] if a != "--debug"), *args[end:]]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``attini`` script. Returns the process exit code.
 
@@ -77,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     exits 2 with a short note (the traceback with ``--debug``).
     """
     _register()
-    args = sys.argv[1:] if argv is None else argv
+    args = _debug_first(sys.argv[1:] if argv is None else argv)
     output.state.debug = "--debug" in args or os.environ.get("ATTINI_DEBUG", "") not in ("", "0")
     try:
         code = app(args=args, prog_name="attini", standalone_mode=False)

@@ -1,10 +1,14 @@
-"""The question Attini asks before it changes a production environment: "Continue? (Y/N)".
+"""The questions asked before a change that is hard to undo, on stderr so that ``--json`` output stays clean.
 
-It shows what runs now and what would run instead (distribution id, version, tags), on stderr so that
-``--json`` output stays clean, and reads the answer from stdin (so ``echo y | attini ...`` works too).
-``-f/--force`` (as in Attini; ``-y/--yes`` too) skips it; test environments are never asked about::
+Before a deploy or rollback in a production environment, Attini's "Continue? (Y/N)": it shows what runs now
+and what would run instead (distribution id, version, tags) and reads the answer from stdin (so
+``echo y | attini ...`` works too); ``-f/--force`` (as in Attini; ``-y/--yes`` too) skips it, and test
+environments are never asked about. Before removing an environment (its history, inventory and parameters):
+"y" for a test environment, its name typed for a production one, and only on a terminal: a script must say
+``--yes``::
 
     confirm(env, Change("app", "0.4.0", "sha256:…", {"layer": "application"}), yes=False)
+    confirm_removal(env, yes=False)
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from attini_sdk.errors import DeploymentError
 if TYPE_CHECKING:  # pragma: no cover
     from attini_sdk.deploy.environment import Environment
 
-__all__ = ["Change", "confirm", "current_of"]
+__all__ = ["Change", "confirm", "confirm_removal", "current_of"]
 
 
 @attrs.frozen
@@ -71,8 +75,7 @@ def confirm(env: Environment, change: Change, *, yes: bool, action: str = "deplo
     output.stderr(f"Environment '{env.name}' is a production environment. About to {action} "
                   f"'{change.distribution}'.\n  current: {now}\n"
                   f"  new:     {_describe(change.version, change.distribution_id, change.tags)}")
-    print("Continue? (Y/N) ", end="", file=sys.stderr, flush=True)
-    answer = sys.stdin.readline()
+    answer = _ask("Continue? (Y/N) ")
     if not answer:
         output.stderr("")
         raise DeploymentError(f"'{env.name}' is a production environment and there was no answer to "
@@ -81,3 +84,27 @@ def confirm(env: Environment, change: Change, *, yes: bool, action: str = "deplo
     if answer.strip().lower() not in ("y", "yes"):
         output.stderr(f"Cancelled: nothing was {'deployed' if action == 'deploy' else 'rolled back'}.")
         raise typer.Exit(1)
+
+
+def _ask(question: str) -> str:
+    print(question, end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline()
+
+
+def confirm_removal(env: Environment, *, yes: bool) -> None:
+    """Ask before removing ``env``, unless ``yes``; without a terminal, refuse; a wrong answer ends the command."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise DeploymentError(f"removing environment '{env.name}' needs a confirmation, and there is no terminal "
+                              "to ask on", where=f"environment {env.name}",
+                              hint=f"add --yes to remove it without asking: attini environment remove {env.name} "
+                                   "--yes")
+    production = env.type == "production"
+    output.stderr(f"Environment '{env.name}' ({env.type}) will be removed with its deployment history, inventory "
+                  "and parameters. Nothing in the cloud is touched.")
+    answer = _ask(f"Type the environment's name, {env.name}, to remove it: " if production else "Remove it? (y/N) ")
+    if (answer.strip() == env.name) if production else (answer.strip().lower() in ("y", "yes")):
+        return
+    output.stderr(f"Cancelled: environment '{env.name}' was not removed.")
+    raise typer.Exit(1)

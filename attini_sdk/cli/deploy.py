@@ -92,10 +92,10 @@ def run(
     _finish(deployment, json=json)
 
 
-def _finish(deployment, *, json: bool, allow: tuple[str, ...] = ()) -> None:
+def _finish(deployment, *, json: bool) -> None:
     if not json:
         deployment_view.print_steps(deployment)
-    deployment_view.finish(deployment, json=json, allow=allow)
+    deployment_view.finish(deployment, json=json)
 
 
 def _view(title: str, *, quiet: bool):
@@ -165,7 +165,10 @@ def continue_(
     environment: Optional[str] = selection.ENVIRONMENT,
     json: bool = JSON,
 ) -> None:
-    """Approve (or with --abort reject) a deployment waiting at a ManualApproval step, and follow it."""
+    """Approve (or with --abort reject) a deployment waiting at a ManualApproval step, and follow it.
+
+    Exits 0 when the deployment goes on to succeed (or waits again), 1 when it fails or is aborted.
+    """
     output.state.json = json
     env = selection.environment(environment)
     name = selection.distribution(env, distribution)
@@ -189,7 +192,7 @@ def continue_(
             deployment.abort(step_name, message, progress=view)
         else:
             deployment.approve(step_name, message, progress=view)
-    _finish(deployment.refresh(), json=json, allow=("aborted",) if abort else ())
+    _finish(deployment.refresh(), json=json)  # aborted: the deployment ended without finishing, exit 1
 
 
 @app.command()

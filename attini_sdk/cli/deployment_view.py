@@ -1,8 +1,9 @@
 """How a deployment reads on the command line: a summary, its steps, its JSON, its exit code.
 
-A deployment that failed (or was aborted or interrupted) ends the command with exit code 1 and one
-message naming the failed step, its error and what to do next; with ``--json`` the deployment itself
-is printed instead (``status`` says what happened) and the exit code is the same.
+A deployment that failed (or was aborted, even on purpose with ``deploy continue --abort``, or was
+interrupted) ends the command with exit code 1 and one message naming the step, its error and what to do
+next; with ``--json`` the deployment itself is printed instead (``status`` says what happened) and the
+exit code is the same.
 """
 
 from __future__ import annotations
@@ -68,10 +69,10 @@ def _next_steps(deployment) -> str:
     return f"see the log: attini deploy logs {where} --step-name STEP; go back: attini deploy rollback {where}"
 
 
-def finish(deployment, *, json: bool, allow: tuple[str, ...] = ()) -> None:
+def finish(deployment, *, json: bool) -> None:
     """End the command as the deployment ended: exit 0 if it succeeded (or is paused), 1 otherwise."""
     status = str(deployment.status)
-    ok = status in ("succeeded", "waiting_approval", "running", "pending") or status in allow
+    ok = status in ("succeeded", "waiting_approval", "running", "pending")
     if json:
         output.emit_json(as_json(deployment, outputs=status == "succeeded"))
         if not ok:
@@ -91,8 +92,10 @@ def finish(deployment, *, json: bool, allow: tuple[str, ...] = ()) -> None:
                          step=step["step"], error=step.get("error"), cause=step.get("cause"), where=where,
                          hint=_next_steps(deployment).replace("STEP", str(step["step"])))
     detail = ": ".join(str(x) for x in (deployment.error, deployment.cause) if x) or "no detail recorded"
-    hint = (f"continue it: attini deploy resume -n {deployment.distribution} -e {deployment.environment}"
-            if status == "interrupted" else _next_steps(deployment))
+    hint = {"interrupted": f"continue it: attini deploy resume -n {deployment.distribution} "
+                           f"-e {deployment.environment}",
+            "aborted": f"the steps after it did not run; what runs now: attini inventory -e {deployment.environment}"
+            }.get(status) or _next_steps(deployment)
     raise DeploymentError(f"{deployment.label} {status}: {detail}", where=where,
                           hint=hint)
 

@@ -109,11 +109,18 @@ def list_(json: bool = JSON) -> None:
 def remove(
     name: str = typer.Argument(..., help="The environment to remove, with its history and parameters."),
     force: bool = typer.Option(False, "--force", "-f", help="Remove it even while deployments run."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask first (without a terminal, this is required)."),
     json: bool = JSON,
 ) -> None:
-    """Remove an environment and its records (no cloud resources are touched, as in Attini)."""
+    """Remove an environment and its records (no cloud resources are touched, as in Attini).
+
+    Asks first: "y" for a test environment, the environment's name typed for a production one.
+    """
+    from attini_sdk.cli.confirmation import confirm_removal
+
     output.state.json = json
     env = selection.environment(name)
+    confirm_removal(env, yes=yes)
     env.remove(force=force)
     if json:
         output.emit_json({"name": name, "removed": True})

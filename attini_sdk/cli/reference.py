@@ -63,14 +63,9 @@ def _first_line(text: str | None) -> str:
 
 
 def _value(option) -> str:
-    if getattr(option, "is_flag", False):
-        return ""
-    if option.metavar:
-        return option.metavar
-    annotation = getattr(getattr(option, "type_descriptor", None), "annotation", str)
-    inner = getattr(annotation, "__args__", None)
-    kind = inner[0] if inner else annotation
-    return {int: "INTEGER", float: "NUMBER", bool: ""}.get(kind, "PATH" if kind is Path else "TEXT")
+    from attini_sdk.cli.metavars import value_name
+
+    return "" if getattr(option, "is_flag", False) else value_name(option)
 
 
 def _default(option) -> str:

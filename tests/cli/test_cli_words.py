@@ -106,6 +106,19 @@ def unlock_while_the_holder_is_alive(u: User) -> Failing:
 
 
 @case
+def remove_an_environment_while_a_deployment_runs(u: User) -> Failing:
+    u.dev()
+    u.hold_lock("hello")
+    return Failing(["environment", "remove", "dev", "--yes"], "dev")
+
+
+@case
+def remove_an_environment_without_a_terminal_to_confirm_on(u: User) -> Failing:
+    u.dev()
+    return Failing(["environment", "remove", "dev"], "no terminal to ask on")
+
+
+@case
 def describe_a_deployment_of_another_environment(u: User) -> Failing:
     u.dev()
     u.ok("environment", "create", "acc", "--env-type", "test")

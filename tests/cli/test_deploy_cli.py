@@ -207,12 +207,18 @@ def test_a_manual_approval_pauses_and_continue_finishes_it(attini, dists, dev):
     assert "gated 1.0.0 → dev: revision 1" in approved.out and "succeeded" in approved.out
 
 
-def test_abort_at_an_approval_aborts_the_deployment(attini, dists, dev):
+def test_abort_at_an_approval_ends_the_deployment_aborted_and_exits_1(attini, dists, dev):
     attini("deploy", "run", dists("gated", "1.0.0", gated=True))
 
-    result = attini("deploy", "continue", "-n", "gated", "--step-name", "Approve", "--abort", "--json")
+    text = attini("deploy", "continue", "-n", "gated", "--step-name", "Approve", "--abort", "-m", "not today")
+    assert attini("deploy", "run", dists("gated", "1.0.2", gated=True)).code == 0
+    as_json = attini("deploy", "continue", "-n", "gated", "--step-name", "Approve", "--abort", "--json")
 
-    assert result.code == 0 and result.json()["status"] == "aborted"
+    assert text.code == 1 and "gated 1.0.0 → dev: revision 1" in text.out and "aborted" in text.out
+    assert "Error: " in text.err and "gated 1.0.0 aborted: ManuallyAborted" in text.err
+    assert "attini inventory -e dev" in text.err and "Traceback" not in text.err
+    assert as_json.code == 1 and as_json.json()["status"] == "aborted"
+    assert [s["status"] for s in as_json.json()["steps"] if s["step"] == "Approve"] == ["aborted"]
 
 
 def test_continue_when_nothing_waits_says_so(attini, dists, dev):

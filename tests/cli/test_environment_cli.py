@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import os
+import subprocess
+import sys
+
 import pytest
+
+from attini_sdk.cli import main
 
 
 def test_create_list_and_remove_environments(attini):
@@ -10,7 +17,7 @@ def test_create_list_and_remove_environments(attini):
         "Created test environment dev")
     created = attini("environment", "create", "prod", "--json").json()
     listed = attini("environment", "list", "--json").json()
-    removed = attini("environment", "remove", "dev")
+    removed = attini("environment", "remove", "dev", "--yes")
 
     assert created["name"] == "prod" and created["type"] == "production" and created["created"] is True
     assert {row["name"]: row["type"] for row in listed} == {"dev": "test", "prod": "production"}
@@ -123,9 +130,72 @@ def test_remove_refuses_while_a_deployment_waits_unless_forced(attini, dists):
     attini("environment", "create", "dev", "--env-type", "test")
     attini("deploy", "run", dists("gated", "1.0.0", gated=True))
 
-    refused = attini("environment", "remove", "dev")
-    forced = attini("environment", "remove", "dev", "--force")
+    refused = attini("environment", "remove", "dev", "--yes")
+    forced = attini("environment", "remove", "dev", "--force", "--yes")
 
     assert refused.code == 1 and "ConflictError" not in refused.err and "Traceback" not in refused.err
     assert "hint:" in refused.err
     assert forced.code == 0 and attini("environment", "list", "--json").json() == []
+
+
+# -- removing asks first ---------------------------------------------------------------------------------
+
+
+def _names(attini) -> list[str]:
+    return [row["name"] for row in attini("environment", "list", "--json").json()]
+
+
+def test_remove_without_a_terminal_refuses_unless_yes(attini):
+    attini("environment", "create", "dev", "--env-type", "test")
+
+    refused = attini("environment", "remove", "dev", stdin="y\n")  # a pipe is not a person
+    refused_json = attini("environment", "remove", "dev", "--json")
+
+    assert refused.code == 1 and "no terminal to ask on" in refused.err and "--yes" in refused.err
+    assert refused_json.code == 1 and "--yes" in refused_json.json()["hint"]
+    assert _names(attini) == ["dev"]
+    assert attini("environment", "remove", "dev", "-y").code == 0 and _names(attini) == []
+
+
+class _Terminal(io.StringIO):
+    """What a person types at a terminal (the real terminal is in the pty test below)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("answer", "removed"), [("y\n", True), ("yes\n", True), ("n\n", False), ("\n", False)])
+def test_remove_asks_y_for_a_test_environment(attini, monkeypatch, answer, removed):
+    attini("environment", "create", "dev", "--env-type", "test")
+    monkeypatch.setattr(sys, "stdin", _Terminal(answer))
+
+    result = main(["environment", "remove", "dev"])
+
+    assert result == (0 if removed else 1)
+    assert _names(attini) == ([] if removed else ["dev"])
+
+
+def test_removing_a_production_environment_needs_its_name_typed_at_a_real_terminal(attini):
+    attini("environment", "create", "prod")
+
+    yes = _at_terminal(["environment", "remove", "prod"], "y\n")
+    typed = _at_terminal(["environment", "remove", "prod"], "prod\n")
+
+    assert yes.returncode == 1 and "Type the environment's name, prod, to remove it" in yes.stderr
+    assert "Cancelled: environment 'prod' was not removed." in yes.stderr
+    assert typed.returncode == 0, typed.stderr
+    assert "Removed environment prod." in typed.stdout and _names(attini) == []
+
+
+def _at_terminal(args: list[str], typed: str) -> subprocess.CompletedProcess:
+    """Run ``attini ARGS`` with a pseudo-terminal as stdin and ``typed`` as what the person types."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        os.write(leader, typed.encode())
+        return subprocess.run([sys.executable, "-m", "attini_sdk", *args], stdin=follower, capture_output=True,
+                              text=True, timeout=120)
+    finally:
+        os.close(leader)
+        os.close(follower)

@@ -1,5 +1,6 @@
 """The root of the CLI: version, help, and how errors reach the user."""
 
+import re
 import subprocess
 import sys
 
@@ -33,3 +34,38 @@ def test_unknown_command_is_a_usage_error_without_traceback():
 def test_main_returns_exit_code_in_process(capsys):
     assert main(["--version"]) == 0
     assert __version__ in capsys.readouterr().out
+
+
+def _every_command() -> list[tuple[str, ...]]:
+    """The root, every group and every visible command, as the words that name them."""
+    from attini_sdk.cli import reference
+
+    leaves = [path for path, _ in reference._walk(reference._root(), ())]
+    return sorted({path[:n] for path in leaves for n in range(len(path) + 1)})
+
+
+def test_help_names_values_as_a_command_line_does_never_by_python_type(capsys):
+    seen = 0
+    for path in _every_command():
+        assert main([*path, "--help"]) == 0, path
+        text = capsys.readouterr().out
+        assert not re.search(r"<(bool|str|int|float|Path|list)\b", text), (path, text)
+        seen += 1
+
+    assert seen > 30
+    main(["deploy", "run", "--help"])
+    text = capsys.readouterr().out
+    assert re.search(r"--environment\s+-e\s+TEXT", text) and re.search(r"--param\s+-p\s+KEY=VALUE", text)
+    assert re.search(r"-y\s+Do not ask", text)  # a flag: nothing between its names and its help
+    assert "PATH|ZIP|ID" in text
+
+
+def test_debug_after_a_command_shows_the_traceback_as_before_it_does(attini):
+    after = attini("deploy", "run", "nowhere", "--debug")
+    before = attini("--debug", "deploy", "run", "nowhere")
+    plain = attini("deploy", "run", "nowhere")
+
+    for result in (after, before):
+        assert result.code == 1
+        assert "Traceback" in result.err and "Error: " in result.err and "No such option" not in result.err
+    assert plain.code == 1 and "Traceback" not in plain.err
