@@ -10,6 +10,7 @@ error located in the user's own Python plan module (a ``.py`` file), whose words
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,7 +74,7 @@ def rollback_to_a_revision_that_failed(u: User) -> Failing:
     u.dev()
     u.deploy("hello", "1.0.0")
     u.deploy("hello", "1.1.0", broken=True, code=1)
-    return Failing(["deploy", "rollback", "-n", "hello", "--to", "2"], "would deploy a version that never worked")
+    return Failing(["deploy", "rollback", "-n", "hello", "--to", "2"], "or add --skip-checks")
 
 
 @case
@@ -300,6 +301,15 @@ def user(attini, dists, home, tmp_path) -> User:
     return User(attini, dists, home, tmp_path)
 
 
+def _known_flags() -> set[str]:
+    """Every long option of every command (what a hint may tell the user to add)."""
+    from attini_sdk.cli import reference
+
+    commands = [command for _, command in reference._walk(reference._root(), ())] + [reference._root()]
+    return {name for command in commands for param in command.params
+            for name in [*param.opts, *getattr(param, "secondary_opts", [])] if name.startswith("--")} | {"--help"}
+
+
 def _error_text(err: str) -> str:
     """What the CLI printed from ``Error:`` on: the message, where, and the hint."""
     assert "Error: " in err, err
@@ -327,6 +337,8 @@ def _check_text(failing: Failing, result) -> None:
         assert ".py" in text and "hint: " in text
     else:
         assert python_syntax(text) == [], text
+        named = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", text))
+        assert named <= _known_flags(), f"the message names options no command has: {named - _known_flags()}"
     if failing.refused:  # no live-view header (with or without a version) before the error
         assert " → " not in result.out, result.out
 
@@ -337,6 +349,6 @@ def _check_json(failing: Failing, result) -> None:
     if "hint" not in data:  # a failed deployment prints the deployment itself
         assert data["status"] == "failed"
         return
-    assert failing.says in data["what"] + (data["where"] or "")
+    assert failing.says in f"{data['what']} {data['where']} {data['hint']}"
     if not failing.speaks_code:
         assert python_syntax(f"{data['what']} {data['where']} {data['hint']}") == [], data
