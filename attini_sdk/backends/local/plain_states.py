@@ -55,8 +55,8 @@ def plain_state_runs(definition: dict, events: Sequence[dict], execution_status:
         if state_type == "Task" and str(resource).startswith("attini:"):
             continue
         left = exits.get(event["id"])
-        row = {"step_run_id": None, "step": name, "type": resource if state_type == "Task" else state_type,
-               "attempt": 0, "started_at": _us(event["timestamp"]), "finished_at": None, "fingerprint": None,
+        row = {"step_run_id": None, "step": name, "type": state_type, "resource": resource, "attempt": 1,
+               "started_at": _us(event["timestamp"]), "finished_at": None, "fingerprint": None,
                "output": None, "log_path": None, "error": None, "cause": None}
         if left is not None:
             row["status"], row["finished_at"] = "succeeded", _us(left["timestamp"])
@@ -104,7 +104,7 @@ def _walk_back(event: dict, by_id: dict, match) -> dict | None:
 
 
 def with_plain_states(table: Table, rows: Sequence[dict]) -> Table:
-    """The store's step-runs ``table`` with ``rows`` added, newest first (by start, then step run id)."""
+    """The store's step-runs ``table`` with ``rows`` added, in the order they started (then by step run id)."""
     if not rows:
         return table
     data = {name: list(table.values(name) if name != "status" else table.values("status"))
@@ -112,8 +112,7 @@ def with_plain_states(table: Table, rows: Sequence[dict]) -> Table:
     for row in rows:
         for name in table.columns:
             data[name].append(row.get(name))
-    order = sorted(range(len(data["step"])),
-                   key=lambda i: (data["started_at"][i] or 0, data["step_run_id"][i] or 0), reverse=True)
+    order = sorted(range(len(data["step"])), key=lambda i: (data["started_at"][i] or 0, data["step_run_id"][i] or 0))
     codes = {s: i for i, s in enumerate(STEP_STATUSES)}
     out = {name: [column[i] for i in order] for name, column in data.items()}
     out["status"] = [codes.get(s, -1) for s in out["status"]]
