@@ -93,8 +93,10 @@ class StepProgress:
     @classmethod
     def start(cls, title: str) -> StepProgress:
         """A view for this terminal: live when stdout is an interactive terminal, plain lines otherwise."""
-        console = output.console()
-        live = console.is_terminal and not console.is_dumb_terminal and sys.stdout.isatty()
+        live = sys.stdout.isatty()  # asked first: logs and pipes never load rich for the view
+        if live:
+            console = output.console()
+            live = console.is_terminal and not console.is_dumb_terminal
         return cls(title, live=live)
 
     def __enter__(self) -> StepProgress:

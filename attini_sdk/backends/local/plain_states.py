@@ -31,9 +31,19 @@ def _us(seconds: float | None) -> int | None:
 
 
 def _kinds(definition: dict) -> dict[str, tuple[str, str | None]]:
-    from attini_sdk.plan.walk import states
+    """State name -> (Type, Resource), in Parallel branches and Map iterations too.
 
-    return {s.name: (s.body.get("Type"), s.body.get("Resource")) for s in states(definition)}
+    A walk of its own rather than ``plan.walk``: importing the plan package would cost every ``deploy describe``
+    and every ``deploy run`` more than reading the steps does.
+    """
+    kinds, machines = {}, [definition]
+    while machines:
+        for name, body in ((machines.pop() or {}).get("States") or {}).items():
+            if isinstance(body, dict):
+                kinds[name] = (body.get("Type"), body.get("Resource"))
+                inner = body.get("ItemProcessor") or body.get("Iterator")
+                machines.extend(m for m in [*(body.get("Branches") or []), inner] if isinstance(m, dict))
+    return kinds
 
 
 def plain_state_runs(definition: dict, events: Sequence[dict], execution_status: str, *,

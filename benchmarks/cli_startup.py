@@ -1,0 +1,100 @@
+"""The CLI's fixed cost: one ``attini`` process against ``python -c "import attini_sdk"``, bytecode cache on and off.
+
+Every command is a fresh process (what a user or a CI job pays each time). Measured in interleaved rounds
+(one run of each command per round, so load from other work on the machine spreads over all of them), medians
+reported, next to the peers: ``python -c pass``, ``import attini_sdk`` (the baseline of the target: each
+command <= 0.15 s over it with the cache on) and ``import pandas`` (what every command paid before issue 10).
+
+- cache on: the ``__pycache__`` folders are written by a first run, as after any ``pip install``
+- cache off: ``PYTHONDONTWRITEBYTECODE=1`` with an empty ``PYTHONPYCACHEPREFIX``: no bytecode is read or
+  written, every module (ours and the libraries') is compiled from source in every process. The worst case of
+  images that set ``PYTHONDONTWRITEBYTECODE=1``; where pip compiled the libraries at install, only our own
+  modules compile and the time lies between the two.
+
+    .venv/bin/python benchmarks/cli_startup.py              # 15 rounds
+    .venv/bin/python benchmarks/cli_startup.py --rounds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PY = sys.executable
+COMMANDS = {
+    "python -c pass": [PY, "-c", "pass"],
+    "python -c 'import attini_sdk'": [PY, "-c", "import attini_sdk"],
+    "python -c 'import pandas' (peer)": [PY, "-c", "import pandas"],
+    "attini --help": [PY, "-m", "attini_sdk", "--help"],
+    "attini inventory --json (empty home: error)": [PY, "-m", "attini_sdk", "inventory", "--json"],
+    "attini inventory -e dev --json": [PY, "-m", "attini_sdk", "inventory", "-e", "dev", "--json"],
+    "attini deploy history -e dev --json": [PY, "-m", "attini_sdk", "deploy", "history", "-e", "dev", "--json"],
+    "attini deploy history -e dev (table)": [PY, "-m", "attini_sdk", "deploy", "history", "-e", "dev"],
+    "attini environment list": [PY, "-m", "attini_sdk", "environment", "list"],
+    "attini deploy history -e nope (error)": [PY, "-m", "attini_sdk", "deploy", "history", "-e", "nope"],
+}
+BASELINE = "python -c 'import attini_sdk'"
+
+
+def _home(root: Path) -> Path:
+    """A home with dev (three deployments of a one-step runner distribution) for the commands that read one."""
+    home = root / "home"
+    code = ("import attini_sdk as at, pathlib, sys\n"
+            "src = pathlib.Path(sys.argv[1]); src.mkdir(exist_ok=True)\n"
+            "(src / 'attini-config.yaml').write_text('distributionName: hello\\nversion: 1.0.0\\nplan: plan.py\\n')\n"
+            "(src / 'plan.py').write_text('from attini_sdk.plan import Plan, Runner\\n"
+            "plan = Plan(Runner(\"Hi\", commands=[\"true\"]))\\n')\n"
+            "env = at.Environment.local('dev', home=sys.argv[2])\n"
+            "for _ in range(3):\n    assert env.deploy(src).status == 'succeeded'\n")
+    subprocess.run([PY, "-c", code, str(root / "src"), str(home)], check=True)
+    return home
+
+
+def _time(argv: list[str], env: dict) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def measure(rounds: int, cache: bool, home: Path, empty: Path) -> dict[str, float]:
+    """Median seconds per command, ``cache`` on or off."""
+    base = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    base.update(AWS_DEFAULT_REGION="eu-west-1", AWS_CONFIG_FILE=str(home / "no-aws-config"))
+    if not cache:
+        base.update(PYTHONDONTWRITEBYTECODE="1", PYTHONPYCACHEPREFIX=tempfile.mkdtemp(prefix="no-pyc-"))
+    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    for n in range(rounds + 1):  # the first round writes the bytecode (cache on) and is not counted
+        for name, argv in COMMANDS.items():
+            env = {**base, "ATTINI_HOME": str(empty if "empty home" in name else home)}
+            seconds = _time(argv, env)
+            if n:
+                times[name].append(seconds)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="attini-startup-"))
+    home, empty = _home(root), root / "empty-home"
+    results = {cache: measure(args.rounds, cache, home, empty) for cache in (True, False)}
+    print(f"\nmedian of {args.rounds} rounds, seconds    cache on   over import   cache off   over import")
+    for name in COMMANDS:
+        on, off = results[True][name], results[False][name]
+        over_on, over_off = on - results[True][BASELINE], off - results[False][BASELINE]
+        mark = ""
+        if name.startswith("attini"):
+            mark = "  ok" if over_on <= 0.15 else f"  MISSED by {over_on - 0.15:.3f} s (target <= 0.15 s)"
+        print(f"{name:45} {on:9.3f} {over_on:+12.3f} {off:11.3f} {over_off:+12.3f}{mark}")
+    print(f"\npython {sys.version.split()[0]}, {os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
