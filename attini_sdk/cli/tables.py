@@ -107,8 +107,8 @@ def ago(stamp: datetime | None, now: datetime | None = None) -> str:
     after 30 days.
 
     >>> t = datetime(2026, 1, 31, 12, 0, tzinfo=timezone.utc)
-    >>> ago(t - timedelta(minutes=3), t), ago(t - timedelta(days=2, hours=5), t), ago(datetime(2025, 6, 1, tzinfo=timezone.utc), t)
-    ('3m ago', '2d ago', '2025-06-01')
+    >>> ago(t - timedelta(minutes=3), t), ago(t - timedelta(days=2, hours=5), t), ago(t - timedelta(days=90), t)
+    ('3m ago', '2d ago', '2025-11-02')
     """
     if stamp is None:
         return _MISSING

@@ -11,7 +11,7 @@ import pytest
 from attini_sdk.cli import tables
 from attini_sdk.deploy import frames, rows
 from attini_sdk.deploy.environment import Environment
-from tests.backends.conftest import Clock, clock, deploy  # noqa: F401  (fixtures shared with the backend tests)
+from tests.backends.conftest import clock, deploy  # noqa: F401  (fixtures shared with the backend tests)
 from tests.deploy.test_frames import store  # noqa: F401  (a store with a movable clock, no AWS)
 
 
