@@ -129,11 +129,11 @@ def _parameter_rows(env) -> list[dict]:
     from attini_sdk.backends.records import REDACTED
 
     store = env.parameters
-    out = []
+    rows = []
     for key in sorted(store):
         secret = bool(store.is_secret(key)) if hasattr(store, "is_secret") else False
-        out.append({"key": key, "value": REDACTED if secret else store[key], "secret": secret})
-    return out
+        rows.append({"key": key, "value": REDACTED if secret else store[key], "secret": secret})
+    return rows
 
 
 @params.command("set")
@@ -166,11 +166,11 @@ def param_list(environment: Optional[str] = selection.ENVIRONMENT, json: bool = 
     """List an environment's parameters (secret values as ***)."""
     output.state.json = json
     env = selection.environment(environment)
-    found = _parameter_rows(env)
+    rows = _parameter_rows(env)
     if json:
-        output.emit_json(found)
+        output.emit_json(rows)
         return
-    tables.print_rows(found, PARAMETERS, empty=f"Environment '{env.name}' has no parameters.")
+    tables.print_rows(rows, PARAMETERS, empty=f"Environment '{env.name}' has no parameters.")
 
 
 @params.command("remove")
