@@ -181,8 +181,8 @@ def print_rows(rows: Sequence[dict], layout: Layout, *, title: str | None = None
     columns = list(rows[0]) if wide else [c for c in layout.columns if c in rows[0] and c not in below]
     texts = [{c: _fit(cell(c, row.get(c), wide=wide, now=now), wide) for c in columns} for row in rows]
     headers = {c: c if wide else _HEADERS.get(c, c) for c in columns}
-    shown = columns if wide else _choose(columns, layout.ranked(), texts, headers, width)
-    sizes = {c: max(len(headers[c]), *(len(t[c]) for t in texts)) for c in shown}
+    sizes = {c: max(len(headers[c]), *(len(t[c]) for t in texts)) for c in columns}
+    shown = columns if wide else _choose(columns, layout.ranked(), sizes, width)
     if title:
         out.line([(title, "bold")])
     out.line(_joined([(headers[c].ljust(sizes[c]), "bold") for c in shown]))
@@ -201,13 +201,12 @@ def _fit(text: str, wide: bool) -> str:
     return text if wide or len(text) <= _NARROW_CELL else text[: _NARROW_CELL - 1] + "…"
 
 
-def _choose(columns: list[str], ranked: Sequence[str], texts: list[dict], headers: dict[str, str],
-            width: int) -> list[str]:
+def _choose(columns: list[str], ranked: Sequence[str], sizes: dict[str, int], width: int) -> list[str]:
     """The columns that fit ``width``, taken most important first (the first one always)."""
     chosen: list[str] = []
     used = 0
     for column in (c for c in ranked if c in columns):
-        size = max(len(headers[column]), *(len(t[column]) for t in texts)) + (len(_GAP) if chosen else 0)
+        size = sizes[column] + (len(_GAP) if chosen else 0)
         if not chosen or used + size <= width:
             chosen.append(column)
             used += size
