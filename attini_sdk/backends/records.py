@@ -156,6 +156,9 @@ class DeploymentRecord:
 class StepRun:
     """One execution (one attempt) of one step of a deployment.
 
+    ``type`` is the step's resource as the engine ran it (``attini:cfn``); tables show it as Attini's type name
+    (:func:`attini_sdk.steps.type_name`). ``attempt`` counts from 1.
+
     >>> StepRun(1, "d1", "Network", "attini:cfn", "skipped", None).reused
     True
     """
@@ -167,7 +170,7 @@ class StepRun:
     status: str = attrs.field(validator=_one_of(STEP_STATUSES))
     started_at: datetime | None
     finished_at: datetime | None = None
-    attempt: int = 0
+    attempt: int = 1
     fingerprint: str | None = None
     #: the step's result, secrets already redacted
     output: Any = None

@@ -45,12 +45,10 @@ class Change:
 
 def current_of(env: Environment, distribution: str) -> dict | None:
     """The inventory row of ``distribution`` in ``env`` (its current deployment), or None."""
-    frame = env.inventory()
-    rows = frame[frame["distribution"] == distribution]
-    if rows.empty:
-        return None
-    row = rows.iloc[0].to_dict()
-    return row if isinstance(row.get("distribution_id"), str) else None
+    from attini_sdk.deploy import rows
+
+    row = next((r for r in rows.inventory(env) if r["distribution"] == distribution), None)
+    return row if row is not None and isinstance(row.get("distribution_id"), str) else None
 
 
 def _describe(version, distribution_id, tags: dict | None = None) -> str:

@@ -11,13 +11,16 @@ from typing import Optional
 import typer
 
 from attini_sdk.cli import deployment_view, output, selection, tables
-from attini_sdk.errors import NotFoundError
 
 JSON = selection.JSON
 REVISION = typer.Option(None, "--revision", "-r", min=1, help="That revision of the distribution.")
 DEPLOYMENT_ID = typer.Option(None, "--deployment-id", help="That deployment (an id from 'deploy history').")
-HISTORY_COLUMNS = ["revision", "distribution", "version", "distribution_id", "status", "started_at", "duration",
-                   "deployed_by", "reason", "error"]
+HISTORY = tables.Layout(
+    ("revision", "distribution", "version", "distribution_id", "status", "started_at", "duration", "deployed_by",
+     "reason", "error"),
+    rank=("revision", "distribution", "version", "status", "started_at", "duration", "distribution_id", "reason",
+          "deployed_by"),
+    below=("error",))
 
 
 def register(app: typer.Typer) -> None:
@@ -45,16 +48,19 @@ def history(
     status: Optional[str] = typer.Option(None, "--status", help="Only deployments with this status "
                                                                 "(succeeded, failed, running, ...)."),
     json: bool = JSON,
+    wide: bool = selection.WIDE,
 ) -> None:
     """List deployments in an environment, newest first."""
+    from attini_sdk.deploy import rows
+
     output.state.json = json
     env = selection.environment(environment)
-    frame = env.history(distribution=distribution, status=status, limit=output_limit or None)
+    found = rows.history(env, distribution=distribution, status=status, limit=output_limit or None)
     if json:
-        output.emit_json(tables.records(frame))
+        output.emit_json(tables.records(found))
         return
-    tables.print_frame(frame, HISTORY_COLUMNS, title=f"Deployments in {env.name}",
-                       empty=f"No deployments in {env.name}" + (f" of {distribution}." if distribution else "."))
+    tables.print_rows(found, HISTORY, title=f"Deployments in {env.name}", wide=wide,
+                      empty=f"No deployments in {env.name}" + (f" of {distribution}." if distribution else "."))
 
 
 def describe(
@@ -64,6 +70,7 @@ def describe(
     deployment_id: Optional[str] = DEPLOYMENT_ID,
     environment: Optional[str] = selection.ENVIRONMENT,
     json: bool = JSON,
+    wide: bool = selection.WIDE,
 ) -> None:
     """Show one deployment: what, where, who, how it ended, and every step with its timing."""
     output.state.json = json
@@ -77,7 +84,7 @@ def describe(
     console.print(f"  started {tables.when(deployment.started_at)}" + (f" by {by}" if by else ""), markup=False)
     if deployment.error:
         console.print(f"  [red]{deployment.error}[/]: {deployment.cause or ''}")
-    deployment_view.print_steps(deployment)
+    deployment_view.print_steps(deployment, wide=wide)
 
 
 def output_(
@@ -104,28 +111,42 @@ def logs(
     environment: Optional[str] = selection.ENVIRONMENT,
     json: bool = JSON,
 ) -> None:
-    """Print the logs a deployment's steps wrote (runner output, Cfn events, ...)."""
+    """Print the logs a deployment's steps wrote (runner output, Cfn events, ...), and how failed steps failed."""
+    from attini_sdk.deploy import rows
+
     output.state.json = json
     deployment = _pick(distribution, distribution_id, revision, deployment_id, environment)
-    steps = [step_name] if step_name else _steps_with_logs(deployment)
+    runs = rows.steps(deployment)
+    steps = [step_name] if step_name else list(dict.fromkeys(r["step"] for r in runs if r["log_path"]))
     texts = {step: deployment.logs(step) for step in steps}
+    failures = _failures(runs, steps)
     if json:
-        output.emit_json({"deployment_id": deployment.id, "logs": texts})
+        output.emit_json({"deployment_id": deployment.id, "logs": texts, "failures": failures})
         return
     if not texts:
         output.console().print("No step of this deployment wrote a log.")
     for step, text in texts.items():
         if len(texts) > 1:
             print(f"==> {step} <==")
-        print(text.rstrip("\n"))
+        if text.strip():
+            print(text.rstrip("\n"))
+        if step in failures:
+            _print_failure(step, failures[step])
 
 
-def _steps_with_logs(deployment) -> list[str]:
-    frame = deployment.steps
-    if "log_path" not in frame.columns:
-        raise NotFoundError("this deployment records no logs", where=f"deployment {deployment.id}",
-                            hint="name a step with --step-name")
-    with_logs = frame[frame["log_path"].notna()]
-    if "started_at" in with_logs.columns:
-        with_logs = with_logs.sort_values("started_at", kind="stable")
-    return list(dict.fromkeys(str(s) for s in with_logs["step"]))
+def _failures(runs: list[dict], steps: list[str]) -> dict[str, dict]:
+    """``{step: {status, error, cause}}`` of the last run of each of ``steps`` that failed or was aborted."""
+    last = {r["step"]: r for r in runs if r["step"] in steps}
+    return {step: {k: run[k] for k in ("status", "error", "cause")} for step, run in last.items()
+            if run["status"] in ("failed", "aborted") and (run["error"] or run["cause"])}
+
+
+def _print_failure(step: str, failure: dict) -> None:
+    """``Step failed: Error`` and the cause under it, indented: what the log alone does not say."""
+    from rich.markup import escape
+
+    console = output.console()
+    console.print(f"[red]{escape(step)} {failure['status']}: {escape(failure['error'] or 'no error name recorded')}[/]",
+                  highlight=False)
+    for line in str(failure["cause"] or "").strip().splitlines():
+        console.print(f"    {line}", markup=False, highlight=False)

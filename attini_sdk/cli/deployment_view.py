@@ -15,19 +15,22 @@ import typer
 from attini_sdk.cli import output, tables
 from attini_sdk.errors import DeploymentError, StepFailed
 
-__all__ = ["as_json", "print_summary", "print_steps", "finish", "failed_step", "STEP_COLUMNS"]
+__all__ = ["as_json", "print_summary", "print_steps", "finish", "failed_step", "STEPS"]
 
-STEP_COLUMNS = ["step", "type", "status", "attempt", "duration", "error"]
+STEPS = tables.Layout(("step", "type", "status", "attempt", "duration", "error"),
+                      rank=("step", "status", "type", "duration", "attempt"), below=("error", "cause"))
 
 
 def as_json(deployment, *, steps: bool = True, outputs: bool = False) -> dict[str, Any]:
     """The deployment as JSON: :meth:`Deployment.summary` (the history columns, ``deployment_id`` first, plus
     ``cause``, ``parameters`` and ``tags``), its ``duration`` in seconds, its steps and its outputs."""
+    from attini_sdk.deploy import rows
+
     data = {key: tables.value(item) for key, item in deployment.summary().items()}
     started, finished = deployment.started_at, deployment.finished_at
     data["duration"] = (finished - started).total_seconds() if started and finished else None
     if steps:
-        data["steps"] = tables.records(deployment.steps)
+        data["steps"] = tables.records(rows.steps(deployment))
     if outputs:
         data["outputs"] = tables.value(deployment.outputs)
     return data
@@ -35,9 +38,10 @@ def as_json(deployment, *, steps: bool = True, outputs: bool = False) -> dict[st
 
 def failed_step(deployment) -> dict | None:
     """The newest failed step run of ``deployment`` (as a dict), if any."""
-    frame = deployment.steps
-    failed = frame[frame["status"] == "failed"]
-    return None if failed.empty else tables.records(failed.head(1))[0]
+    from attini_sdk.deploy import rows
+
+    failed = [run for run in rows.steps(deployment) if run["status"] == "failed"]
+    return tables.records(failed[-1:])[0] if failed else None
 
 
 def print_summary(deployment) -> None:
@@ -53,15 +57,11 @@ def print_summary(deployment) -> None:
         f"{deployment.revision}{reason} [{style}]{status}[/]{took}\n  id {deployment.distribution_id}")
 
 
-def print_steps(deployment) -> None:
+def print_steps(deployment, *, wide: bool = False) -> None:
     """The deployment's step runs as a table, in the order they ran."""
-    from attini_sdk.cli.progress import type_name
+    from attini_sdk.deploy import rows
 
-    frame = deployment.steps
-    if "started_at" in frame.columns:
-        frame = frame.sort_values("started_at", kind="stable", na_position="last")
-    frame = frame.assign(type=[type_name(t) for t in frame["type"]])  # Attini's names, as the live view shows
-    tables.print_frame(frame, STEP_COLUMNS, empty="No steps ran.")
+    tables.print_rows(rows.steps(deployment), STEPS, empty="No steps ran.", wide=wide)
 
 
 def _next_steps(deployment) -> str:
@@ -109,9 +109,10 @@ def _indent(cause: str | None) -> str:
 
 
 def _print_waiting(deployment) -> None:
-    frame = deployment.steps
-    waiting = frame[frame["status"].isin(["running", "waiting_approval", "pending"])]
-    step = str(waiting.iloc[0]["step"]) if not waiting.empty else "STEP"
+    from attini_sdk.deploy import rows
+
+    waiting = [r for r in rows.steps(deployment) if r["status"] in ("running", "waiting_approval", "pending")]
+    step = str(waiting[-1]["step"]) if waiting else "STEP"
     where = f"-n {deployment.distribution} -e {deployment.environment}"
     output.console().print(
         f"Waiting for approval at step [bold]{step}[/bold]. Approve: attini deploy continue {where} "

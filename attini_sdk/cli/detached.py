@@ -27,9 +27,16 @@ __all__ = ["start_detached", "START_TIMEOUT"]
 START_TIMEOUT = 60.0
 
 
+def _latest(env, distribution: str) -> dict | None:
+    from attini_sdk.deploy import rows
+
+    found = rows.history(env, distribution=distribution, limit=1)
+    return found[0] if found else None
+
+
 def _latest_revision(env, distribution: str) -> int:
-    frame = env.history(distribution=distribution, limit=1)
-    return 0 if frame.empty else int(frame.iloc[0]["revision"])
+    latest = _latest(env, distribution)
+    return 0 if latest is None else int(latest["revision"])
 
 
 def _command(env, subject: Any, args: list[str]) -> list[str]:
@@ -69,9 +76,9 @@ def start_detached(env, subject: Any, distribution: str, args: list[str], *, tim
                                 stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + timeout
     while True:
-        frame = env.history(distribution=distribution, limit=1)
-        if not frame.empty and int(frame.iloc[0]["revision"]) > before:
-            return env.deployment(str(frame.iloc[0]["deployment_id"]))
+        latest = _latest(env, distribution)
+        if latest is not None and int(latest["revision"]) > before:
+            return env.deployment(str(latest["deployment_id"]))
         code = proc.poll()
         if code is not None and _latest_revision(env, distribution) == before:
             raise _failure(log, code)

@@ -28,20 +28,19 @@ def register(root: typer.Typer) -> None:
     root.add_typer(app, name="env", hidden=True)
 
 
-def _frame():
-    """:func:`attini_sdk.list_environments` plus each environment's retention and signature policy."""
-    import attini_sdk as at
-
-    frame = at.list_environments()
-    records = [at.Environment.local(str(name)).record for name in frame["name"]]
-    return frame.assign(keep_versions=[r.keep_versions for r in records], keep_days=[r.keep_days for r in records],
-                        require_signature=[r.require_signature for r in records],
-                        trusted_keys=[len(r.trusted_keys) for r in records])
+ENVIRONMENTS = tables.Layout(
+    ("name", "type", "backend", "created_at", "deployments", "running", "keep_versions", "keep_days",
+     "require_signature"),
+    rank=("name", "type", "deployments", "running", "created_at", "keep_versions", "keep_days", "require_signature",
+          "backend"))
+PARAMETERS = tables.Layout(("key", "value", "secret"))
 
 
 def _row(name: str) -> dict:
-    frame = _frame()
-    return tables.records(frame[frame["name"] == name])[0]
+    """One environment as ``environment list --json`` shows it."""
+    from attini_sdk.deploy import rows
+
+    return tables.records(r for r in rows.environments() if r["name"] == name)[0]
 
 
 @app.command()
@@ -93,16 +92,17 @@ def _read_key(text: str) -> str:
 
 
 @app.command("list")
-def list_(json: bool = JSON) -> None:
+def list_(json: bool = JSON, wide: bool = selection.WIDE) -> None:
     """List environments: type, deployments (and how many run), retention and signature policy."""
+    from attini_sdk.deploy import rows
+
     output.state.json = json
-    frame = _frame()
+    found = rows.environments()
     if json:
-        output.emit_json(tables.records(frame))
+        output.emit_json(tables.records(found))
         return
-    tables.print_frame(frame, ["name", "type", "backend", "created_at", "deployments", "running", "keep_versions",
-                               "keep_days", "require_signature"],
-                       empty="No environments. Create one: attini environment create dev --env-type test")
+    tables.print_rows(found, ENVIRONMENTS, wide=wide,
+                      empty="No environments. Create one: attini environment create dev --env-type test")
 
 
 @app.command()
@@ -171,16 +171,13 @@ def param_set(
 @params.command("list")
 def param_list(environment: Optional[str] = selection.ENVIRONMENT, json: bool = JSON) -> None:
     """List an environment's parameters (secret values as ***)."""
-    import pandas as pd
-
     output.state.json = json
     env = selection.environment(environment)
     rows = _parameter_rows(env)
     if json:
         output.emit_json(rows)
         return
-    tables.print_frame(pd.DataFrame(rows, columns=["key", "value", "secret"]),
-                       empty=f"Environment '{env.name}' has no parameters.")
+    tables.print_rows(rows, PARAMETERS, empty=f"Environment '{env.name}' has no parameters.")
 
 
 @params.command("remove")

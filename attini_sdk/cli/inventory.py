@@ -13,8 +13,11 @@ import typer
 
 from attini_sdk.cli import output, selection, tables
 
-INVENTORY_COLUMNS = ["distribution", "version", "distribution_id", "revision", "deployed_at", "deployed_by",
-                     "status", "last_version", "last_revision"]
+INVENTORY = tables.Layout(
+    ("distribution", "version", "distribution_id", "revision", "deployed_at", "deployed_by", "status", "last_version",
+     "last_revision"),
+    rank=("distribution", "version", "status", "deployed_at", "revision", "last_version", "last_revision",
+          "distribution_id", "deployed_by"))
 
 
 def register(root: typer.Typer) -> None:
@@ -26,32 +29,39 @@ def register(root: typer.Typer) -> None:
 def inventory(
     environment: Optional[str] = selection.ENVIRONMENT,
     json: bool = selection.JSON,
+    wide: bool = selection.WIDE,
 ) -> None:
     """What runs in an environment: per distribution its current and last attempted deployment."""
+    from attini_sdk.deploy import rows
+
     output.state.json = json
     env = selection.environment(environment)
-    frame = env.inventory()
+    found = rows.inventory(env)
     if json:
-        output.emit_json(tables.records(frame))
+        output.emit_json(tables.records(found))
         return
-    tables.print_frame(frame, INVENTORY_COLUMNS, title=f"Inventory of {env.name} ({env.type})",
-                       empty=f"Nothing deployed in {env.name} yet.")
+    tables.print_rows(found, INVENTORY, title=f"Inventory of {env.name} ({env.type})", wide=wide,
+                      empty=f"Nothing deployed in {env.name} yet.")
 
 
 def landscape(
     environment: list[str] = typer.Option([], "-e", "--environment",
                                           help="Only these environments, in this order (repeatable; default: all)."),
     json: bool = selection.JSON,
+    wide: bool = selection.WIDE,
 ) -> None:
     """Every distribution's current version in every environment, with drift from the newest."""
-    import attini_sdk as at
+    from attini_sdk.deploy import rows
 
     output.state.json = json
     for name in environment:
         selection.environment(name)  # a clear error for a name that does not exist
-    frame = at.landscape(environment or None)
+    names = list(environment) or selection.environment_names()
+    found = rows.landscape(names)
     if json:
-        output.emit_json(tables.records(frame))
+        output.emit_json(tables.records(found))
         return
-    tables.print_frame(frame, title="Landscape", styles=[("drift", "yellow")],
-                       empty="Nothing deployed anywhere yet.")
+    layout = tables.Layout(("distribution", *names, "newest", "drift", "behind"),
+                           rank=("distribution", "drift", *names, "newest", "behind"))
+    tables.print_rows(found, layout, title="Landscape", highlight="drift", wide=wide,
+                      empty="Nothing deployed anywhere yet.")

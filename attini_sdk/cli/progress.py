@@ -9,8 +9,8 @@ any step ran shows its error alone). It is the ``progress=`` callback of ``Envir
 
 Events are the deployment's dicts: ``event`` (``step_started``, ``step_succeeded``, ``step_failed``,
 ``step_skipped``, ``approval_waiting``, ``approval_decided`` with its ``decision``; ``notice`` with a
-``message``, printed as one ``note:`` line) and ``step``; ``type``
-(the step's resource, ``attini:cfn``, shown as Attini's type name ``AttiniCfn``), ``error``, ``cause`` and
+``message``, printed as one ``note:`` line) and ``step``; ``type`` (Attini's type name, ``AttiniCfn``; a
+resource such as ``attini:cfn`` is shown the same way), ``error``, ``cause`` and
 ``duration`` (seconds) are shown when present. Events may come from several threads (Parallel branches run
 concurrently).
 """
@@ -31,19 +31,19 @@ __all__ = ["StepProgress", "StepLine", "type_name"]
 
 _STARTED = {"started", "start", "running"}
 _OPEN = ("running", "waiting_approval")  # not finished: no duration yet
-_TYPES = {"attini:cfn": "AttiniCfn", "attini:runner": "AttiniRunnerJob", "attini:lambda-invoke": "AttiniLambdaInvoke",
-          "attini:approval": "AttiniManualApproval", "attini:import": "AttiniImport",
-          "attini:merge-output": "AttiniMergeOutput", "attini:sam": "AttiniSam", "attini:cdk": "AttiniCdk"}
 
 
-def type_name(resource: object) -> str:
-    """Attini's name for a step resource: ``attini:runner`` -> ``AttiniRunnerJob``; others unchanged.
+def type_name(kind: object) -> str:
+    """Attini's name for a step type given as its resource (``attini:runner`` -> ``AttiniRunnerJob``) or
+    already as a name (events carry the name, :func:`attini_sdk.steps.type_name`); others unchanged.
 
-    >>> type_name("attini:cfn"), type_name("Pass")
-    ('AttiniCfn', 'Pass')
+    >>> type_name("attini:cfn"), type_name("AttiniCfn"), type_name("Pass")
+    ('AttiniCfn', 'AttiniCfn', 'Pass')
     """
-    text = "" if resource is None else str(resource)
-    return _TYPES.get(text, text)
+    from attini_sdk.steps import type_name as attini_name
+
+    text = "" if kind is None else str(kind)
+    return attini_name(text, text)
 
 
 @attrs.define
@@ -96,8 +96,10 @@ class StepProgress:
     @classmethod
     def start(cls, title: str) -> StepProgress:
         """A view for this terminal: live when stdout is an interactive terminal, plain lines otherwise."""
-        console = output.console()
-        live = console.is_terminal and not console.is_dumb_terminal and sys.stdout.isatty()
+        live = sys.stdout.isatty()  # asked first: logs and pipes never load rich for the view
+        if live:
+            console = output.console()
+            live = console.is_terminal and not console.is_dumb_terminal
         return cls(title, live=live)
 
     def __enter__(self) -> StepProgress:

@@ -19,8 +19,8 @@ from attini_sdk.errors import NotFoundError
 if TYPE_CHECKING:  # pragma: no cover
     from attini_sdk.deploy.environment import Environment
 
-__all__ = ["ENVIRONMENT", "DISTRIBUTION", "DISTRIBUTION_ID", "JSON", "environment", "environment_names",
-           "distribution", "deployment", "deployment_row", "full_id"]
+__all__ = ["ENVIRONMENT", "DISTRIBUTION", "DISTRIBUTION_ID", "JSON", "WIDE", "environment", "environment_names",
+           "distribution", "deployment", "deployment_record", "full_id"]
 
 ENVIRONMENT = typer.Option(None, "-e", "--environment",
                            help="The environment (may be left out when only one exists).")
@@ -30,6 +30,8 @@ DISTRIBUTION_ID = typer.Option(None, "-i", "--distribution-id",
                                help="A distribution id (or a unique prefix of one): that artifact's latest "
                                     "deployment.")
 JSON = typer.Option(False, "--json", help="Print the result as JSON (same names as the DataFrame columns).")
+WIDE = typer.Option(False, "--wide", "-w", help="Show every column in full (ids, times, errors), however wide "
+                                                "the table gets.")
 
 
 def _home() -> str:
@@ -39,20 +41,27 @@ def _home() -> str:
 
 
 def environment_names() -> list[str]:
-    """Names of the local environments, in the order :func:`attini_sdk.list_environments` gives them."""
-    import attini_sdk as at
+    """Names of the local environments, by name (read from the environments table alone)."""
+    from attini_sdk.deploy import rows
 
-    return [str(name) for name in at.list_environments()["name"]]
+    return rows.environment_names()
 
 
 def environment(name: str | None) -> Environment:
     """The environment named by ``-e``, which must exist; without ``-e`` the only one there is.
 
+    Naming one costs one indexed lookup, however many deployments the environments hold.
+
     >>> environment("nope")  # doctest: +SKIP
     NotFoundError: environment 'nope' does not exist ...
     """
-    import attini_sdk as at
+    from attini_sdk.deploy.environment import Environment
 
+    if name is not None:
+        try:
+            return Environment.existing(name)
+        except NotFoundError:
+            pass  # said below, with the names that do exist
     names = environment_names()
     if name is None:
         if len(names) == 1:
@@ -67,14 +76,16 @@ def environment(name: str | None) -> Environment:
         known = f"existing: {', '.join(names)}" if names else "there are none yet"
         raise NotFoundError(f"environment '{name}' does not exist ({known})", where=f"ATTINI_HOME {_home()}",
                             hint=f"create it: attini environment create {name} --env-type test|production")
-    return at.Environment.local(name)
+    return Environment.existing(name)
 
 
 def distribution(env: Environment, name: str | None) -> str:
     """The distribution named by ``-n``; without ``-n`` the only one deployed in ``env``."""
+    from attini_sdk.deploy import rows
+
     if name is not None:
         return name
-    names = [str(n) for n in env.inventory()["distribution"]]
+    names = [str(row["distribution"]) for row in rows.inventory(env)]
     if len(names) == 1:
         return names[0]
     if not names:
@@ -101,34 +112,37 @@ def full_id(prefix: str, known: Any, *, where: str) -> str:
                         hint="give more characters of the id")
 
 
-def deployment_row(env: Environment, name: str, *, distribution_id: str | None = None,
-                   revision: int | None = None, deployment_id: str | None = None) -> dict:
-    """The history row (as a dict) of the chosen deployment of ``name``: the latest unless narrowed."""
-    frame = env.history(distribution=name)
-    if deployment_id is not None:
-        frame = frame[frame["deployment_id"] == deployment_id]
-        what = f"deployment '{deployment_id}'"
-    elif revision is not None:
-        frame = frame[frame["revision"] == revision]
-        what = f"revision {revision}"
-    elif distribution_id is not None:
-        wanted = full_id(distribution_id, frame["distribution_id"].unique(), where="option -i/--distribution-id")
-        frame = frame[frame["distribution_id"] == wanted]
-        what = f"distribution id {wanted}"
-    else:
-        what = "any deployment"
-    if frame.empty:
-        raise NotFoundError(f"{name}: no {what} in environment '{env.name}'" if what != "any deployment"
-                            else f"'{name}' was never deployed in environment '{env.name}'",
-                            where=f"environment {env.name}",
-                            hint=f"list what is there: attini deploy history -e {env.name}")
-    return frame.iloc[0].to_dict()
+def deployment_record(env: Environment, name: str, *, distribution_id: str | None = None,
+                      revision: int | None = None, deployment_id: str | None = None):
+    """The chosen deployment (a record) of ``name``: the latest unless narrowed; one indexed lookup each."""
+    from attini_sdk.deploy import rows
+
+    try:
+        if deployment_id is not None:
+            what = f"deployment '{deployment_id}'"
+            record = env.deployment(deployment_id).record
+            return record if record.distribution == name else _none(env, name, what)
+        if revision is not None:
+            what = f"revision {revision}"
+            return env.deployment(revision, name).record
+    except NotFoundError:
+        return _none(env, name, what)
+    if distribution_id is not None:
+        found = rows.artifact_deployments(distribution_id, env, name)
+        wanted = full_id(distribution_id, {r.distribution_id for r in found}, where="option -i/--distribution-id")
+        return next(r for r in found if r.distribution_id == wanted)
+    return env.latest(name).record
+
+
+def _none(env: Environment, name: str, what: str):
+    raise NotFoundError(f"{name}: no {what} in environment '{env.name}'", where=f"environment {env.name}",
+                        hint=f"list what is there: attini deploy history -e {env.name}")
 
 
 def deployment(env: Environment, name: str | None, *, distribution_id: str | None = None,
                revision: int | None = None, deployment_id: str | None = None):
-    """A :class:`~attini_sdk.deploy.deployment.Deployment` handle chosen as :func:`deployment_row` says."""
+    """A :class:`~attini_sdk.deploy.deployment.Deployment` handle chosen as :func:`deployment_record` says."""
     name = distribution(env, name)
-    row = deployment_row(env, name, distribution_id=distribution_id, revision=revision,
-                         deployment_id=deployment_id)
-    return env.deployment(row["deployment_id"], distribution=name)
+    record = deployment_record(env, name, distribution_id=distribution_id, revision=revision,
+                               deployment_id=deployment_id)
+    return env.deployment(record.id, distribution=name)

@@ -19,28 +19,19 @@ from attini_sdk.errors import ConfigError, NotFoundError
 __all__ = ["resolve", "rollback_target", "rollback_change"]
 
 
-def _known_ids() -> list[str]:
-    """Every distribution id deployed in any local environment (to expand a short id)."""
-    import attini_sdk as at
+def _known_ids(prefix: str) -> list[str]:
+    """The distribution ids deployed in any local environment that start with ``prefix`` (to expand it)."""
+    from attini_sdk.deploy import rows
 
-    ids: set[str] = set()
-    for name in selection.environment_names():
-        ids.update(str(i) for i in at.Environment.local(name).history()["distribution_id"].dropna().unique())
-    return sorted(ids)
+    return sorted({r.distribution_id for r in rows.artifact_deployments(prefix)})
 
 
 def _change_for_id(distribution_id: str) -> Change:
     """Name, version and tags of an artifact some local environment deployed (for the production question)."""
-    import attini_sdk as at
+    from attini_sdk.deploy import rows
 
-    for name in selection.environment_names():
-        env = at.Environment.local(name)
-        frame = env.history()
-        rows = frame[frame["distribution_id"] == distribution_id]
-        if not rows.empty:
-            row = rows.iloc[0]
-            tags = env.deployment(str(row["deployment_id"])).tags
-            return Change(str(row["distribution"]), tables.value(row["version"]), distribution_id, tags)
+    for record in rows.artifact_deployments(distribution_id)[:1]:
+        return Change(record.distribution, record.version, distribution_id, dict(record.tags))
     raise NotFoundError(f"no local environment has deployed {distribution_id}", where="PATH|ZIP|ID",
                         hint="find ids with: attini inventory -e ENV --json, or deploy a folder or .zip")
 
@@ -75,7 +66,7 @@ def resolve(target: str, *, quiet: bool, version: str | None = None):
         artifact = Artifact.open(path)
         return artifact, Change(artifact.name, artifact.version, artifact.id, dict(artifact.tags))
     if _is_id(target):
-        full = target if len(target) == 71 else selection.full_id(target, _known_ids(), where="PATH|ZIP|ID")
+        full = target if len(target) == 71 else selection.full_id(target, _known_ids(target), where="PATH|ZIP|ID")
         return full, _change_for_id(full)
     raise NotFoundError(f"'{target}' is not a distribution folder, an artifact .zip or a distribution id",
                         where="PATH|ZIP|ID",
@@ -86,33 +77,46 @@ def resolve(target: str, *, quiet: bool, version: str | None = None):
 def rollback_target(env, name: str, to: str | None, distribution_id: str | None):
     """``--to``/``-i`` as the API takes it: a revision (int), a version, or a full distribution id."""
     if distribution_id is not None:
-        frame = env.history(distribution=name)
-        return selection.full_id(distribution_id, frame["distribution_id"].unique(),
-                                 where="option -i/--distribution-id")
+        return _full_id(env, name, distribution_id, where="option -i/--distribution-id")
     if to is None:
         return None
     if to.isdigit():
         return int(to)
     if to.startswith("sha256:"):
-        frame = env.history(distribution=name)
-        return selection.full_id(to, frame["distribution_id"].unique(), where="option --to")
+        return _full_id(env, name, to, where="option --to")
     return to
+
+
+def _full_id(env, name: str, prefix: str, *, where: str) -> str:
+    from attini_sdk.deploy import rows
+
+    known = {r.distribution_id for r in rows.artifact_deployments(prefix, env, name)}
+    return selection.full_id(prefix, known, where=where)
 
 
 def rollback_change(env, name: str, to) -> Change:
     """What the rollback would deploy, for the production question (best effort: the API decides)."""
-    frame = env.history(distribution=name)
-    done = frame[frame["status"] == "succeeded"]
+    found = _rollback_record(env, name, to)
+    if found is None:
+        return Change(name, None, None)
+    return Change(name, found.version, found.distribution_id, dict(found.tags))
+
+
+def _rollback_record(env, name: str, to):
+    """The deployment whose artifact ``env.rollback(name, to=to)`` would deploy again, or None."""
+    from attini_sdk.deploy import rows
+
+    if isinstance(to, int):
+        try:
+            return env.deployment(to, name).record
+        except NotFoundError:
+            return None
+    done = rows.history(env, distribution=name, status="succeeded")
     if to is None:  # as the API decides: what last worked if the latest attempt failed, else the one before
-        latest_failed = not frame.empty and frame.iloc[0]["status"] != "succeeded"
-        rows = done if latest_failed or done.empty else done[done["revision"] < done.iloc[0]["revision"]]
-    elif isinstance(to, int):
-        rows = frame[frame["revision"] == to]
+        latest = rows.history(env, distribution=name, limit=1)
+        latest_failed = bool(latest) and latest[0]["status"] != "succeeded"
+        done = done if latest_failed or not done else done[1:]
     else:
         column = "distribution_id" if str(to).startswith("sha256:") else "version"
-        rows = done[done[column] == to]
-    if rows.empty:
-        return Change(name, None, None)
-    row = rows.iloc[0]
-    tags = env.deployment(str(row["deployment_id"])).tags
-    return Change(name, tables.value(row["version"]), str(row["distribution_id"]), tags)
+        done = [r for r in done if r[column] == to]
+    return env.deployment(done[0]["deployment_id"]).record if done else None

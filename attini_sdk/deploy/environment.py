@@ -134,6 +134,22 @@ class Environment:
         return cls(name, backend)
 
     @classmethod
+    def existing(cls, name: str, home: str | os.PathLike | None = None) -> Environment:
+        """The local environment ``name``, which must exist (unlike :meth:`local`, it never creates one).
+
+        A read: no write lock is taken, so it works while other processes deploy.
+
+        >>> import tempfile
+        >>> home = tempfile.mkdtemp()
+        >>> _ = Environment.create("dev", home=home)
+        >>> Environment.existing("dev", home=home).type
+        'test'
+        """
+        backend = _backend("local", home)
+        backend.state.get_environment(name)
+        return cls(name, backend)
+
+    @classmethod
     def create(cls, name: str, type: str = "test", backend: str = "local", home: str | os.PathLike | None = None,
                require_signature: bool = False, trusted_keys: Sequence[str] = (), keep_versions: int = 10,
                keep_days: int = 10) -> Environment:
@@ -392,6 +408,9 @@ def _key_text(key: Any) -> str:
 def list_environments(home: str | os.PathLike | None = None) -> pd.DataFrame:
     """Every local environment: name, type, backend, created_at, deployments, running.
 
+    Reads the environments table and one inventory row per distribution: its cost does not grow with the
+    number of deployments ever made.
+
     >>> import tempfile
     >>> home = tempfile.mkdtemp()
     >>> _ = Environment.create("prod", type="production", home=home)
@@ -400,13 +419,10 @@ def list_environments(home: str | os.PathLike | None = None) -> pd.DataFrame:
     """
     import pandas as pd
 
-    backend = _backend("local", home)
-    backend.detect_interrupted()
-    counts = backend.environment_counts()
-    rows = [{"name": e.name, "type": e.type, "backend": backend.name, "created_at": e.created_at,
-             "deployments": counts.get(e.name, (0, 0))[0], "running": counts.get(e.name, (0, 0))[1]}
-            for e in backend.state.list_environments()]
-    frame = pd.DataFrame(rows, columns=["name", "type", "backend", "created_at", "deployments", "running"])
+    from attini_sdk.deploy import rows
+
+    columns = ["name", "type", "backend", "created_at", "deployments", "running"]
+    frame = pd.DataFrame([{k: r[k] for k in columns} for r in rows.environments(home)], columns=columns)
     return frame.astype({"deployments": "int64", "running": "int64", "created_at": "datetime64[ns, UTC]"})
 
 

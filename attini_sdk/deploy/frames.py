@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from attini_sdk.backends.records import Table
+from attini_sdk.deploy import rows
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -30,6 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from attini_sdk.backends.base import StateStore
 
 __all__ = ["history", "inventory", "landscape", "steps", "version_key"]
+
+version_key = rows.version_key
 
 _NAT = -(2**63)  # numpy's NaT as int64
 #: version columns: text with pandas' NA (shown ``<NA>``) where a distribution has no version
@@ -63,7 +66,7 @@ def history(store: StateStore, env: Any = None, distribution: str | None = None,
     table = store.history_table(None if env is None else _name(env), distribution=distribution, since=since,
                                 status=status, limit=limit)
     return _frame(table, ints=("revision",), times=("started_at", "finished_at"),
-                  durations={"duration": ("started_at", "finished_at", "deployed_by")})
+                  durations={"duration": rows.HISTORY_DURATION})
 
 
 def inventory(store: StateStore, env: Any) -> pd.DataFrame:
@@ -79,17 +82,18 @@ def inventory(store: StateStore, env: Any) -> pd.DataFrame:
 
 
 def steps(store: StateStore, deployment: Any) -> pd.DataFrame:
-    """Step runs of one deployment (an id or anything with ``.id``), newest first.
+    """Step runs of one deployment (an id or anything with ``.id``), in the order they started.
 
-    Columns: step_run_id, step, type, status, attempt, started_at, finished_at, duration, fingerprint,
-    output (parsed, secrets redacted), log_path, error, cause.
+    Columns: step_run_id, step, type (Attini's name, ``AttiniCfn``, or the ASL state type), resource
+    (``attini:cfn``, an AWS Task's ARN; empty for other states), status, attempt (from 1), started_at,
+    finished_at, duration, fingerprint, output (parsed, secrets redacted), log_path, error, cause.
     """
     deployment_id = deployment if isinstance(deployment, str) else deployment.id
     table = store.steps_table(deployment_id)
     data = dict(table.data)
     data["output"] = [None if text is None else json.loads(text) for text in data["output"]]
     frame = _frame(Table(data, table.codes), ints=("step_run_id", "attempt"), times=("started_at", "finished_at"),
-                   durations={"duration": ("started_at", "finished_at", "fingerprint")}, objects=("output",))
+                   durations={"duration": rows.STEPS_DURATION}, objects=("output",))
     return frame
 
 
@@ -99,61 +103,18 @@ def landscape(store: StateStore, envs: Iterable[Any] | None = None) -> pd.DataFr
     One row per distribution (by name), one column per environment (in the order given; all environments
     when ``envs`` is None) holding the current version there, then ``newest`` (the highest semver deployed
     anywhere, ties broken by the latest deployment), ``drift`` (True when some environment runs anything
-    other than that exact artifact, or lacks the distribution) and ``behind`` (those environments).
-    An artifact without a version is shown by its short id (``sha256:`` and 12 hex digits) and ranks below
-    every version; between such artifacts the latest deployment is the newest. Drift compares ids, so it
-    is the same with or without versions.
+    other than that exact artifact, or lacks the distribution) and ``behind`` (those environments). An artifact
+    without a version is shown by its short id (``sha256:`` and 12 hex digits) and ranks below every version.
+    The rows are :func:`attini_sdk.deploy.rows.landscape_rows`, the same the CLI prints.
     """
     import pandas as pd
 
     names = [e.name for e in store.list_environments()] if envs is None else [_name(e) for e in envs]
-    current = _frame(store.landscape_table(names), times=("deployed_at",))
-    if current.empty:
-        return pd.DataFrame({"distribution": pd.Series([], dtype="str"),
-                             **{n: pd.Series([], dtype="str") for n in names},
-                             "newest": pd.Series([], dtype="str"), "drift": pd.Series([], dtype=bool),
-                             "behind": pd.Series([], dtype=object)})
-    current = current.assign(label=[_label(v, i) for v, i in zip(current["version"], current["distribution_id"])])
-    versions = current.pivot(index="distribution", columns="environment", values="label").reindex(columns=names)
-    ids = current.pivot(index="distribution", columns="environment", values="distribution_id").reindex(
-        columns=names)
-    newest = _newest(current).reindex(versions.index)
-    differs = ids.ne(newest["distribution_id"], axis=0).to_numpy()
-    out = versions.reset_index()
-    out.columns.name = None
-    out["newest"] = newest["label"].to_numpy()
-    out["drift"] = differs.any(axis=1)
-    out["behind"] = [[n for n, d in zip(names, row) if d] for row in differs]
-    return out
-
-
-def _label(version: Any, distribution_id: str) -> str:
-    """What a landscape cell shows: the version, or the short id of an artifact without one."""
-    return version if isinstance(version, str) else distribution_id[:19]
-
-
-def _newest(current: pd.DataFrame) -> pd.DataFrame:
-    """Per distribution, the row with the highest version (latest deployed_at among equals; no version lowest)."""
-    unique = sorted(current["version"].dropna().unique(), key=version_key)
-    rank = {v: i for i, v in enumerate(unique)}
-    ranked = current.assign(_rank=[rank.get(v, -1) if isinstance(v, str) else -1 for v in current["version"]])
-    best = ranked.sort_values(["distribution", "_rank", "deployed_at"]).drop_duplicates("distribution", keep="last")
-    return best.set_index("distribution")[["label", "distribution_id"]]
-
-
-def version_key(version: str) -> tuple:
-    """Sort key in semver precedence; text that is not semver sorts below every release, by text.
-
-    >>> sorted(["1.10.0", "1.2.0", "1.2.0-rc.1", "1.2.0-rc.10", "1.2.0-beta"], key=version_key)
-    ['1.2.0-beta', '1.2.0-rc.1', '1.2.0-rc.10', '1.2.0', '1.10.0']
-    """
-    from attini_sdk.config.semver import Version
-    from attini_sdk.errors import ConfigError
-
-    try:
-        return (1, Version.parse(version), "")
-    except ConfigError:
-        return (0, None, version or "")
+    found = rows.landscape_of(store, names)
+    columns = {name: _strings([r[name] for r in found]) for name in ("distribution", *names, "newest")}
+    columns["drift"] = pd.Series([r["drift"] for r in found], dtype=bool)
+    columns["behind"] = pd.Series([r["behind"] for r in found], dtype=object)
+    return pd.DataFrame(columns, copy=False)
 
 
 # -- column conversion ---------------------------------------------------------------------------------

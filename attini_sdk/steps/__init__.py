@@ -28,6 +28,8 @@ __all__ = [
     "StepLog",
     "step_log_path",
     "MODULES",
+    "TYPE_NAMES",
+    "type_name",
     "module",
     "executor",
     "fingerprinter",
@@ -43,6 +45,27 @@ MODULES: dict[str, str] = {
     "attini:import": "attini_sdk.steps.imports",
 }
 """Resource URI -> module holding its executor."""
+
+TYPE_NAMES: dict[str, str] = {
+    "attini:cfn": "AttiniCfn", "attini:runner": "AttiniRunnerJob", "attini:lambda-invoke": "AttiniLambdaInvoke",
+    "attini:approval": "AttiniManualApproval", "attini:import": "AttiniImport",
+    "attini:merge-output": "AttiniMergeOutput", "attini:sam": "AttiniSam", "attini:cdk": "AttiniCdk",
+}
+"""Resource URI -> Attini's step ``Type`` (``plan/attini_types.py`` maps the other way; a test keeps them equal)."""
+
+
+def type_name(state_type: str | None, resource: str | None = None) -> str:
+    """The ``Type`` a plan's author writes for a state that ran: Attini's name for an Attini step, else its ASL type.
+
+    One vocabulary for step types everywhere a deployment's steps are shown (DataFrames, ``--json``, tables,
+    progress events); the resource itself is shown beside it where it says more (an AWS Task's ARN).
+
+    >>> type_name("Task", "attini:runner"), type_name("Task", "arn:aws:states:::lambda:invoke"), type_name("Pass")
+    ('AttiniRunnerJob', 'Task', 'Pass')
+    """
+    if resource is not None and str(resource).startswith("attini:"):
+        return TYPE_NAMES.get(str(resource), str(resource))
+    return "" if state_type is None else str(state_type)
 
 
 def module(resource: str) -> ModuleType:

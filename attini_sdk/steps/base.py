@@ -17,6 +17,7 @@ and fails by raising :class:`attini_sdk.errors.StepFailed` with an ASL error nam
 from __future__ import annotations
 
 import collections
+import functools
 import os
 import re
 import threading
@@ -69,6 +70,11 @@ def _botocore_session(profile: str | None):
     return core
 
 
+def _shared_config_file() -> Path:
+    """The AWS shared config file botocore reads profiles from."""
+    return Path(os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config").expanduser()
+
+
 @attrs.frozen
 class AwsSettings:
     """Where AWS calls go: region, endpoint and profile, as boto3 would pick them.
@@ -101,14 +107,18 @@ class AwsSettings:
         'eu-north-1'
         """
         profile = os.environ.get("AWS_PROFILE") or None
+        region, endpoint = os.environ.get("AWS_DEFAULT_REGION") or None, os.environ.get("AWS_ENDPOINT_URL") or None
+        if (region and endpoint) or (profile is None and not _shared_config_file().is_file()):
+            # the environment variables decide (they come before any profile), or nothing else could: the same
+            # answer botocore gives, without loading it (~0.2 s)
+            return cls(region=region, endpoint_url=endpoint, profile=profile)
         core = _botocore_session(profile)
         try:
             region = core.get_config_variable("region")
             scoped = core.get_scoped_config()
         except Exception:  # an unknown profile: the first AWS call will say so plainly
             region, scoped = os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION"), {}
-        endpoint = os.environ.get("AWS_ENDPOINT_URL") or scoped.get("endpoint_url")
-        return cls(region=region, endpoint_url=endpoint, profile=profile)
+        return cls(region=region, endpoint_url=endpoint or scoped.get("endpoint_url"), profile=profile)
 
     @property
     def emulated(self) -> bool:
@@ -197,7 +207,14 @@ class DeploymentContext:
     dependency_outputs: dict = attrs.field(factory=dict)
     runners: dict = attrs.field(factory=dict)
     default_runner: str = DEFAULT_RUNNER
-    aws: AwsSettings = attrs.field(factory=AwsSettings.from_environment)
+    #: the AWS settings the host gives (``aws=``); None: :attr:`aws` reads them from the environment
+    aws_settings: AwsSettings | None = attrs.field(default=None, alias="aws")
+
+    @functools.cached_property
+    def aws(self) -> AwsSettings:
+        """Where this deployment's AWS calls go: the settings given, else the standard configuration, read
+        when a step first asks (a plan that never calls AWS never loads botocore)."""
+        return self.aws_settings if self.aws_settings is not None else AwsSettings.from_environment()
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

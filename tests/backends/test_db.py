@@ -178,7 +178,27 @@ HOT = {
     "retention over every distribution": lambda s, d, lk: s.expired_artifacts(),
     "artifact in use": lambda s, d, lk: s.artifact_in_use("sha256:app-1.0.0"),
     "environment parameters": lambda s, d, lk: s.resolved_parameters("dev"),
+    # the views the CLI prints (plain rows) and the lookups behind -e, -n, -i and --revision
+    "history page as rows": lambda s, d, lk: s.history_table("dev", limit=2, arrays=False),
+    "history page of one distribution as rows": lambda s, d, lk: s.history_table("dev", distribution="app",
+                                                                                 limit=1, arrays=False),
+    "history by status": lambda s, d, lk: s.history_table("dev", status="failed", limit=5),
+    "inventory as rows": lambda s, d, lk: s.inventory_table("dev", arrays=False),
+    "landscape as rows": lambda s, d, lk: s.landscape_table(["dev", "acc"], arrays=False),
+    "steps as rows": lambda s, d, lk: s.steps_table(d.id, arrays=False),
+    "environment counts": lambda s, d, lk: s.environment_counts(),
+    "environment by name": lambda s, d, lk: s.get_environment("dev"),
+    "deployment by id": lambda s, d, lk: s.get_deployment(d.id),
+    "deployment by revision": lambda s, d, lk: s.find_deployment("dev", "app", 1),
+    "deployments of an artifact id prefix": lambda s, d, lk: s.artifact_deployments("sha256:app", "dev", "app"),
 }
+# what the CLI runs on every command: not even a walk of an index over a whole table of the history
+_NO_SCAN = ("history page as rows", "history page of one distribution as rows", "history by status",
+            "inventory as rows", "landscape as rows", "steps as rows", "environment counts", "environment by name",
+            "deployment by id", "deployment by revision", "deployments of an artifact id prefix",
+            "history of one environment", "history of one distribution", "inventory", "landscape", "steps",
+            "current and latest")
+_HISTORY_TABLES = ("deployments", "d", "c", "l", "artifacts", "la", "ca", "step_runs", "s", "inventory", "i")
 
 
 @pytest.mark.parametrize("name", list(HOT))
@@ -191,6 +211,13 @@ def test_hot_queries_use_indexes(store, busy, name):
         assert not _unindexed(plan), f"{name}: {sql}\n" + "\n".join(plan)
 
 
+@pytest.mark.parametrize("name", _NO_SCAN)
+def test_what_the_cli_reads_walks_no_history_table_whole(store, busy, name):
+    for sql, plan in _plans(store, lambda: HOT[name](store, *busy)):
+        scans = [line for line in plan if line.split()[:1] == ["SCAN"] and line.split()[1] in _HISTORY_TABLES]
+        assert not scans, f"{name}: {sql}\n" + "\n".join(plan)
+
+
 @pytest.mark.parametrize("name, expected", [
     ("history of one environment", "SEARCH d USING INDEX deployments_by_time (environment=?)"),
     ("history of one distribution", "(environment=? AND distribution=?)"),
@@ -198,8 +225,13 @@ def test_hot_queries_use_indexes(store, busy, name):
     ("inventory", "SEARCH i USING PRIMARY KEY (environment=?)"),
     ("landscape", "SEARCH i USING PRIMARY KEY (environment=?)"),
     ("pending approvals", "SCAN a USING INDEX approvals_pending"),
-    ("mark interrupted", "USING INDEX deployments_active"),
+    ("mark interrupted", "deployments_by_status (environment=? AND status=?)"),
     ("reusable step run", "step_runs_by_deployment (deployment_id=? AND step=?)"),
+    ("history by status", "deployments_by_status (environment=? AND status=?)"),
+    ("history page as rows", "SEARCH artifacts USING INTEGER PRIMARY KEY (rowid=?)"),
+    ("history of one environment", "SEARCH artifacts USING INTEGER PRIMARY KEY (rowid=?)"),
+    ("environment counts", "SEARCH i USING PRIMARY KEY (environment=?)"),
+    ("deployments of an artifact id prefix", "(distribution_id>? AND distribution_id<?)"),
 ])
 def test_the_big_queries_pick_the_narrowest_index(store, busy, name, expected):
     lines = [line for _, plan in _plans(store, lambda: HOT[name](store, *busy)) for line in plan]

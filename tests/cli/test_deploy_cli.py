@@ -31,7 +31,8 @@ def test_json_has_the_deployment_its_steps_and_outputs_under_the_dataframe_names
     assert data["distribution_id"].startswith("sha256:") and len(data["distribution_id"]) == 71
     steps = {s["step"]: s for s in data["steps"]}
     assert {"Greet", "Check"} <= set(steps)
-    assert steps["Greet"]["status"] == "succeeded" and steps["Greet"]["type"] == "attini:runner"
+    assert steps["Greet"]["status"] == "succeeded" and steps["Greet"]["type"] == "AttiniRunnerJob"
+    assert steps["Greet"]["resource"] == "attini:runner" and steps["Greet"]["attempt"] == 1
     assert steps["Greet"]["output"] == {"greeting": "hi 1.0.0"}
     assert isinstance(steps["Greet"]["duration"], float)
 

@@ -122,3 +122,108 @@ def test_with_nothing_deployed_the_views_say_so(attini):
     assert "No deployments in dev." in attini("deploy", "history").out
     assert attini("inventory", "--json").json() == []
     assert "nothing is deployed in environment 'dev'" in attini("deploy", "describe").err
+
+
+# -- tables fit the terminal (issue 9, point 11) -----------------------------------------------------------
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("args", [
+    ["deploy", "history", "-e", "dev"],
+    ["environment", "list"],
+    ["inventory", "-e", "dev"],
+    ["landscape"],
+    ["deploy", "describe", "-n", "hello", "-e", "dev"],
+], ids=" ".join)
+@pytest.mark.parametrize("width", [80, 200])
+def test_tables_fit_the_terminal(attini, deployed, monkeypatch, args, width):
+    monkeypatch.setenv("COLUMNS", str(width))
+    result = attini(*args)
+
+    assert result.code == 0
+    too_long = [line for line in _lines(result.out) if len(line) > width and not line.startswith("  id sha256:")]
+    assert too_long == []
+
+
+def test_history_at_80_columns_keeps_what_matters_and_puts_errors_under_their_row(attini, deployed, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = _lines(attini("deploy", "history", "-e", "dev").out)
+
+    assert lines[0] == "Deployments in dev"
+    header = lines[1].split()
+    assert header[:3] == ["rev", "distribution", "version"] and {"status", "started_at", "duration"} <= set(header)
+    failed = next(n for n, line in enumerate(lines) if " failed " in line)
+    assert lines[failed].split()[:3] == ["3", "hello", "1.2.0"] and "s ago" in lines[failed]  # relative times
+    assert lines[failed + 1].startswith("    ") and "ScriptExecutionError" in lines[failed + 1]
+    assert "--wide shows every column" in lines[-1] and "deployed_by" in lines[-1]
+
+
+def test_history_at_200_columns_adds_short_ids_and_who(attini, deployed, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    out = attini("deploy", "history", "-e", "dev").out
+    header = _lines(out)[1].split()
+
+    assert header == ["rev", "distribution", "version", "id", "status", "started_at", "duration", "deployed_by",
+                      "reason"]
+    assert deployed["distribution_id"][7:19] in out and deployed["distribution_id"] not in out
+
+
+def test_wide_shows_every_column_in_full(attini, deployed, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    out = attini("deploy", "history", "-e", "dev", "--wide").out
+    header = _lines(out)[1].split()
+
+    assert header[:4] == ["deployment_id", "environment", "distribution", "revision"] and "error" in header
+    assert deployed["distribution_id"] in out and deployed["deployment_id"] in out
+    assert any(len(line) > 80 for line in out.splitlines())  # --wide does not squeeze
+    assert "ago" not in out  # times in full
+
+
+def test_environment_list_at_80_columns(attini, deployed, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = _lines(attini("environment", "list").out)
+
+    assert lines[0].split()[:4] == ["name", "type", "created_at", "deployments"]
+    assert [line.split()[0] for line in lines[1:3]] == ["acc", "dev"]
+    assert lines[2].split()[1] == "test" and "3" in lines[2].split()
+
+
+# -- steps and logs (issue 9, point 14) --------------------------------------------------------------------
+
+
+def test_describe_lists_steps_in_the_order_they_started_with_attini_types(attini, deployed, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    data = attini("deploy", "describe", "-n", "hello", "-e", "dev", "--json").json()
+    lines = _lines(attini("deploy", "describe", "-n", "hello", "-e", "dev").out)
+
+    assert [(s["step"], s["type"], s["resource"], s["attempt"]) for s in data["steps"]] == [
+        ("Greet", "AttiniRunnerJob", "attini:runner", 1), ("Check", "AttiniRunnerJob", "attini:runner", 1)]
+    table = lines[lines.index(next(line for line in lines if line.startswith("step "))):]
+    assert [line.split()[:4] for line in table[1:3]] == [["Greet", "AttiniRunnerJob", "succeeded", "1"],
+                                                           ["Check", "AttiniRunnerJob", "failed", "1"]]
+    assert table[3].strip() == "ScriptExecutionError: smoke test failed"
+
+
+def test_logs_of_a_failed_step_show_its_error_and_cause(attini, deployed):
+    text = attini("deploy", "logs", "-n", "hello", "-e", "dev", "--step-name", "Check").out
+    data = attini("deploy", "logs", "-n", "hello", "-e", "dev", "--json").json()
+    good = attini("deploy", "logs", "-n", "hello", "-e", "dev", "--revision", "2").out
+
+    lines = text.splitlines()
+    failed = lines.index("Check failed: ScriptExecutionError")
+    assert "    smoke test failed" in lines[failed + 1:]
+    assert data["failures"] == {"Check": {"status": "failed", "error": "ScriptExecutionError",
+                                          "cause": data["failures"]["Check"]["cause"]}}
+    assert "smoke test failed" in data["failures"]["Check"]["cause"]
+    assert "failed:" not in good
+
+
+def test_the_table_helpers_docstring_examples_run():
+    import doctest
+
+    from attini_sdk.cli import tables
+
+    assert doctest.testmod(tables).failed == 0

@@ -14,7 +14,7 @@ from attini_sdk.backends.records import DEPLOYMENT_STATUSES
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "environments.md").read_text()
-MODULES = ["deploy.environment", "deploy.deployment", "deploy.flow", "deploy.frames",
+MODULES = ["deploy.environment", "deploy.deployment", "deploy.flow", "deploy.frames", "deploy.rows",
            "backends.local.backend",
            "backends.local.continuation", "backends.local.orchestrator", "backends.local.step_recorder",
            "backends.local.plain_states", "steps.approval", "steps.imports"]

@@ -101,8 +101,8 @@ def test_engine_checkpoints_live_in_state_db_as_migration_2(home, project, tmp_p
     d = at.Environment.local("dev").deploy(project("app").package(OK))
 
     conn = sqlite3.connect(db.state_db_path(home))
-    assert conn.execute("SELECT description FROM schema_version WHERE version = 2").fetchone() == (
-        "engine checkpoints: executions, frames (running branches), history events",)
+    assert conn.execute("SELECT description FROM schema_version WHERE version = 2").fetchone()[0].startswith(
+        "engine checkpoints")
     assert conn.execute("SELECT status FROM asl_executions WHERE execution_id = ?",
                         (d.execution_id,)).fetchone() == ("SUCCEEDED",)
     # the migration creates exactly what the checkpoint store itself would

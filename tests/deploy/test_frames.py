@@ -136,7 +136,7 @@ def test_landscape_of_an_unknown_environment_is_an_error(store):
         frames.landscape(store, ["qa"])
 
 
-def test_steps_frame_newest_first_with_redacted_output(store, clock):
+def test_steps_frame_in_start_order_with_redacted_output(store, clock):
     store.create_environment("dev")
     store.set_parameter("dev", "Pw", "hunter2", secret=True)
     d, _ = store.start_deployment("dev", "app", distribution_id="sha256:a", version="1.0.0")
@@ -144,15 +144,20 @@ def test_steps_frame_newest_first_with_redacted_output(store, clock):
     clock.advance(5)
     store.finish_step_run(net.id, "succeeded", output={"VpcId": "vpc-1"})
     store.record_step_run(d.id, "Migrate", "attini:runner", "failed", output={"log": "login hunter2 failed"},
-                          error="States.TaskFailed")
+                          error="States.TaskFailed", attempt=2)
 
     steps = frames.steps(store, d)
 
-    assert steps["step"].tolist() == ["Migrate", "Network"]
-    assert steps["output"].tolist() == [{"log": "login *** failed"}, {"VpcId": "vpc-1"}]
-    assert steps.loc[1, "duration"] == pd.Timedelta(seconds=5)
+    assert list(steps.columns) == ["step_run_id", "step", "type", "resource", "status", "attempt", "started_at",
+                                   "finished_at", "duration", "fingerprint", "output", "log_path", "error", "cause"]
+    assert steps["step"].tolist() == ["Network", "Migrate"]  # the order they started, as the CLI shows them
+    assert steps["type"].tolist() == ["AttiniCfn", "AttiniRunnerJob"]
+    assert steps["resource"].tolist() == ["attini:cfn", "attini:runner"]
+    assert steps["attempt"].tolist() == [1, 2]  # attempts count from 1
+    assert steps["output"].tolist() == [{"VpcId": "vpc-1"}, {"log": "login *** failed"}]
+    assert steps.loc[0, "duration"] == pd.Timedelta(seconds=5)
     assert str(steps["started_at"].dtype) == UTC_NS
-    assert steps["status"].tolist() == ["failed", "succeeded"]
+    assert steps["status"].tolist() == ["succeeded", "failed"]
     assert "hunter2" not in steps.to_json(date_format="iso")
     assert frames.steps(store, d.id).equals(steps)
 

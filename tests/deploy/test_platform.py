@@ -44,9 +44,9 @@ def test_steps_list_every_state_that_ran_attini_steps_and_plain_states(dev, plat
     assert set(steps["step"]) == {"ImportPlatform", "ImportNetwork", "ImportDatabase", "MergeImports",
                                   "IsProduction", "DeployStacks", "App", "Alerts", "MergeStacks", "SmokeTest"}
     kinds = dict(zip(steps["step"], steps["type"]))
-    assert (kinds["App"], kinds["IsProduction"], kinds["ImportPlatform"]) == ("attini:cfn", "Choice", "Parallel")
+    assert (kinds["App"], kinds["IsProduction"], kinds["ImportPlatform"]) == ("AttiniCfn", "Choice", "Parallel")
     assert set(steps["status"].astype(str)) == {"succeeded"}
-    assert steps["started_at"].is_monotonic_decreasing
+    assert steps["started_at"].is_monotonic_increasing  # the order they started, as the CLI shows them
 
 
 def test_history_lists_every_deployment_newest_first(dev, platform):

@@ -24,6 +24,52 @@ def test_the_context_takes_its_aws_settings_from_the_standard_configuration(monk
     assert ctx.aws.client("cloudformation").meta.endpoint_url == "http://127.0.0.1:4566"
 
 
+def test_the_context_reads_the_aws_configuration_only_when_a_step_asks(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(AwsSettings, "from_environment", classmethod(lambda cls: calls.append(1) or cls("xx-1")))
+
+    ctx = DeploymentContext(environment="dev", distribution_name="app", source_dir=tmp_path,
+                            work_dir=tmp_path, log_dir=tmp_path)
+    assert calls == []  # a plan of Pass, Choice and approvals never pays for botocore
+    assert (ctx.aws.region, ctx.aws.region, calls) == ("xx-1", "xx-1", [1])
+    given = DeploymentContext(environment="dev", distribution_name="app", source_dir=tmp_path, work_dir=tmp_path,
+                              log_dir=tmp_path, aws=AwsSettings(region="eu-west-1"))
+    assert given.aws.region == "eu-west-1" and calls == [1]
+
+
+SHARED_CONFIG = "[default]\nregion = eu-west-3\n\n[profile dev]\nregion = us-east-2\nendpoint_url = http://dev:4566\n"
+
+
+@pytest.mark.parametrize("variables, config", [
+    ({}, None),
+    ({"AWS_DEFAULT_REGION": "eu-north-1"}, None),
+    ({"AWS_DEFAULT_REGION": "eu-north-1", "AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}, None),
+    ({"AWS_DEFAULT_REGION": "eu-north-1", "AWS_ENDPOINT_URL": "http://127.0.0.1:5000"}, SHARED_CONFIG),
+    ({"AWS_DEFAULT_REGION": "eu-north-1", "AWS_ENDPOINT_URL": "http://127.0.0.1:5000", "AWS_PROFILE": "dev"},
+     SHARED_CONFIG),
+    ({}, SHARED_CONFIG),
+    ({"AWS_PROFILE": "dev"}, SHARED_CONFIG),
+    ({"AWS_DEFAULT_REGION": "eu-north-1", "AWS_PROFILE": "dev"}, SHARED_CONFIG),
+], ids=str)
+def test_aws_settings_from_the_environment_are_what_botocore_reads(monkeypatch, tmp_path, variables, config):
+    """The shortcut that skips botocore when the environment variables decide gives botocore's own answer."""
+    import botocore.session
+
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    if config is not None:
+        (tmp_path / "config").write_text(config)
+
+    core = botocore.session.Session(profile=variables.get("AWS_PROFILE"))
+    endpoint = variables.get("AWS_ENDPOINT_URL") or core.get_scoped_config().get("endpoint_url")
+    assert AwsSettings.from_environment() == AwsSettings(region=core.get_config_variable("region"),
+                                                         endpoint_url=endpoint, profile=variables.get("AWS_PROFILE"))
+
+
 @pytest.mark.parametrize("settings, emulated, change_sets, sam_here", [
     (AwsSettings(region="eu-west-1"), False, True, False),
     (AwsSettings(region="eu-west-1", endpoint_url="http://localhost:5000"), True, False, True),
@@ -113,3 +159,12 @@ def test_handlers_bind_every_executor_to_a_deployment_and_log_per_step(make_ctx,
     assert set(bound) == set(steps.MODULES)
     assert bound["attini:merge-output"](invocation) == {"a": 1, "b": 2}
     assert "merging 2 branch outputs" in (tmp_path / "logs" / "Merge_Branches.log").read_text()
+
+
+def test_one_vocabulary_of_step_types_the_plan_api_and_the_step_tables_agree():
+    from attini_sdk.plan.attini_types import BY_RESOURCE
+
+    assert steps.TYPE_NAMES == {resource: kind.type for resource, kind in BY_RESOURCE.items()}
+    assert steps.type_name("Task", "attini:merge-output") == "AttiniMergeOutput"
+    assert steps.type_name("Task", "arn:aws:states:::sqs:sendMessage") == "Task"
+    assert steps.type_name("Parallel") == "Parallel"

@@ -119,11 +119,3 @@ class LocalBackend:
         rows = self.state._conn().execute(
             f"SELECT distribution_id, distribution, version FROM artifacts WHERE distribution_id IN ({marks})", ids)
         return {i: (d, v) for i, d, v in rows}
-
-    def environment_counts(self) -> dict[str, tuple[int, int]]:
-        """``{environment: (deployments, in progress)}`` for listings."""
-        conn = self.state._conn()
-        rows = conn.execute(
-            "SELECT environment, count(*), SUM(status IN ('pending', 'running', 'waiting_approval')) "
-            "FROM deployments GROUP BY environment").fetchall()
-        return {env: (total, running or 0) for env, total, running in rows}

@@ -215,6 +215,13 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         "DROP TABLE artifacts",
         "ALTER TABLE artifacts_new RENAME TO artifacts",
     )),
+    (4, "history by status; step attempts count from 1", (
+        # `attini deploy history --status failed -o 10`: the newest failures of an environment in index order,
+        # however many other deployments it had (deployments_by_time would walk all of them)
+        "CREATE INDEX deployments_by_status ON deployments (environment, status, started_at)",
+        # attempts were stored as the engine's retry count (0 for the first attempt); people count from 1
+        "UPDATE step_runs SET attempt = attempt + 1",
+    )),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

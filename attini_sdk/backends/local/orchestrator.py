@@ -366,11 +366,11 @@ class LocalOrchestrator(ContinuationOps):
                 return False
             time.sleep(0.1)
 
-    def steps_table(self, record: DeploymentRecord, secret_values=()):
-        """The deployment's step runs plus the plain ASL states its execution ran, newest first."""
+    def steps_table(self, record: DeploymentRecord, secret_values=(), *, arrays: bool = True):
+        """The deployment's step runs plus the plain ASL states its execution ran, in the order they started."""
         from attini_sdk.backends.local.plain_states import plain_state_runs, with_plain_states
 
-        table = self.state.steps_table(record.id)
+        table = self.state.steps_table(record.id, arrays=arrays)
         saved = self.checkpoints.load(record.execution_id) if record.execution_id else None
         if saved is None:
             return table

@@ -31,9 +31,19 @@ def _us(seconds: float | None) -> int | None:
 
 
 def _kinds(definition: dict) -> dict[str, tuple[str, str | None]]:
-    from attini_sdk.plan.walk import states
+    """State name -> (Type, Resource), in Parallel branches and Map iterations too.
 
-    return {s.name: (s.body.get("Type"), s.body.get("Resource")) for s in states(definition)}
+    A walk of its own rather than ``plan.walk``: importing the plan package would cost every ``deploy describe``
+    and every ``deploy run`` more than reading the steps does.
+    """
+    kinds, machines = {}, [definition]
+    while machines:
+        for name, body in ((machines.pop() or {}).get("States") or {}).items():
+            if isinstance(body, dict):
+                kinds[name] = (body.get("Type"), body.get("Resource"))
+                inner = body.get("ItemProcessor") or body.get("Iterator")
+                machines.extend(m for m in [*(body.get("Branches") or []), inner] if isinstance(m, dict))
+    return kinds
 
 
 def plain_state_runs(definition: dict, events: Sequence[dict], execution_status: str, *,
@@ -55,8 +65,8 @@ def plain_state_runs(definition: dict, events: Sequence[dict], execution_status:
         if state_type == "Task" and str(resource).startswith("attini:"):
             continue
         left = exits.get(event["id"])
-        row = {"step_run_id": None, "step": name, "type": resource if state_type == "Task" else state_type,
-               "attempt": 0, "started_at": _us(event["timestamp"]), "finished_at": None, "fingerprint": None,
+        row = {"step_run_id": None, "step": name, "type": state_type, "resource": resource, "attempt": 1,
+               "started_at": _us(event["timestamp"]), "finished_at": None, "fingerprint": None,
                "output": None, "log_path": None, "error": None, "cause": None}
         if left is not None:
             row["status"], row["finished_at"] = "succeeded", _us(left["timestamp"])
@@ -104,7 +114,7 @@ def _walk_back(event: dict, by_id: dict, match) -> dict | None:
 
 
 def with_plain_states(table: Table, rows: Sequence[dict]) -> Table:
-    """The store's step-runs ``table`` with ``rows`` added, newest first (by start, then step run id)."""
+    """The store's step-runs ``table`` with ``rows`` added, in the order they started (then by step run id)."""
     if not rows:
         return table
     data = {name: list(table.values(name) if name != "status" else table.values("status"))
@@ -112,8 +122,7 @@ def with_plain_states(table: Table, rows: Sequence[dict]) -> Table:
     for row in rows:
         for name in table.columns:
             data[name].append(row.get(name))
-    order = sorted(range(len(data["step"])),
-                   key=lambda i: (data["started_at"][i] or 0, data["step_run_id"][i] or 0), reverse=True)
+    order = sorted(range(len(data["step"])), key=lambda i: (data["started_at"][i] or 0, data["step_run_id"][i] or 0))
     codes = {s: i for i, s in enumerate(STEP_STATUSES)}
     out = {name: [column[i] for i in order] for name, column in data.items()}
     out["status"] = [codes.get(s, -1) for s in out["status"]]

@@ -210,6 +210,24 @@ class DeploymentOps(StoreCore):
                                          joins=ARTIFACT_JOIN)
         return [deployment_from_row(row) for row in conn.execute(sql, args)]
 
+    def artifact_deployments(self, prefix: str, environment: str | None = None, distribution: str | None = None,
+                             limit: int | None = None) -> list[DeploymentRecord]:
+        """Deployments, newest first, of the artifacts whose distribution id starts with ``prefix`` (``sha256:``
+        added when missing), optionally in one environment and of one distribution.
+
+        The prefix is a range of the artifacts' unique index and each artifact's deployments come from
+        ``deployments_by_artifact``: the cost is what matches, not the history.
+        """
+        low = prefix if prefix.startswith("sha256:") else f"sha256:{prefix}"
+        where, args = ["a.distribution_id >= ?", "a.distribution_id < ?"], [low, low + "\U0010ffff"]
+        for clause, value in (("d.environment = ?", environment), ("d.distribution = ?", distribution)):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
+        sql = (f"SELECT {DEPLOYMENT_FIELDS} FROM artifacts a CROSS JOIN deployments d ON d.artifact = a.key "
+               f"WHERE {' AND '.join(where)} ORDER BY d.started_at DESC LIMIT ?")
+        return [deployment_from_row(row) for row in self._conn().execute(sql, [*args, -1 if limit is None else limit])]
+
     def successful_deployments(self, environment: str, distribution: str,
                                limit: int | None = None) -> list[DeploymentRecord]:
         """Succeeded deployments of one distribution, newest first (rollback targets, dependency checks)."""
@@ -234,36 +252,38 @@ class DeploymentOps(StoreCore):
 
     def history_table(self, environment: str | None = None, *, distribution: str | None = None,
                       since: datetime | None = None, status: str | Collection[str] | None = None,
-                      limit: int | None = None) -> Table:
-        """Deployment columns newest first (``environment=None``: every environment)."""
+                      limit: int | None = None, arrays: bool = True) -> Table:
+        """Deployment columns newest first (``environment=None``: every environment).
+
+        ``arrays=False``: plain lists with the labels decoded (a page of rows for the CLI: no numpy)."""
         conn = self._conn()
         with db.transaction(conn, "DEFERRED"):  # one snapshot for the rows and the names they refer to
             if environment is not None:
                 self._require_environment(conn, environment)
             return tables.history(conn, environment, distribution=distribution, since_us=to_us(since),
-                                  statuses=_statuses(status), limit=limit)
+                                  statuses=_statuses(status), limit=limit, arrays=arrays)
 
-    def inventory_table(self, environment: str) -> Table:
+    def inventory_table(self, environment: str, *, arrays: bool = True) -> Table:
         """Per distribution: current and last attempted deployment (see :func:`attini_sdk.deploy.frames.inventory`)."""
         conn = self._conn()
         with db.transaction(conn, "DEFERRED"):
             self._require_environment(conn, environment)
-            return tables.inventory(conn, environment)
+            return tables.inventory(conn, environment, arrays=arrays)
 
-    def landscape_table(self, environments: Sequence[str]) -> Table:
+    def landscape_table(self, environments: Sequence[str], *, arrays: bool = True) -> Table:
         """Current deployments of every distribution in each of ``environments``."""
         conn = self._conn()
         with db.transaction(conn, "DEFERRED"):
             for name in environments:
                 self._require_environment(conn, name)
-            return tables.landscape(conn, list(environments))
+            return tables.landscape(conn, list(environments), arrays=arrays)
 
-    def steps_table(self, deployment_id: str) -> Table:
-        """Step runs of one deployment, newest first."""
+    def steps_table(self, deployment_id: str, *, arrays: bool = True) -> Table:
+        """Step runs of one deployment, in the order they started."""
         conn = self._conn()
         with db.transaction(conn, "DEFERRED"):
             self._deployment(conn, deployment_id)
-            return tables.steps(conn, deployment_id)
+            return tables.steps(conn, deployment_id, arrays=arrays)
 
 
 def _statuses(status: str | Collection[str] | None) -> list[str]:

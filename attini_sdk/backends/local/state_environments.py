@@ -68,6 +68,21 @@ class EnvironmentOps(StoreCore):
         rows = self._conn().execute(f"SELECT {ENV_COLUMNS} FROM environments ORDER BY name").fetchall()
         return [_environment(row) for row in rows]
 
+    def environment_counts(self) -> dict[str, tuple[int, int]]:
+        """``{environment: (deployments, in progress)}`` for listings, without reading the deployments.
+
+        Revisions count the deployments of each (environment, distribution) from 1 with no gap (a new one is
+        MAX + 1 under the write lock, none is ever deleted alone), and the inventory points at the last one, so
+        the sum of the last revisions is the count: one row per distribution, however long the history. The
+        deployments in progress are the few rows of the ``deployments_active`` partial index.
+        """
+        rows = self._conn().execute(
+            "SELECT e.name, (SELECT COALESCE(SUM(l.revision), 0) FROM inventory i JOIN deployments l "
+            "ON l.id = i.last_id WHERE i.environment = e.name), (SELECT count(*) FROM deployments d "
+            "WHERE d.environment = e.name AND d.status IN ('pending', 'running', 'waiting_approval')) "
+            "FROM environments e").fetchall()
+        return {name: (total, running) for name, total, running in rows}
+
     def remove_environment(self, name: str) -> None:
         """Forget an environment and its history; refused while any of its deployments is in progress."""
         conn = self._conn()

@@ -25,18 +25,20 @@ _SELECT_APPROVAL = ("SELECT a.deployment_id, a.step, a.token, a.requested_at, a.
 class StepOps(StoreCore):
     """Record step runs (with redacted output), find reusable ones, and keep manual approvals."""
 
-    def start_step_run(self, deployment_id: str, step: str, type: str, *, attempt: int = 0,
+    def start_step_run(self, deployment_id: str, step: str, type: str, *, attempt: int = 1,
                        fingerprint: str | None = None, log_path: str | None = None) -> StepRun:
         """Record that a step started running; finish it with :meth:`finish_step_run`."""
         return self.record_step_run(deployment_id, step, type, "running", attempt=attempt,
                                     fingerprint=fingerprint, log_path=log_path)
 
-    def record_step_run(self, deployment_id: str, step: str, type: str, status: str, *, attempt: int = 0,
+    def record_step_run(self, deployment_id: str, step: str, type: str, status: str, *, attempt: int = 1,
                         fingerprint: str | None = None, output: Any = None, log_path: str | None = None,
                         error: str | None = None, cause: str | None = None,
                         started_at: datetime | float | None = None, finished_at: datetime | float | None = None,
                         secret_values: Collection[str] = ()) -> StepRun:
         """Record a step run in one go (e.g. ``skipped`` with the output it reused); output is redacted.
+
+        ``type`` is the step's resource (``attini:cfn``); ``attempt`` counts from 1 (a retry is attempt 2).
 
         >>> import tempfile
         >>> from attini_sdk.backends.local.state import SqliteStateStore

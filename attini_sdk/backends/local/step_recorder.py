@@ -146,9 +146,10 @@ class StepRecorder:
             if reused is not None:
                 return reused
         log_path = step_log_path(self.ctx.log_dir, step)
-        run = self.state.start_step_run(self.deployment.id, step, resource, attempt=invocation.attempt,
+        attempt = invocation.attempt + 1  # the engine counts retries; people count attempts from 1
+        run = self.state.start_step_run(self.deployment.id, step, resource, attempt=attempt,
                                         fingerprint=fingerprint, log_path=str(log_path))
-        self.emit("step_started", step, resource, attempt=invocation.attempt)
+        self.emit("step_started", step, resource, attempt=attempt)
         try:
             def notice(message: str) -> None:
                 self.emit("notice", step, resource, message=message)
@@ -178,7 +179,7 @@ class StepRecorder:
                                                 fingerprint)
         if previous is None:
             return fingerprint, None
-        self.state.record_step_run(self.deployment.id, step, resource, "skipped", attempt=invocation.attempt,
+        self.state.record_step_run(self.deployment.id, step, resource, "skipped", attempt=invocation.attempt + 1,
                                    fingerprint=fingerprint, output=previous.output,
                                    secret_values=self.secret_values)
         with RedactingLog(step_log_path(self.ctx.log_dir, step), self.secret_values) as log:
@@ -239,8 +240,8 @@ class StepRecorder:
 
     def emit(self, event: str, step: str | None = None, resource: str | None = None, **details: Any) -> None:
         """Send one progress event; a failing callback is reported once and never stops the deployment."""
-        emit_progress(self.options, self.deployment, event, step=step, type=resource, warned=self._warned,
-                      **details)
+        emit_progress(self.options, self.deployment, event, step=step, type=resource and steps.type_name("Task", resource),
+                      resource=resource, warned=self._warned, **details)
 
 
 def emit_progress(options: RunOptions, deployment: DeploymentRecord, event: str, *, warned: threading.Event,

@@ -5,11 +5,17 @@ So queries return as few and as cheap cells as possible: statuses as small integ
 artifacts as integer keys decoded once per distinct artifact with numpy, and the garbage collector is paused
 while the tuples are created (it would otherwise rescan them again and again). Column names here are the
 DataFrame column names; :mod:`attini_sdk.deploy.frames` adds the dtypes.
+
+Every query also has a plain form (``arrays=False``): the same columns as Python lists with the labels already
+decoded, and no numpy. The CLI prints a page of rows that way without paying for numpy or pandas, and a page
+costs what it returns: labels are looked up for the keys on the page only (:func:`_lookup`), never by reading
+a whole table.
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import sqlite3
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,7 +28,6 @@ __all__ = ["HISTORY_COLUMNS", "INVENTORY_COLUMNS", "LANDSCAPE_COLUMNS", "STEP_CO
 _STATUS_CODE = "CASE {col} " + " ".join(
     f"WHEN '{s}' THEN {i}" for i, s in enumerate(DEPLOYMENT_STATUSES)) + " END"
 _STEP_STATUS_CODE = "CASE {col} " + " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(STEP_STATUSES)) + " END"
-_MANY_KEYS = 900  # beyond this many distinct artifacts, read the whole (small) artifacts table
 
 
 @contextmanager
@@ -37,12 +42,16 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _columns(cursor: sqlite3.Cursor, names: Sequence[str], dtypes: dict[str, str] | None = None) -> dict:
+def _columns(cursor: sqlite3.Cursor, names: Sequence[str], dtypes: dict[str, str] | None = None, *,
+             arrays: bool = True) -> dict:
     """Fetch every row and hand back one numpy array per column (``dtypes``: e.g. int64; default object).
 
     The row tuples never meet the garbage collector: it is paused while they exist, and numpy arrays (which
-    it does not walk) are all that is left when it resumes.
+    it does not walk) are all that is left when it resumes. ``arrays=False``: plain lists, no numpy.
     """
+    if not arrays:
+        rows = cursor.fetchall()
+        return {name: list(column) for name, column in zip(names, zip(*rows) if rows else [() for _ in names])}
     import numpy as np
 
     dtypes = dtypes or {}
@@ -98,13 +107,16 @@ HISTORY_COLUMNS = ("deployment_id", "environment", "distribution", "revision", "
                    "status", "started_at", "finished_at", "deployed_by", "reason", "error")
 
 
-def history(conn: sqlite3.Connection, environment: str | None, **filters) -> Table:
+def history(conn: sqlite3.Connection, environment: str | None, *, arrays: bool = True, **filters) -> Table:
     """Deployments newest first; ``environment=None`` means every environment.
 
     ``filters``: ``distribution``, ``since_us``, ``statuses``, ``limit`` (see :func:`history_query`).
     Labels that repeat (environment, distribution, version, distribution_id, status) come back as integer
-    codes with their categories in ``Table.codes``.
+    codes with their categories in ``Table.codes``; with ``arrays=False`` as plain lists of their values
+    (status still coded), for a page of rows.
     """
+    if not arrays:
+        return _history_rows(conn, environment, filters)
     if _fits(conn):
         sql, args = history_query(environment, select=_HISTORY_SELECT, **filters)
         data: dict = _columns(conn.execute(sql, args), _HISTORY_FETCHED, _HISTORY_DTYPES)
@@ -124,6 +136,20 @@ def history(conn: sqlite3.Connection, environment: str | None, **filters) -> Tab
     return Table({name: data[name] for name in HISTORY_COLUMNS}, codes=codes)
 
 
+def _history_rows(conn: sqlite3.Connection, environment: str | None, filters: dict) -> Table:
+    """:func:`history` as plain lists: each environment and artifact on the page looked up once, by key."""
+    sql, args = history_query(environment, select=_HISTORY_UNPACKED, **filters)
+    data = _columns(conn.execute(sql, args), _UNPACKED_FETCHED, arrays=False)
+    names = _lookup(conn, data["environment"], "environments", "key", ("name",))
+    data["environment"] = [names[k][0] for k in data["environment"]]
+    keys = data.pop("artifact")
+    labels = ("distribution", "version", "distribution_id")
+    artifacts = _lookup(conn, keys, "artifacts", "key", labels)
+    for n, name in enumerate(labels):
+        data[name] = [artifacts[k][n] for k in keys]
+    return Table({name: data[name] for name in HISTORY_COLUMNS}, codes={"status": DEPLOYMENT_STATUSES})
+
+
 def _fits(conn: sqlite3.Connection) -> bool:
     """True when the packed history columns hold every value: environment keys in 11 bits, start times in 52
     (non-negative microseconds, until the year 2112), artifact keys in 31, revisions in 28 (they never exceed
@@ -139,9 +165,9 @@ def _decode(conn: sqlite3.Connection, keys: Sequence[int], table: str, key: str,
             unique_columns: Collection[str] = ()) -> dict[str, tuple]:
     """Integer ``keys`` of ``table`` -> for each of ``columns``: (codes per row, categories), via numpy.
 
-    Each distinct key is looked up once. Columns in ``unique_columns`` hold a different value for every key,
-    so their categories need no sorting. A NULL (an artifact without a version) is code -1: missing.
-    Returns ``{column: (codes, categories)}``.
+    Each distinct key is looked up once (:func:`_lookup`). Columns in ``unique_columns`` hold a different value
+    for every key, so their categories need no sorting. A NULL (an artifact without a version) is code -1:
+    missing. Returns ``{column: (codes, categories)}``.
     """
     import numpy as np
 
@@ -149,17 +175,11 @@ def _decode(conn: sqlite3.Connection, keys: Sequence[int], table: str, key: str,
     if not len(keys):
         return {name: (np.array([], dtype=np.int64), ()) for name in columns}
     unique, inverse = np.unique(keys, return_inverse=True)
-    select = f"SELECT {key}, {', '.join(columns)} FROM {table}"
-    if len(unique) <= _MANY_KEYS:
-        where = f" WHERE {key} IN ({', '.join('?' * len(unique))})"
-        rows = conn.execute(f"{select}{where} ORDER BY {key}", unique.tolist()).fetchall()
-    else:
-        rows = conn.execute(f"{select} ORDER BY {key}").fetchall()
-    found = list(zip(*rows))
-    at = np.searchsorted(np.array(found[0], dtype=np.int64), unique)
+    found = _lookup(conn, unique.tolist(), table, key, columns)
+    per_key_rows = [found[k] for k in unique.tolist()]
     out = {}
-    for name, column in zip(columns, found[1:]):
-        per_key = np.array(column, dtype=object)[at]
+    for i, name in enumerate(columns):
+        per_key = np.array([row[i] for row in per_key_rows], dtype=object)
         if name in unique_columns:
             out[name] = (inverse, tuple(per_key.tolist()))
             continue
@@ -169,6 +189,20 @@ def _decode(conn: sqlite3.Connection, keys: Sequence[int], table: str, key: str,
                                   count=len(per_key))
         out[name] = (to_category[inverse], tuple(categories))
     return out
+
+
+def _lookup(conn: sqlite3.Connection, keys: Collection[int], table: str, key: str,
+            columns: Sequence[str]) -> dict[int, tuple]:
+    """``{key: (columns...)}`` for exactly these integer ``keys`` of ``table``: one primary-key lookup each.
+
+    The keys travel as one JSON array (``json_each``), so a page of 10,000 rows reads its 10,000 artifacts and
+    no more, whatever the table holds, and no statement grows past SQLite's limit on parameters.
+    """
+    unique = sorted(set(keys))
+    if not unique:
+        return {}
+    sql = f"SELECT {key}, {', '.join(columns)} FROM {table} WHERE {key} IN (SELECT value FROM json_each(?))"
+    return {row[0]: row[1:] for row in conn.execute(sql, (json.dumps(unique),))}
 
 
 _INVENTORY = f"""
@@ -188,20 +222,20 @@ INVENTORY_COLUMNS = ("distribution", "version", "distribution_id", "revision", "
                      "deployment_id", "last_deployment_id")
 
 
-def inventory(conn: sqlite3.Connection, environment: str) -> Table:
+def inventory(conn: sqlite3.Connection, environment: str, *, arrays: bool = True) -> Table:
     """Per distribution: the current (last succeeded) deployment and the last attempted one.
 
     ``status`` is the last attempt's status; ``version``/``revision``/``deployed_at`` describe the current
     deployment (empty when the distribution never succeeded here).
     """
-    data = _columns(conn.execute(_INVENTORY, (environment,)), INVENTORY_COLUMNS)
+    data = _columns(conn.execute(_INVENTORY, (environment,)), INVENTORY_COLUMNS, arrays=arrays)
     return Table(data, codes={"status": DEPLOYMENT_STATUSES})
 
 
 LANDSCAPE_COLUMNS = ("environment", "distribution", "version", "distribution_id", "deployed_at")
 
 
-def landscape(conn: sqlite3.Connection, environments: Sequence[str]) -> Table:
+def landscape(conn: sqlite3.Connection, environments: Sequence[str], *, arrays: bool = True) -> Table:
     """The current deployment of every distribution in each of ``environments``."""
     marks = ", ".join("?" * len(environments))
     sql = f"""
@@ -209,19 +243,33 @@ def landscape(conn: sqlite3.Connection, environments: Sequence[str]) -> Table:
     FROM inventory i JOIN deployments c ON c.id = i.current_id JOIN artifacts a ON a.key = c.artifact
     WHERE i.environment IN ({marks})
     """
-    return Table(_columns(conn.execute(sql, list(environments)), LANDSCAPE_COLUMNS))
+    return Table(_columns(conn.execute(sql, list(environments)), LANDSCAPE_COLUMNS, arrays=arrays))
 
 
-STEP_COLUMNS = ("step_run_id", "step", "type", "status", "attempt", "started_at", "finished_at", "fingerprint",
-                "output", "log_path", "error", "cause")
+STEP_COLUMNS = ("step_run_id", "step", "type", "resource", "status", "attempt", "started_at", "finished_at",
+                "fingerprint", "output", "log_path", "error", "cause")
 _STEPS = f"""
 SELECT id, step, type, {_STEP_STATUS_CODE.format(col="status")}, attempt, started_at, finished_at, fingerprint,
        output, log_path, error, cause
 FROM step_runs WHERE deployment_id = ?
-ORDER BY started_at DESC, id DESC
+ORDER BY started_at, id
 """
+_STEPS_FETCHED = tuple(name for name in STEP_COLUMNS if name != "type")
 
 
-def steps(conn: sqlite3.Connection, deployment_id: str) -> Table:
-    """Every step run of one deployment, newest first (``output`` is redacted JSON text)."""
-    return Table(_columns(conn.execute(_STEPS, (deployment_id,)), STEP_COLUMNS), codes={"status": STEP_STATUSES})
+def steps(conn: sqlite3.Connection, deployment_id: str, *, arrays: bool = True) -> Table:
+    """Every step run of one deployment in the order they started (``output`` is redacted JSON text).
+
+    The store keeps each run's resource (``attini:cfn``); ``type`` is its Attini name (``AttiniCfn``), the
+    ``Type`` a plan's author writes.
+    """
+    from attini_sdk.steps import type_name
+
+    fetched = _columns(conn.execute(_STEPS, (deployment_id,)), _STEPS_FETCHED, arrays=arrays)
+    names = [type_name("Task", resource) for resource in fetched["resource"]]
+    if arrays:
+        import numpy as np
+
+        names = np.array(names, dtype=object)
+    data = {name: names if name == "type" else fetched[name] for name in STEP_COLUMNS}
+    return Table(data, codes={"status": STEP_STATUSES})
