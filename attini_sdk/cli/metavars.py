@@ -1,6 +1,6 @@
 """``--help`` in the CLI's words: ``TEXT``, ``INTEGER``, ``NAME`` beside an option, nothing beside a flag.
 
-Typer (0.29) labels every parameter in ``--help`` with its Python type: ``--yes <bool>``, ``-e <str>``,
+Typer labels every parameter in ``--help`` with its Python type: ``--yes <bool>``, ``-e <str>``,
 ``NAME <str>``. The root command of ``attini`` is a :class:`CliGroup`, which, once the command tree is
 built, gives every parameter a value name the way click always has: flags none, options without a
 ``metavar`` one named after their type, arguments their own name in capitals. The same names head the
@@ -30,6 +30,23 @@ def value_name(param) -> str:
     if isinstance(kind, type) and issubclass(kind, PurePath):
         return "PATH"
     return {int: "INTEGER", float: "NUMBER"}.get(kind, "TEXT")
+
+
+class _Quiet:
+    """An argument's type that shows no ``<str>`` in ``--help`` (typer 0.28 prints the type's metavar, else
+    ``<name>``, beside every argument); everything else is the wrapped click type's."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    def get_metavar(self, *args, **kwargs) -> str:
+        return ""
+
+    def __call__(self, *args, **kwargs):
+        return self.inner(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)
 
 
 class _Argument(TyperArgument):
@@ -72,6 +89,8 @@ def _speak_cli(param) -> None:
     if isinstance(param, TyperArgument):
         param.metavar = param.metavar or param.name.upper()
         param.__class__ = _Argument
+        if not isinstance(param.type, _Quiet):
+            param.type = _Quiet(param.type)
     elif getattr(param, "is_flag", False) or getattr(param, "count", False):
         param.metavar = ""  # a flag takes no value: nothing to show beside it
     else:

@@ -43,8 +43,8 @@ def test_deploy_history_and_inventory_show_a_dash(attini, tmp_path, dev):
     assert deployed.code == 0, deployed.err
     assert "Packaged hello (sha256:" in deployed.out and "hello → dev: revision 1" in deployed.out
     assert "None" not in deployed.out + history.out + inventory.out
-    assert re.search(r"│ hello\s+│ -\s+│ sha256:", history.out)  # revision, distribution, version, id
-    assert re.search(r"│ hello\s+│ -\s+│ sha256:", inventory.out)
+    assert re.search(r"\bhello\s+-\s+[0-9a-f]{12}\b", history.out)  # distribution, version, short id
+    assert re.search(r"\bhello\s+-\s+1\b", inventory.out)  # distribution, version, revision
     assert as_json[0]["version"] is None
 
 
