@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from attini_sdk.artifacts import archive
+from attini_sdk.config import limits as budgets
 from attini_sdk.artifacts.manifest import MANIFEST_PATH, PLAN_PATH, SIGNATURE_PATH, Manifest
 from attini_sdk.errors import ArtifactError
 
@@ -56,6 +57,14 @@ def check_name(name: str, where: str) -> None:
         what = "has a '..', '.' or empty path component"
     if what:
         raise _err(f"entry '{name}' {what}; refusing to use it", where)
+    try:
+        budgets.check_entry_name(name)
+    except budgets.LimitExceeded as err:
+        raise _err(f"entry '{_short(name)}': {err}; no file system would take it", where) from None
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= 120 else f"{name[:60]}...{name[-40:]} ({len(name)} characters)"
 
 
 def verify_zip(path: Path, limits: Limits) -> tuple[Manifest, dict | None]:
@@ -109,6 +118,18 @@ def _check_entries(infos: list[zipfile.ZipInfo], limits: Limits, where: str) -> 
         if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             raise _err(f"entry '{name}' expands {info.file_size // max(info.compress_size, 1)}:1, over the "
                        f"limit of {limits.max_ratio}:1 (possible zip bomb)", where)
+    _check_file_folder_clash(seen, where)
+
+
+def _check_file_folder_clash(names: set[str], where: str) -> None:
+    """Refuse ``a`` next to ``a/b``: one path cannot be both a file and a folder."""
+    for name in sorted(names):
+        parts = name.split("/")
+        for i in range(1, len(parts)):
+            folder = "/".join(parts[:i])
+            if folder in names:
+                raise _err(f"entry '{folder}' is a file, and entry '{_short(name)}' needs it to be a folder; "
+                           "refusing to use it", where)
 
 
 def _read_manifest(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits,
@@ -256,6 +277,9 @@ def _read_signature(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], where: st
 def extract_zip(artifact: Artifact, target: Path, limits: Limits) -> Path:
     """Write every entry of ``artifact`` under ``target``; see :meth:`Artifact.extract`."""
     where = str(artifact.path)
+    if target.is_symlink() and not target.exists():
+        raise _err(f"'{target}' is a symbolic link to '{os.readlink(target)}', which does not exist", where,
+                   "extract into a new or empty folder (not through a link)")
     created = not target.exists()
     if not created and (not target.is_dir() or any(target.iterdir())):
         raise _err(f"'{target}' exists and is not an empty folder", where, "extract into a new or empty folder")
@@ -271,14 +295,22 @@ def extract_zip(artifact: Artifact, target: Path, limits: Limits) -> Path:
                 if entry is None and info.filename not in (PLAN_PATH, MANIFEST_PATH, SIGNATURE_PATH):
                     raise _err(f"entry '{info.filename}' is not listed in the manifest", where)
                 _extract_one(zf, info, root, entry, where)
+    except OSError as err:
+        _clean(target, created)
+        raise _err(f"cannot write '{_short(err.filename or str(target))}': {err.strerror}", where,
+                   "extract into another folder (shorter path, free space, write permission)") from None
     except BaseException:
-        if created:
-            shutil.rmtree(target, ignore_errors=True)
-        else:
-            for child in target.iterdir():
-                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        _clean(target, created)
         raise
     return target
+
+
+def _clean(target: Path, created: bool) -> None:
+    if created:
+        shutil.rmtree(target, ignore_errors=True)
+    elif target.is_dir():
+        for child in target.iterdir():
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
 
 
 def _extract_one(zf: zipfile.ZipFile, info: zipfile.ZipInfo, root: Path, entry, where: str) -> None:

@@ -33,7 +33,7 @@ from typing import Any
 
 import attrs
 
-from attini_sdk.config import semver
+from attini_sdk.config import limits, semver
 from attini_sdk.errors import ConfigError
 
 __all__ = [
@@ -312,27 +312,33 @@ def read_config_data(file: Path) -> Any:
         raise ConfigError(f"cannot read the file: {err.strerror}", where=str(file)) from None
     if file.suffix == ".json":
         try:
-            return json.loads(text)
+            return limits.json_loads(text)
         except json.JSONDecodeError as err:
             raise ConfigError(f"invalid JSON: {err.msg} (line {err.lineno}, column {err.colno})",
                               where=str(file), hint="fix the JSON syntax") from None
-        except RecursionError:
-            raise ConfigError("the JSON is nested too deeply", where=str(file)) from None
+        except limits.LimitExceeded as err:
+            raise ConfigError(f"the JSON {err}", where=str(file), hint=_LIMIT_HINT) from None
     return _load_yaml(text, file)
+
+
+_LIMIT_HINT = "attini-config holds settings; keep it small and plain (see Limits in docs/artifacts.md)"
 
 
 def _load_yaml(text: str, file: Path) -> Any:
     import yaml
 
+    from attini_sdk.config.yaml_doc import DuplicateKeys, load_document, yaml_problem
+
     try:
-        return yaml.safe_load(text)
+        return load_document(text)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise ConfigError(f"invalid YAML: {problem}{at}", where=str(file), hint="fix the YAML syntax") from None
-    except (RecursionError, ValueError, TypeError, OverflowError) as err:
-        raise ConfigError(f"invalid YAML: {err}", where=str(file), hint="fix the YAML syntax") from None
+        raise ConfigError(f"invalid YAML: {yaml_problem(err)}", where=str(file), hint="fix the YAML syntax") from None
+    except DuplicateKeys as err:
+        raise ConfigError(str(err), where=str(file),
+                          hint="keep one of them: YAML keeps only the last, so the first would be ignored "
+                               "(Attini refuses such files too)") from None
+    except limits.LimitExceeded as err:
+        raise ConfigError(f"the YAML {err}", where=str(file), hint=_LIMIT_HINT) from None
 
 
 def parse_config(
