@@ -55,6 +55,7 @@ ENVIRONMENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _MAX_FILE_BYTES = 1 << 20
 _MAX_NODES = 100_000
 _VARIABLES = ("environment", "distributionName", "distributionId")
+_MAX_UNKNOWN_NOTES = 20  # one warning per unknown key, then one for the rest
 
 
 class ConfigWarning(UserWarning):
@@ -417,16 +418,25 @@ class _Ctx:
 
     def note(self, key: str, message: str) -> None:
         if self.warn:
-            warnings.warn(f"{self.source}: {key}: {message}", ConfigWarning, stacklevel=4)
+            text = f"{self.source}: {key}: {message}"
+            if len(text) > 500:  # a hostile key can be a megabyte long
+                text = f"{text[:300]}... ({len(text):,} characters)"
+            warnings.warn(text, ConfigWarning, stacklevel=4)
 
     def check_keys(self, prefix: str, data: dict, known: tuple[str, ...]) -> None:
         import difflib
 
+        unknown = 0
         for key in data:
             if not isinstance(key, str):
                 raise self.error(prefix or "(top level)", f"key {key!r} is a {_typename(key)}, keys must be strings")
             if key in known:
                 continue
+            unknown += 1
+            if unknown > _MAX_UNKNOWN_NOTES and not self.strict:
+                self.note(prefix or "(top level)", f"{len(set(data) - set(known)) - _MAX_UNKNOWN_NOTES} more unknown "
+                                                   "keys are ignored")
+                return
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             mean = f"; did you mean '{close[0]}'?" if close else ""
             where = f"{prefix}.{key}" if prefix else key
