@@ -22,7 +22,7 @@ harness answers the approvals still waiting and checks the invariants:
 
 The summary line::
 
-    race harness: workers 4, operations 48, succeeded 21, refused 27, crashed 0, integrity failures 0,
+    race harness: workers 4, operations 32, succeeded 15, refused 17, crashed 0, integrity failures 0,
     lost revisions 0, duplicated revisions 0, left running 0, double runs 0
 
 ``make test`` runs a reduced form (``tests/faults/test_race.py``: 4 workers x 8 operations); the full run
