@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from attini_sdk.artifacts import archive
-from attini_sdk.config import limits as budgets
 from attini_sdk.artifacts.manifest import MANIFEST_PATH, PLAN_PATH, SIGNATURE_PATH, Manifest
+from attini_sdk.config import limits as budgets
 from attini_sdk.errors import ArtifactError
 
 if TYPE_CHECKING:

@@ -23,9 +23,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from attini_sdk.config import limits
 from attini_sdk.asl.failures import QUERY_EVALUATION_ERROR, DefinitionError, Failure
 from attini_sdk.asl.templates import constant
+from attini_sdk.config import limits
 
 __all__ = ["is_expression", "compile_value", "compile_expression", "Expression"]
 
@@ -76,11 +76,11 @@ class Expression:
         null = Utils.NULL_VALUE
         # jsonata-python reads a top-level binding of None as *undefined*; JSON null must stay null
         bindings = {k: null if v is None else v for k, v in bindings.items()}
-        budget = _Budget(self.where)
-        bindings["__evaluate_entry"] = budget.enter
-        bindings["__evaluate_exit"] = budget.leave
         try:
             with self._lock:
+                budget = _Budget(self.where)  # started once the lock is ours: waiting for it is not evaluating
+                bindings["__evaluate_entry"] = budget.enter
+                bindings["__evaluate_exit"] = budget.leave
                 value = self._compiled.evaluate(None, bindings)
         except Failure:
             raise

@@ -28,9 +28,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from attini_sdk.config import limits
 from attini_sdk.asl.failures import INTRINSIC_FAILURE, Failure, IntrinsicSyntaxError
 from attini_sdk.asl.paths import Path, parse_path
+from attini_sdk.config import limits
 
 __all__ = ["SIGNATURES", "Call", "Literal", "PathArg", "parse_intrinsic", "is_intrinsic"]
 
