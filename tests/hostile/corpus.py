@@ -207,6 +207,9 @@ def _deep_manifest(folder: Path, depth: int) -> list[str]:
     return _deploy(forge(folder / "evil.zip", {"a.txt": b"x"}, plan_bytes=plan, manifest_bytes=text.encode()))
 
 
+for _name in ("../outside.txt", "a/../../outside.txt", "/tmp/attini-outside.txt", "C:/outside.txt",
+              "a\\..\\..\\outside.txt", "a/./b", "a//b", "dir/", "a\x00b"):
+    case(f"zip: entry named {_name!r}")(lambda f, n=_name: _zip(f, {n: b"escape"}))
 for _count in (20_001, 150_000):
     case(f"zip: {_count:,} entries")(lambda f, n=_count: _zip(f, {f"f/{i:06d}": b"" for i in range(n)}))
 
@@ -406,7 +409,7 @@ def run_case(c: Case, folder: Path, *, alarm: int = ALARM) -> Outcome:
     old_env = {k: os.environ.get(k) for k in ("ATTINI_HOME",)}
     os.environ["ATTINI_HOME"] = str(home)
     parent = folder.parent
-    before = _snapshot(parent)
+    before = _snapshot(parent) | {f"../{n}" for n in _snapshot(parent.parent)}
     out, err = io.StringIO(), io.StringIO()
     code: int | None = None
     crashed_by = ""
@@ -430,7 +433,8 @@ def run_case(c: Case, folder: Path, *, alarm: int = ALARM) -> Outcome:
         for k, v in old_env.items():
             os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
     text = err.getvalue() + out.getvalue()
-    outside = _snapshot(parent) != before
+    outside = (_snapshot(parent) | {f"../{n}" for n in _snapshot(parent.parent)}) != before \
+        or Path("/tmp/attini-outside.txt").exists()
     if crashed_by:
         return Outcome(c.name, "crashed", None, crashed_by, outside)
     if code == 0:
