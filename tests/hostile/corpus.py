@@ -7,7 +7,7 @@ what happened: ``rejected`` (exit 1 with a one-message :class:`~attini_sdk.error
 was ``written outside`` the case folder. ``python -m tests.hostile.corpus`` runs them all and prints
 the summary line::
 
-    hostile corpus: tried 204, rejected 191, accepted 13, crashed 0, written outside 0
+    hostile corpus: tried 213, rejected 199, accepted 14, crashed 0, written outside 0
 
 Cases fall in four groups: forged artifacts that pass verification (``zip``), source folders to
 package (``pkg``), plans whose states misbehave at run time (``run``), and steps whose output is
