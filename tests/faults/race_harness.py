@@ -39,6 +39,7 @@ import io
 import json
 import os
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -276,7 +277,12 @@ def run(workers: int, operations: int, seed: int, root: Path | None = None) -> S
             summary.problems.append(f"worker exited {proc.returncode}: {err[-500:]}")
     time.sleep(0.2)  # let a job killed with its session be reaped
     rows = [json.loads(line) for _, report in procs if report.exists() for line in report.read_text().splitlines()]
-    return check(home, root, rows, [p.pid for p, _ in procs], summary)
+    summary = check(home, root, rows, [p.pid for p, _ in procs], summary)
+    if own and summary.ok:
+        shutil.rmtree(root, ignore_errors=True)  # a failed run keeps its home for inspection
+    elif own:
+        summary.problems.append(f"kept for inspection: {root}")
+    return summary
 
 
 def main(argv: list[str] | None = None) -> int:
