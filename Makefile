@@ -25,3 +25,11 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
+
+# Hostile input: every corpus case, with its summary line (docs/RELIABILITY.md, "Hostile input").
+hostile: $(STAMP)
+	$(PY) -m tests.hostile.corpus
+
+# Races: the full race harness (docs/RELIABILITY.md, "Races"); make test runs a reduced form.
+race: $(STAMP)
+	$(PY) -m tests.faults.race_harness --workers 12 --operations 40 --seed 1

@@ -23,6 +23,7 @@ import attrs
 
 from attini_sdk.artifacts import archive
 from attini_sdk.artifacts.manifest import MANIFEST_PATH, PLAN_PATH, SIGNATURE_PATH, Manifest, canonical_json
+from attini_sdk.config.limits import MAX_ENTRIES
 from attini_sdk.errors import ArtifactError, SignatureError
 
 __all__ = ["Artifact", "Limits"]
@@ -42,7 +43,7 @@ class Limits:
     """
 
     max_total_size: int = 4 << 30
-    max_entries: int = 200_000
+    max_entries: int = MAX_ENTRIES
     max_ratio: int = 200
     ratio_floor: int = 1 << 20
     max_manifest_size: int = 64 << 20
@@ -146,9 +147,19 @@ class Artifact:
         """The deployment plan (raw ASL data), or None."""
         import json
 
+        from attini_sdk.config import limits
+
         if self.manifest.plan is None:
             return None
-        return json.loads(self.read_bytes(PLAN_PATH))
+        where = f"{self.path}: {PLAN_PATH}"
+        try:
+            data = limits.json_loads(self.read_bytes(PLAN_PATH))
+            if not isinstance(data, dict):
+                raise limits.LimitExceeded(f"it is a JSON {type(data).__name__}, not an object with StartAt and States")
+            limits.check_state_nesting(data)
+        except (json.JSONDecodeError, limits.LimitExceeded) as err:
+            raise _error(f"the plan is not a usable state machine: {err}", where) from None
+        return data
 
     @property
     def files(self):

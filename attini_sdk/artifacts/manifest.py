@@ -23,6 +23,7 @@ from typing import Any
 import attrs
 
 from attini_sdk._version import __version__
+from attini_sdk.config.limits import MAX_VERSION_LENGTH
 from attini_sdk.errors import ArtifactError
 
 __all__ = ["SCHEMA_VERSION", "MANIFEST_PATH", "PLAN_PATH", "SIGNATURE_PATH", "FileEntry", "Manifest",
@@ -133,9 +134,14 @@ class Manifest:
     @classmethod
     def from_bytes(cls, data: bytes, *, where: str = MANIFEST_PATH) -> Manifest:
         """Parse and check a stored manifest; raises :class:`ArtifactError` saying what is wrong."""
+        from attini_sdk.config import limits
+
         try:
-            value = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+            value = limits.json_loads(data)
+        except limits.LimitExceeded as err:
+            raise ArtifactError(f"the manifest {err}", where=where,
+                                hint="the artifact is damaged or was not made by attini_sdk; package it again") from None
+        except json.JSONDecodeError as err:
             raise ArtifactError(f"the manifest is not valid JSON ({err})", where=where,
                                 hint="the artifact is damaged; package the distribution again") from None
         return cls.from_data(value, where=where)
@@ -157,15 +163,30 @@ class Manifest:
         files = tuple(_file_entry(check, i, f) for i, f in enumerate(value["files"]))
         paths = [f.path for f in files]
         check.true(paths == sorted(set(paths)), "files", "paths must be unique and sorted")
+        version = value["version"]
+        check.true(version is None or _is_version(version), "version",
+                   f"must be a semantic version of at most {MAX_VERSION_LENGTH} characters")
         for i, dep in enumerate(value["dependencies"]):
-            check.true(isinstance(dep, dict) and all(isinstance(v, str) for v in dep.values()),
-                       f"dependencies[{i}]", "must map strings to strings")
+            check.true(isinstance(dep, dict) and all(isinstance(v, str) for v in dep.values())
+                       and isinstance(dep.get("distributionName"), str), f"dependencies[{i}]",
+                       "must map strings to strings, distributionName included")
         manifest = cls(
             distribution_name=value["distributionName"], version=value["version"],
             distribution_tags=value["distributionTags"], dependencies=value["dependencies"],
             config=value["config"], plan=value.get("plan"), files=files, tool=value["tool"],
         )
         return manifest
+
+
+def _is_version(text: str) -> bool:
+    from attini_sdk.config.semver import Version
+    from attini_sdk.errors import ConfigError
+
+    try:
+        Version.parse(text)
+    except ConfigError:
+        return False
+    return text == text.strip()
 
 
 def _plain(value: Any) -> Any:

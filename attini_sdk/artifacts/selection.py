@@ -25,6 +25,7 @@ from pathlib import Path
 
 import attrs
 
+from attini_sdk.config import limits
 from attini_sdk.errors import PackagingError
 
 __all__ = ["DEFAULT_IGNORE", "IGNORE_FILE", "PackagingWarning", "SourceFile", "ignore_patterns", "select_files"]
@@ -66,9 +67,23 @@ def ignore_patterns(root: str | os.PathLike) -> list[str]:
         except (OSError, UnicodeDecodeError) as err:
             raise PackagingError(f"cannot read {IGNORE_FILE}: {err}", where=str(file),
                                  hint="make it a UTF-8 text file of gitignore-style patterns") from None
+        _check_patterns(lines, file)
     else:
         lines = list(DEFAULT_IGNORE)
     return [*ALWAYS_IGNORED, *lines]
+
+
+def _check_patterns(lines: list[str], file: Path) -> None:
+    # each pattern becomes a regular expression; many wildcards in one pattern backtrack badly
+    if len(lines) > limits.MAX_IGNORE_LINES:
+        raise PackagingError(f"{IGNORE_FILE} has {len(lines):,} lines, over the limit of {limits.MAX_IGNORE_LINES:,}",
+                             where=str(file), hint="use fewer, broader patterns (e.g. 'build/' instead of each file)")
+    for number, line in enumerate(lines, start=1):
+        try:
+            limits.check_ignore_pattern(line.strip())
+        except limits.LimitExceeded as err:
+            raise PackagingError(f"line {number}: {err}", where=str(file),
+                                 hint="write the pattern with fewer wildcards (see Limits in docs/artifacts.md)") from None
 
 
 def select_files(root: str | os.PathLike, *, exclude: Iterable[str | os.PathLike] = ()) -> list[SourceFile]:
@@ -79,7 +94,11 @@ def select_files(root: str | os.PathLike, *, exclude: Iterable[str | os.PathLike
     import pathspec
 
     root = os.path.realpath(root)  # below it, paths are real: symlinked folders are not followed
-    spec = pathspec.GitIgnoreSpec.from_lines(ignore_patterns(root))
+    try:
+        spec = pathspec.GitIgnoreSpec.from_lines(ignore_patterns(root))
+    except (ValueError, re.error, RecursionError) as err:  # pathspec's GitWildMatchPatternError is a ValueError
+        raise PackagingError(f"{IGNORE_FILE} holds a pattern that is not valid: {err}", where=str(Path(root) / IGNORE_FILE),
+                             hint="fix the pattern (gitignore syntax)") from None
     excluded = {os.path.realpath(p) for p in exclude}
     found: list[SourceFile] = []
     _walk(root, "", spec, excluded, found)

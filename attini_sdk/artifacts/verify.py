@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import stat
+import struct
 import zipfile
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from attini_sdk.artifacts import archive
 from attini_sdk.artifacts.manifest import MANIFEST_PATH, PLAN_PATH, SIGNATURE_PATH, Manifest
+from attini_sdk.config import limits as budgets
 from attini_sdk.errors import ArtifactError
 
 if TYPE_CHECKING:
@@ -56,6 +58,14 @@ def check_name(name: str, where: str) -> None:
         what = "has a '..', '.' or empty path component"
     if what:
         raise _err(f"entry '{name}' {what}; refusing to use it", where)
+    try:
+        budgets.check_entry_name(name)
+    except budgets.LimitExceeded as err:
+        raise _err(f"entry '{_short(name)}': {err}; no file system would take it", where) from None
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= 120 else f"{name[:60]}...{name[-40:]} ({len(name)} characters)"
 
 
 def verify_zip(path: Path, limits: Limits) -> tuple[Manifest, dict | None]:
@@ -63,6 +73,8 @@ def verify_zip(path: Path, limits: Limits) -> tuple[Manifest, dict | None]:
     where = str(path)
     try:
         size = path.stat().st_size
+        with open(path, "rb") as fh:
+            _check_declared_count(fh, size, limits, where)
         with open(path, "rb") as fh, zipfile.ZipFile(fh) as zf:
             infos = zf.infolist()
             _check_entries(infos, limits, where)
@@ -80,6 +92,30 @@ def verify_zip(path: Path, limits: Limits) -> tuple[Manifest, dict | None]:
             OSError, UnicodeDecodeError, zlib.error) as err:
         raise _err(f"not a valid zip archive ({err})", where) from None
     return manifest, signature
+
+
+def _check_declared_count(fh, size: int, limits: Limits, where: str) -> None:
+    """Refuse a zip whose end record declares more entries than the budget, before its central
+    directory is read (reading 150,000 records costs seconds and hundreds of MiB)."""
+    if size < 22:
+        return
+    fh.seek(size - 22)
+    end = fh.read(22)
+    if end[:4] != b"PK\x05\x06":
+        return  # not the end record where attini puts it: zipfile finds (and judges) it
+    count = struct.unpack("<H", end[10:12])[0]
+    if count == 0xFFFF and size >= 22 + 20 + 56:
+        fh.seek(size - 22 - 20)
+        locator = fh.read(20)
+        if locator[:4] == b"PK\x06\x07":
+            (offset,) = struct.unpack("<Q", locator[8:16])
+            if offset <= size - 56:
+                fh.seek(offset)
+                record = fh.read(56)
+                if record[:4] == b"PK\x06\x06":
+                    count = struct.unpack("<Q", record[32:40])[0]
+    if count > limits.max_entries:
+        raise _err(f"{count} entries exceed the budget of {limits.max_entries}", where)
 
 
 def _check_entries(infos: list[zipfile.ZipInfo], limits: Limits, where: str) -> None:
@@ -109,6 +145,18 @@ def _check_entries(infos: list[zipfile.ZipInfo], limits: Limits, where: str) -> 
         if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             raise _err(f"entry '{name}' expands {info.file_size // max(info.compress_size, 1)}:1, over the "
                        f"limit of {limits.max_ratio}:1 (possible zip bomb)", where)
+    _check_file_folder_clash(seen, where)
+
+
+def _check_file_folder_clash(names: set[str], where: str) -> None:
+    """Refuse ``a`` next to ``a/b``: one path cannot be both a file and a folder."""
+    for name in sorted(names):
+        parts = name.split("/")
+        for i in range(1, len(parts)):
+            folder = "/".join(parts[:i])
+            if folder in names:
+                raise _err(f"entry '{folder}' is a file, and entry '{_short(name)}' needs it to be a folder; "
+                           "refusing to use it", where)
 
 
 def _read_manifest(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits,
@@ -256,6 +304,9 @@ def _read_signature(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], where: st
 def extract_zip(artifact: Artifact, target: Path, limits: Limits) -> Path:
     """Write every entry of ``artifact`` under ``target``; see :meth:`Artifact.extract`."""
     where = str(artifact.path)
+    if target.is_symlink() and not target.exists():
+        raise _err(f"'{target}' is a symbolic link to '{os.readlink(target)}', which does not exist", where,
+                   "extract into a new or empty folder (not through a link)")
     created = not target.exists()
     if not created and (not target.is_dir() or any(target.iterdir())):
         raise _err(f"'{target}' exists and is not an empty folder", where, "extract into a new or empty folder")
@@ -266,38 +317,55 @@ def extract_zip(artifact: Artifact, target: Path, limits: Limits) -> Path:
         with zipfile.ZipFile(artifact.path) as zf:
             infos = zf.infolist()
             _check_entries(infos, limits, where)
+            made = {str(root)}
             for info in infos:
                 entry = expected.get(info.filename)
                 if entry is None and info.filename not in (PLAN_PATH, MANIFEST_PATH, SIGNATURE_PATH):
                     raise _err(f"entry '{info.filename}' is not listed in the manifest", where)
-                _extract_one(zf, info, root, entry, where)
+                _extract_one(zf, info, root, entry, where, made)
+    except OSError as err:
+        _clean(target, created)
+        raise _err(f"cannot write '{_short(err.filename or str(target))}': {err.strerror}", where,
+                   "extract into another folder (shorter path, free space, write permission)") from None
     except BaseException:
-        if created:
-            shutil.rmtree(target, ignore_errors=True)
-        else:
-            for child in target.iterdir():
-                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        _clean(target, created)
         raise
     return target
 
 
-def _extract_one(zf: zipfile.ZipFile, info: zipfile.ZipInfo, root: Path, entry, where: str) -> None:
-    dest = root.joinpath(*info.filename.split("/"))
-    if os.path.commonpath([root, dest]) != str(root):  # defence in depth; check_name already refused this
+def _clean(target: Path, created: bool) -> None:
+    if created:
+        shutil.rmtree(target, ignore_errors=True)
+    elif target.is_dir():
+        for child in target.iterdir():
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+
+
+def _extract_one(zf: zipfile.ZipFile, info: zipfile.ZipInfo, root: Path, entry, where: str,
+                 made: set[str]) -> None:
+    # ``made`` holds the folders created (and checked) so far: each folder is resolved once, not once per file
+    top = str(root)
+    parts = info.filename.split("/")
+    parent = os.path.join(top, *parts[:-1])
+    dest = os.path.join(parent, parts[-1])
+    if os.path.commonpath([top, dest]) != top:  # defence in depth; check_name already refused this
         raise _err(f"entry '{info.filename}' would be written outside the target folder", where)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    if dest.parent.resolve() != dest.parent or os.path.commonpath([root, dest.parent.resolve()]) != str(root):
-        raise _err(f"entry '{info.filename}' would be written through a link", where)
+    if parent not in made:
+        os.makedirs(parent, exist_ok=True)
+        real = os.path.realpath(parent)
+        if real != parent or os.path.commonpath([top, real]) != top:
+            raise _err(f"entry '{info.filename}' would be written through a link", where)
+        made.add(parent)
     mode = 0o755 if entry is not None and entry.executable else 0o644
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
     sha, count = hashlib.sha256(), 0
     with os.fdopen(fd, "wb") as out, zf.open(info) as src:
+        os.fchmod(fd, mode)
         while chunk := src.read(_CHUNK):
             count += len(chunk)
             if count > info.file_size:
                 raise _err(f"entry '{info.filename}' is larger than it declares (possible zip bomb)", where)
             sha.update(chunk)
             out.write(chunk)
-    os.chmod(dest, mode)
     if entry is not None and (count != entry.size or sha.hexdigest() != entry.sha256):
         raise _err(f"entry '{info.filename}' does not match its sha256 in the manifest (it was changed)", where)

@@ -18,12 +18,14 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from attini_sdk.asl.failures import QUERY_EVALUATION_ERROR, DefinitionError, Failure
 from attini_sdk.asl.templates import constant
+from attini_sdk.config import limits
 
 __all__ = ["is_expression", "compile_value", "compile_expression", "Expression"]
 
@@ -47,8 +49,14 @@ class Expression:
 
         self.text = text
         self.where = where
+        if len(text) > limits.MAX_DOCUMENT_BYTES:
+            raise DefinitionError("JSONata expression is too long", where=where)
         try:
-            self._compiled = jsonata.Jsonata(text)
+            self._compiled = jsonata.Jsonata(text, _guarded_regex)
+        except RecursionError:
+            raise DefinitionError(f"JSONata expression is nested too deeply to parse (limit: about "
+                                  f"{limits.EXPRESSION_DEPTH} levels)", where=where,
+                                  hint="simplify the expression between {% and %}") from None
         except Exception as err:  # jsonata raises its own JException for syntax errors
             raise DefinitionError(f"JSONata expression does not parse: {err}", where=where,
                                   hint="check the expression between {% and %}") from None
@@ -70,15 +78,76 @@ class Expression:
         bindings = {k: null if v is None else v for k, v in bindings.items()}
         try:
             with self._lock:
+                budget = _Budget(self.where)  # started once the lock is ours: waiting for it is not evaluating
+                bindings["__evaluate_entry"] = budget.enter
+                bindings["__evaluate_exit"] = budget.leave
                 value = self._compiled.evaluate(None, bindings)
         except Failure:
             raise
+        except RecursionError:
+            raise Failure(QUERY_EVALUATION_ERROR, f"{self.where}: the JSONata expression recursed too deeply "
+                                                  f"(limit: {limits.EXPRESSION_DEPTH} levels)") from None
+        except MemoryError:
+            raise Failure(QUERY_EVALUATION_ERROR, f"{self.where}: the JSONata expression ran out of memory") from None
         except Exception as err:
             raise Failure(QUERY_EVALUATION_ERROR, f"{self.where}: {err}") from None
         if value is None:
             raise Failure(QUERY_EVALUATION_ERROR,
                           f"{self.where}: the JSONata expression {{% {self.text.strip()} %}} returned nothing (undefined)")
         return _plain(value, null)
+
+
+class _Budget:
+    """The time and depth budget of one evaluation, checked each time JSONata enters or leaves a node.
+
+    Bound per evaluation (jsonata-python looks ``__evaluate_entry``/``__evaluate_exit`` up in the
+    bindings), so concurrent evaluations each have their own clock.
+    """
+
+    def __init__(self, where: str):
+        self.where = where
+        self.deadline = time.monotonic() + limits.EXPRESSION_SECONDS
+        self.depth = 0
+
+    def enter(self, expr, input, env) -> None:  # noqa: A002 - jsonata's callback signature
+        self.depth += 1
+        if self.depth > limits.EXPRESSION_DEPTH:
+            raise Failure(QUERY_EVALUATION_ERROR, f"{self.where}: the JSONata expression nests or recurses more "
+                                                  f"than {limits.EXPRESSION_DEPTH} levels deep (the limit)")
+        self._clock()
+
+    def leave(self, expr, input, env, result) -> None:  # noqa: A002
+        self.depth -= 1
+        self._clock()
+
+    def _clock(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise Failure(QUERY_EVALUATION_ERROR, f"{self.where}: the JSONata expression ran longer than "
+                                                  f"{limits.EXPRESSION_SECONDS:g} s (the limit)")
+
+
+class _RefusedPattern:
+    """A regular expression refused by :func:`~attini_sdk.config.limits.check_regex`: using it fails the state."""
+
+    def __init__(self, problem: str):
+        self.problem = problem
+
+    def _fail(self, *_args, **_kwargs):
+        raise ValueError(self.problem)  # Expression.evaluate makes it a QueryEvaluationError naming the state
+
+    search = finditer = sub = split = match = fullmatch = findall = _fail
+
+
+def _guarded_regex(pattern: str, flags):
+    # Python's re backtracks in C, where no timer can stop it: refuse patterns that can backtrack
+    # catastrophically before they run (the state fails with States.QueryEvaluationError when used)
+    from jsonata.regex_engine import default_regex_engine
+
+    try:
+        limits.check_regex(pattern)
+    except limits.LimitExceeded as err:
+        return _RefusedPattern(str(err))
+    return default_regex_engine(pattern, flags)
 
 
 def compile_expression(text: str, where: str) -> Expression:

@@ -30,6 +30,7 @@ from typing import Any
 
 from attini_sdk.asl.failures import INTRINSIC_FAILURE, Failure, IntrinsicSyntaxError
 from attini_sdk.asl.paths import Path, parse_path
+from attini_sdk.config import limits
 
 __all__ = ["SIGNATURES", "Call", "Literal", "PathArg", "parse_intrinsic", "is_intrinsic"]
 
@@ -123,6 +124,8 @@ class Call:
             raise
         except (TypeError, ValueError, IndexError, KeyError, OverflowError) as err:
             raise Failure(INTRINSIC_FAILURE, f"{self.text}: {err}") from None
+        except RecursionError:
+            raise Failure(INTRINSIC_FAILURE, f"{self.text}: the data is nested too deeply") from None
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -322,7 +325,7 @@ def _format(call: Call, values: list) -> str:
 def _string_to_json(call, values):
     _need(isinstance(values[0], str), f"{call.name}: the argument must be a string")
     text = values[0].strip()
-    return json.loads(text) if text else None
+    return limits.json_loads(text) if text else None  # no NaN, no runaway nesting (LimitExceeded is a ValueError)
 
 
 def _json_to_string(call, values):

@@ -33,7 +33,7 @@ from typing import Any
 
 import attrs
 
-from attini_sdk.config import semver
+from attini_sdk.config import limits, semver
 from attini_sdk.errors import ConfigError
 
 __all__ = [
@@ -55,6 +55,7 @@ ENVIRONMENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 _MAX_FILE_BYTES = 1 << 20
 _MAX_NODES = 100_000
 _VARIABLES = ("environment", "distributionName", "distributionId")
+_MAX_UNKNOWN_NOTES = 20  # one warning per unknown key, then one for the rest
 
 
 class ConfigWarning(UserWarning):
@@ -312,27 +313,33 @@ def read_config_data(file: Path) -> Any:
         raise ConfigError(f"cannot read the file: {err.strerror}", where=str(file)) from None
     if file.suffix == ".json":
         try:
-            return json.loads(text)
+            return limits.json_loads(text)
         except json.JSONDecodeError as err:
             raise ConfigError(f"invalid JSON: {err.msg} (line {err.lineno}, column {err.colno})",
                               where=str(file), hint="fix the JSON syntax") from None
-        except RecursionError:
-            raise ConfigError("the JSON is nested too deeply", where=str(file)) from None
+        except limits.LimitExceeded as err:
+            raise ConfigError(f"the JSON {err}", where=str(file), hint=_LIMIT_HINT) from None
     return _load_yaml(text, file)
+
+
+_LIMIT_HINT = "attini-config holds settings; keep it small and plain (see Limits in docs/artifacts.md)"
 
 
 def _load_yaml(text: str, file: Path) -> Any:
     import yaml
 
+    from attini_sdk.config.yaml_doc import DuplicateKeys, load_document, yaml_problem
+
     try:
-        return yaml.safe_load(text)
+        return load_document(text)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        raise ConfigError(f"invalid YAML: {problem}{at}", where=str(file), hint="fix the YAML syntax") from None
-    except (RecursionError, ValueError, TypeError, OverflowError) as err:
-        raise ConfigError(f"invalid YAML: {err}", where=str(file), hint="fix the YAML syntax") from None
+        raise ConfigError(f"invalid YAML: {yaml_problem(err)}", where=str(file), hint="fix the YAML syntax") from None
+    except DuplicateKeys as err:
+        raise ConfigError(str(err), where=str(file),
+                          hint="keep one of them: YAML keeps only the last, so the first would be ignored "
+                               "(Attini refuses such files too)") from None
+    except limits.LimitExceeded as err:
+        raise ConfigError(f"the YAML {err}", where=str(file), hint=_LIMIT_HINT) from None
 
 
 def parse_config(
@@ -411,16 +418,25 @@ class _Ctx:
 
     def note(self, key: str, message: str) -> None:
         if self.warn:
-            warnings.warn(f"{self.source}: {key}: {message}", ConfigWarning, stacklevel=4)
+            text = f"{self.source}: {key}: {message}"
+            if len(text) > 500:  # a hostile key can be a megabyte long
+                text = f"{text[:300]}... ({len(text):,} characters)"
+            warnings.warn(text, ConfigWarning, stacklevel=4)
 
     def check_keys(self, prefix: str, data: dict, known: tuple[str, ...]) -> None:
         import difflib
 
+        unknown = 0
         for key in data:
             if not isinstance(key, str):
                 raise self.error(prefix or "(top level)", f"key {key!r} is a {_typename(key)}, keys must be strings")
             if key in known:
                 continue
+            unknown += 1
+            if unknown > _MAX_UNKNOWN_NOTES and not self.strict:
+                self.note(prefix or "(top level)", f"{len(set(data) - set(known)) - _MAX_UNKNOWN_NOTES} more unknown "
+                                                   "keys are ignored")
+                return
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             mean = f"; did you mean '{close[0]}'?" if close else ""
             where = f"{prefix}.{key}" if prefix else key

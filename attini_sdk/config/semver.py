@@ -22,6 +22,7 @@ import re
 
 import attrs
 
+from attini_sdk.config.limits import MAX_VERSION_LENGTH
 from attini_sdk.errors import ConfigError
 
 __all__ = ["Version", "Range", "parse_version", "parse_range", "satisfies"]
@@ -71,6 +72,9 @@ class Version:
         """
         if not isinstance(text, str):
             raise ConfigError(f"a version must be a string, got {type(text).__name__} {text!r}",
+                              hint=_SEMVER_HINT)
+        if len(text) > MAX_VERSION_LENGTH:
+            raise ConfigError(f"the version is {len(text)} characters long, over the limit of {MAX_VERSION_LENGTH}",
                               hint=_SEMVER_HINT)
         m = _VERSION_RE.match(text.strip())
         if not m:
@@ -181,8 +185,9 @@ class Range:
         if not isinstance(text, str):
             raise ConfigError(f"a version range must be a string, got {type(text).__name__} {text!r}",
                               hint=_RANGE_HINT)
-        if len(text) > 1024:
-            raise ConfigError("version range is longer than 1024 characters", hint=_RANGE_HINT)
+        if len(text) > MAX_VERSION_LENGTH:
+            raise ConfigError(f"the version range is {len(text)} characters long, over the limit of "
+                              f"{MAX_VERSION_LENGTH}", hint=_RANGE_HINT)
         sets = tuple(_parse_set(part.strip(), text) for part in text.split("||"))
         return cls(text=text, sets=sets)
 

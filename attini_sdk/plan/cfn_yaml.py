@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from attini_sdk.config.limits import LimitExceeded
+from attini_sdk.config.yaml_doc import DuplicateKeys, GuardedLoader, load_document, yaml_problem
 from attini_sdk.errors import PlanError, Problem
 
 SHORT_TAGS = ("Sub", "Join", "If", "Select", "Split", "GetAZs", "ImportValue", "FindInMap", "Base64", "Equals",
@@ -22,20 +24,8 @@ SHORT_TAGS = ("Sub", "Join", "If", "Select", "Split", "GetAZs", "ImportValue", "
 """``!X`` tags that become ``{"Fn::X": value}`` (plus ``!Ref``, ``!Condition`` and ``!GetAtt``)."""
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader with CloudFormation tags, no timestamp conversion, and duplicate-key detection."""
-
-    duplicates: list[tuple[str, int]]
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if isinstance(key, str) and key in seen:
-                self.duplicates.append((key, key_node.start_mark.line + 1))
-            if isinstance(key, str):
-                seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+class _Loader(GuardedLoader):
+    """The guarded SafeLoader (limits, duplicate keys) with CloudFormation tags and no timestamp conversion."""
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -88,22 +78,19 @@ def load_yaml(text: str, *, file: str | None = None) -> Any:
     Traceback (most recent call last):
     ...
     attini_sdk.errors.PlanError: the deployment plan has 1 problem:
-      - t.yaml: field 'a': key 'a' appears twice in one mapping (line 2)
+      - t.yaml: field 'a': key 'a' appears twice in one mapping (lines 1 and 2)
       hint: fix each listed problem and package again
     """
-    loader = _Loader(text)
-    loader.duplicates = []
     try:
-        data = loader.get_single_data()
+        return load_document(text, _Loader)
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise PlanError([Problem(f"not valid YAML: {problem}{where}", file=file)],
+        raise PlanError([Problem(f"not valid YAML: {yaml_problem(err)}", file=file)],
                         hint="fix the YAML syntax (indentation, quotes, tags)") from None
-    finally:
-        loader.dispose()
-    if loader.duplicates:
-        raise PlanError([Problem(f"key '{k}' appears twice in one mapping (line {line})", file=file, field=k)
-                         for k, line in loader.duplicates])
-    return data
+    except DuplicateKeys as err:
+        raise PlanError([Problem(f"key '{k}' appears twice in one mapping (lines {first} and {second})", file=file,
+                                 field=k) for k, first, second in err.duplicates]) from None
+    except LimitExceeded as err:
+        raise PlanError([Problem(f"the document {err}", file=file)], hint=LIMIT_HINT) from None
+
+
+LIMIT_HINT = "keep plans and templates within the limits listed under Limits in docs/artifacts.md"

@@ -17,10 +17,11 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from attini_sdk.config import limits
 from attini_sdk.errors import PlanError, Problem
 from attini_sdk.plan.asl_form import attrs_with_file, compile_states_form
 from attini_sdk.plan.cfn_intrinsics import Resolver
-from attini_sdk.plan.cfn_yaml import load_yaml
+from attini_sdk.plan.cfn_yaml import LIMIT_HINT, load_yaml
 from attini_sdk.plan.definition import PlanDefinition
 from attini_sdk.plan.simple_syntax import is_simple, to_states_form
 from attini_sdk.plan.validate import validate_definition
@@ -53,8 +54,7 @@ def load_plan(
     if path.suffix == ".py":
         plan = _python_plan(path, name)
     else:
-        text = path.read_text(encoding="utf-8")
-        data = _parse(text, path, name)
+        data = _parse(read_document(path, name), path, name)
         if isinstance(data, dict) and "Resources" in data:
             plan = load_template_data(data, source=name, validate=False)
         elif isinstance(data, dict):
@@ -65,14 +65,32 @@ def load_plan(
     return _validated(plan, name, files, dependencies) if validate else plan
 
 
+def read_document(path: Path, name: str) -> str:
+    """The UTF-8 text of a plan or template file, within the size limit; PlanError naming the file otherwise."""
+    try:
+        return limits.decode_text(path.read_bytes())
+    except limits.LimitExceeded as err:
+        raise PlanError([Problem(f"the file {err}", file=name)],
+                        hint="save it as UTF-8 text (see Limits in docs/artifacts.md)") from None
+    except OSError as err:
+        raise PlanError([Problem(f"cannot read the file: {err.strerror}", file=name)]) from None
+
+
 def _parse(text: str, path: Path, name: str) -> Any:
     if path.suffix == ".json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as err:
-            raise PlanError([Problem(f"invalid JSON: {err.msg} (line {err.lineno}, column {err.colno})",
-                                     file=name)]) from None
+        return parse_json(text, name)
     return load_yaml(text, file=name)
+
+
+def parse_json(text: str, name: str) -> Any:
+    """JSON plan or template text, parsed within the limits; PlanError naming the file otherwise."""
+    try:
+        return limits.json_loads(text)
+    except json.JSONDecodeError as err:
+        raise PlanError([Problem(f"invalid JSON: {err.msg} (line {err.lineno}, column {err.colno})",
+                                 file=name)], hint="fix the JSON syntax") from None
+    except limits.LimitExceeded as err:
+        raise PlanError([Problem(f"the document {err}", file=name)], hint=LIMIT_HINT) from None
 
 
 def _python_plan(path: Path, name: str) -> PlanDefinition:
@@ -120,6 +138,7 @@ def plan_from_definition(definition: Any, *, source: str | None = None, validate
     ...                      ).definition["States"]["A"]["Resource"]
     'attini:approval'
     """
+    _check_limits(definition, source)
     if is_simple(definition):
         form = to_states_form(definition, file=source)
         problems, definition = list(form.problems), form.definition
@@ -136,6 +155,16 @@ def plan_from_definition(definition: Any, *, source: str | None = None, validate
     if problems:
         raise PlanError(problems)
     return PlanDefinition(compiled, source=source)
+
+
+def _check_limits(data: Any, source: str | None) -> None:
+    # compiling and validating recurse into Parallel branches and Map processors: refuse runaway
+    # nesting first, so that it is a PlanError and not a RecursionError
+    try:
+        limits.check_document(data)
+        limits.check_state_nesting(data)
+    except limits.LimitExceeded as err:
+        raise PlanError([Problem(f"the plan {err}", file=source)], hint=LIMIT_HINT) from None
 
 
 def load_template(path: str | Path, **kwargs: Any) -> PlanDefinition:
@@ -155,6 +184,7 @@ def load_template_data(template: dict, *, source: str | None = None, validate: b
     'attini:runner'
     """
     problems: list[Problem] = []
+    _check_limits(template, source)
     resources = template.get("Resources")
     if not isinstance(resources, dict):
         raise PlanError([Problem("the template has no Resources", file=source, field="Resources")])
@@ -185,6 +215,7 @@ def load_template_data(template: dict, *, source: str | None = None, validate: b
     if not isinstance(body, dict) or "States" not in body:
         raise PlanError([Problem("DeploymentPlan must be a list of steps or an object with StartAt and States",
                                  file=source, state=logical_id, field="Properties.DeploymentPlan")])
+    _check_limits(body, source)
     default_runner = props.get("DefaultRunner")
     if default_runner is not None and default_runner not in runners:
         problems.append(Problem(f"DefaultRunner '{default_runner}' is not a runner in this template",

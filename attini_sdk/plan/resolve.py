@@ -32,7 +32,7 @@ from attini_sdk.errors import PlanError, Problem
 from attini_sdk.plan.cfn_yaml import load_yaml
 from attini_sdk.plan.definition import PlanDefinition
 from attini_sdk.plan.file_paths import config_file_problems
-from attini_sdk.plan.loaders import PLAN_TYPE, load_plan, plan_from_definition
+from attini_sdk.plan.loaders import PLAN_TYPE, load_plan, parse_json, plan_from_definition, read_document
 
 DEFAULT_TEMPLATE = "ci-cd/attini-init-deploy.yaml"
 """Attini's default ``initDeployConfig.template``."""
@@ -83,7 +83,7 @@ def _from_argument(plan_arg: Any, files, dependencies) -> PlanDefinition:
     if isinstance(plan_arg, dict):
         try:
             data = json.loads(json.dumps(plan_arg, allow_nan=False))
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, RecursionError) as err:
             raise PlanError(f"the plan is not JSON data: {err}", where=where,
                             hint="use only mappings, lists, strings, numbers, booleans and null") from None
         return plan_from_definition(data, source=where, files=files, dependencies=dependencies)
@@ -135,10 +135,10 @@ def _template_path(work_dir: Path, config: Any) -> str | None:
 
 
 def _holds_deployment_plan(path: Path, source: str) -> bool:
-    text = path.read_text(encoding="utf-8")
+    text = read_document(path, source)
     if PLAN_TYPE not in text:
         return False
-    data = json.loads(text) if path.suffix == ".json" else load_yaml(text, file=source)
+    data = parse_json(text, source) if path.suffix == ".json" else load_yaml(text, file=source)
     resources = data.get("Resources") if isinstance(data, dict) else None
     if not isinstance(resources, dict):
         raise PlanError([Problem("the init template has no Resources", file=source, field="Resources")])

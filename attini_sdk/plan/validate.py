@@ -20,6 +20,7 @@ import re
 from collections.abc import Collection, Iterable
 from typing import Any
 
+from attini_sdk.config.limits import LimitExceeded, check_document, check_state_nesting
 from attini_sdk.errors import PlanError, Problem
 from attini_sdk.plan import _syntax
 from attini_sdk.plan.asl_fields import (
@@ -118,6 +119,12 @@ class _Validator:
             self.add(f"QueryLanguage must be JSONPath or JSONata, got {ql!r}", field="QueryLanguage")
             ql = "JSONPath"
         self.machine_ql = ql
+        try:
+            check_document(definition)
+            check_state_nesting(definition)
+        except LimitExceeded as err:
+            self.add(f"the plan {err}; see Limits in docs/artifacts.md")
+            return
         self.machine(definition, None, ql)
         self.unique_names(definition)
         for state, field, what in unknown_output_refs(definition):

@@ -150,12 +150,16 @@ def read_distribution_file(source_dir: Path, path: str, *, step: str, what: str)
 def _parse_config_file(path: str, raw: bytes, *, step: str) -> dict:
     import yaml
 
+    from attini_sdk.config import limits
+    from attini_sdk.config.yaml_doc import load_document
+
     try:
+        text = limits.decode_text(raw)
         if path.endswith((".yaml", ".yml")):
-            data = yaml.safe_load(raw.decode("utf-8"))
+            data = load_document(text)
         else:
-            data = json.loads(raw.decode("utf-8"))
-    except (ValueError, yaml.YAMLError) as exc:
+            data = limits.json_loads(text)
+    except (ValueError, yaml.YAMLError) as exc:  # LimitExceeded and DuplicateKeys are ValueErrors
         raise _fail(f"config file cannot be parsed: {exc}", step=step, where=path,
                     hint="fix the syntax; .yaml/.yml files are YAML, anything else JSON") from exc
     if data is None:

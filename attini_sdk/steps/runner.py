@@ -269,12 +269,29 @@ def _job_failure(outcome: JobOutcome, placement: Placement, *, step: str, what: 
                       hint="read the step log; the last lines are in the cause")
 
 
-def _read_output(output_file: Path):
-    text = output_file.read_text(encoding="utf-8", errors="replace") if output_file.is_file() else ""
+def _read_output(output_file: Path, step: str):
+    from attini_sdk.config import limits
+
+    def refuse(what: str) -> StepFailed:
+        return StepFailed(f"the output of step '{step}' {what}", step=step, error="Runner.OutputError",
+                          cause=f"$ATTINI_OUTPUT {what}", where=str(output_file),
+                          hint="write one JSON object (or plain text) of at most "
+                               f"{limits.MAX_DOCUMENT_BYTES >> 20} MiB to $ATTINI_OUTPUT")
+
+    if output_file.is_symlink() or (output_file.exists() and not output_file.is_file()):
+        raise refuse("is not a regular file")
+    if not output_file.is_file():
+        return {}
+    size = output_file.stat().st_size
+    if size > limits.MAX_DOCUMENT_BYTES:
+        raise refuse(f"is {size:,} bytes, over the limit of {limits.MAX_DOCUMENT_BYTES:,}")
+    text = output_file.read_text(encoding="utf-8", errors="replace")
     if not text.strip():
         return {}
     try:
-        return json.loads(text)
+        return limits.json_loads(text)
+    except limits.LimitExceeded as err:
+        raise refuse(str(err)) from None
     except ValueError:
         return {"result": text.rstrip("\r\n")}
 
@@ -320,7 +337,7 @@ def _run_job(commands: list[str], user_env: dict, payload: dict, ctx: Deployment
         log.info(f"job directory kept for inspection: {job_dir}")
         raise _job_failure(outcome, placement, step=step, what=f"the commands of step '{step}'",
                            error="ScriptExecutionError", timeout=settings.job_timeout)
-    result = _read_output(output_file)
+    result = _read_output(output_file, step)
     shutil.rmtree(job_dir, ignore_errors=True)
     return result
 

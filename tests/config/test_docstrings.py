@@ -8,6 +8,7 @@ import importlib
 import pytest
 
 MODULES = ["attini_sdk.config", "attini_sdk.config.semver", "attini_sdk.config.load", "attini_sdk.config.edit",
+           "attini_sdk.config.limits", "attini_sdk.config.yaml_doc",
            "attini_sdk.config.schema", "attini_sdk.home"]
 
 

@@ -271,12 +271,25 @@ class LocalOrchestrator(ContinuationOps):
         if record.status != "waiting_approval":
             record = self.state.set_deployment_status(record.id, "waiting_approval")
         run.deployment = record
+        if self._decided_meanwhile(run):
+            # An approver answered after this process last looked and before it parked the lock: it found
+            # the lock held by a live deployer and left the answer to it. Deliver it now (unless another
+            # process already took the parked lock to do so), or the deployment would wait forever.
+            try:
+                return self.resume(record.id, run.recorder.options, wait=True)
+            except (LockError, ConflictError):
+                record = self.state.get_deployment(record.id)
+                run.deployment = record
         waiting = [a.step for a in self._approvals(record.id) if a.pending]
         run.emit("deployment_waiting_approval", steps=waiting)
         run.result = record
         run.done.set()
         threading.Thread(target=self._watch_pause, args=(run,), daemon=True, name=f"paused-{record.id}").start()
         return record
+
+    def _decided_meanwhile(self, run: ActiveRun) -> bool:
+        awaited = set(run.execution.pending_tokens or ()) if run.execution is not None else set()
+        return any(not a.pending and a.token in awaited for a in self._approvals(run.deployment.id))
 
     def _watch_pause(self, run: ActiveRun) -> None:
         """While this process keeps a paused execution, notice it moving on by itself (a timeout on the
