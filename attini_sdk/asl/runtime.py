@@ -338,7 +338,8 @@ class Run:
             resource=task.resource, input=args, state_input=state_input, state_name=self.state_name,
             execution_id=ex.execution_id, token=self.task_token, attempt=self.retry_count, cancelled=cancelled,
             timeout_seconds=timeout, heartbeat_seconds=heartbeat, on_heartbeat=beats.beat,
-            sleeper=lambda seconds: ex.clock.sleep(seconds, cancelled), on_submitted=self._submitted)
+            sleeper=lambda seconds: ex.clock.sleep(seconds, cancelled), on_submitted=self._submitted,
+            position=f"{self.key}#{self.step}.{self.retry_count}")
         if not watched:
             try:
                 return handler(invocation)
