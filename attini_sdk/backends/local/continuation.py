@@ -167,6 +167,7 @@ class ContinuationOps:
                                   hint="add a plan and package again")
         inputs = resolve_inputs(self.state, self.state.get_environment(record.environment), artifact, check=False)
         if not self._read_settings(record.id):
+            self.backend.work_dir(record.id).mkdir(parents=True, exist_ok=True)
             self._write_settings(record.id, options)
         payload = build_payload(inputs, record)
         run = self._rebuild(record, lock, options, artifact=artifact, inputs=inputs, payload=payload)
