@@ -236,10 +236,21 @@ class LocalOrchestrator(ContinuationOps):
         return self._go(run, wait)
 
     def _source(self, deployment_id: str, artifact: Artifact):
+        """The extracted artifact; extracted beside it and renamed into place, so that a deployer killed while
+        extracting never leaves half a source that a resume would take for the whole."""
+        import os
+        import shutil
+
         source = self.backend.work_dir(deployment_id) / "source"
-        if not source.is_dir() or not any(source.iterdir()):
-            source.parent.mkdir(parents=True, exist_ok=True)
-            artifact.extract(source)
+        if source.is_dir() and any(source.iterdir()):
+            return source
+        source.parent.mkdir(parents=True, exist_ok=True)
+        partial = source.with_name(f"source.partial-{os.getpid()}-{threading.get_ident()}")
+        shutil.rmtree(partial, ignore_errors=True)
+        artifact.extract(partial)
+        if source.is_dir():
+            source.rmdir()  # empty (checked above)
+        partial.rename(source)
         return source
 
     def _write_settings(self, deployment_id: str, options: RunOptions) -> None:
@@ -356,6 +367,8 @@ class LocalOrchestrator(ContinuationOps):
                 run.jobs.kill_all()
             raise
         run.driving = False
+        if run.execution.status in TERMINAL:  # it ended before it could be stopped: finish it as it ended
+            return self._finish(run)
         self._interrupt_open_runs(run.deployment.id)
         record = self.state.get_deployment(run.deployment.id)
         if not record.finished and record.status != "interrupted":
