@@ -155,3 +155,22 @@ def test_ctrl_c_in_python_stops_the_job_records_interrupted_and_resume_finishes(
 
     assert resumed.status == "succeeded"
     assert _lines(counter) == ["Before", "Job"]
+
+
+def test_ctrl_c_in_deployment_wait_interrupts_a_deployment_driven_by_a_background_thread(home, project, tmp_path):
+    counter, pidfile = tmp_path / "counter", tmp_path / "job.pid"
+    env = at.Environment.local("dev")
+    artifact = project("waited").package(_plan(counter, job=[
+        f"echo $$ > {pidfile}", f"[ -f {tmp_path / 'resumed'} ] || sleep 30", f"echo Job >> {counter}"]))
+    deployment = env.deploy(artifact, wait=False)
+    _until(lambda: pidfile.exists() and pidfile.read_text().strip(), "the job runs")
+    threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+
+    with pytest.raises(at.DeploymentInterrupted):
+        deployment.wait()
+
+    assert deployment.refresh().status == "interrupted"
+    assert not is_alive(ProcessIdentity(int(pidfile.read_text())))
+    (tmp_path / "resumed").touch()
+    assert env.resume("waited").status == "succeeded"
+    assert _lines(counter) == ["Before", "Job"]
