@@ -108,12 +108,13 @@ class _Guard:
             pass
 
     def _others_alive(self) -> bool:
-        """True while a process other than this guard is in the group (Linux: read /proc; else: assume)."""
+        """True while a process other than this guard is in the group (read from /proc; without /proc: False,
+        so only the job itself is waited for)."""
         me = os.getpid()
         try:
             names = os.listdir("/proc")
         except OSError:
-            return True
+            return False
         for name in names:
             if not name.isdigit() or int(name) == me:
                 continue
