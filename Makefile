@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv bench clean
+.PHONY: demo test venv bench soak clean
 
 venv: $(STAMP)
 
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 -q
+
+# 200 seeded kills of a deployer, in both modes; the summary line is the last line (docs/RELIABILITY.md)
+soak: $(STAMP)
+	$(PY) -m tests.faults.kill_harness --kills 200 --seed $${SEED:-1}
 
 demo: $(STAMP)
 	$(PY) examples/demo.py

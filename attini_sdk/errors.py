@@ -45,6 +45,7 @@ __all__ = [
     "BackendError",
     "NotFoundError",
     "DeploymentError",
+    "DeploymentInterrupted",
     "ExecutionError",
     "ConflictError",
 ]
@@ -189,6 +190,19 @@ class NotFoundError(AttiniError):
 
 class DeploymentError(AttiniError):
     """A deployment cannot start or continue (wrong state, refused by policy, ...)."""
+
+
+class DeploymentInterrupted(DeploymentError):
+    """The deployment was stopped in this process (Ctrl-C): its running jobs were stopped, the steps that
+    finished are kept, and it is recorded ``interrupted``: ``resume`` continues it where it stopped.
+
+    ``deployment_id`` names it.
+    """
+
+    def __init__(self, what: str, *, deployment_id: str | None = None, where: str | None = None,
+                 hint: str | None = None, cli_hint: str | None = None):
+        self.deployment_id = deployment_id
+        super().__init__(what, where=where, hint=hint, cli_hint=cli_hint)
 
 
 class ExecutionError(AttiniError):

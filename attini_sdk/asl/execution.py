@@ -76,6 +76,8 @@ class Execution:
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
         self._abort = (None, None)
+        #: set by :meth:`halt`: the execution stopped in this process without ending (resumable elsewhere)
+        self.halted = False
         self.context_execution = {
             "Id": execution_id, "Input": input_value, "Name": name, "RoleArn": engine.role_arn,
             "StartTime": iso(started_at), "RedriveCount": 0,
@@ -111,8 +113,37 @@ class Execution:
         Returns the execution itself; check ``status`` (still "RUNNING" after a timeout).
         """
         with self._changed:
-            self._changed.wait_for(lambda: self.status in TERMINAL or self.paused, timeout)
+            self._changed.wait_for(lambda: self.status in TERMINAL or self.paused or self.halted, timeout)
         return self
+
+    def halt(self, timeout: float | None = None) -> bool:
+        """Stop running this execution in this process *without ending it* (Ctrl-C, a deployer shutting down).
+
+        Nothing new is dispatched; running tasks see ``cancelled`` set and are waited for: a task that still
+        returns a result is recorded as finished (its state exits and the next state is checkpointed), one
+        that gives up is not recorded at all. No Aborted/Failed event is written: the stored execution stays
+        RUNNING at its last checkpoint, and :meth:`Engine.resume` (here or in another process) continues it,
+        running the interrupted tasks again. Returns True once the execution's thread ended (False if
+        ``timeout`` passed first).
+
+            >>> from attini_sdk.asl import Engine
+            >>> engine = Engine()
+            >>> run = engine.start({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}})
+            >>> run.halt(10), run.status
+            (True, 'RUNNING')
+            >>> engine.store.load(run.execution_id).record.status
+            'RUNNING'
+        """
+        if self.status in TERMINAL:
+            return True
+        self.cancel.cancel("halt")
+        with self._changed:
+            self._changed.notify_all()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
 
     def stop(self, error: str | None = None, cause: str | None = None) -> "Execution":
         """Abort the execution (like StopExecution); running tasks see ``cancelled`` set."""
@@ -180,7 +211,7 @@ class Execution:
         try:
             self._outcome(root, saved_root)
         finally:
-            if self.status not in TERMINAL:  # the store itself failed: still end the handle
+            if self.status not in TERMINAL and not self.halted:  # the store itself failed: still end the handle
                 with self._changed:
                     self.status, self.error = "FAILED", RUNTIME
                     self.cause = self.cause or "the engine could not record the end of the execution"
@@ -195,7 +226,9 @@ class Execution:
             root.emit("ExecutionFailed", details)
             self._finish("FAILED", None, failure.error, failure.cause)
         except Aborted as aborted:
-            if aborted.reason == "timeout":
+            if aborted.reason == "halt":
+                self._halted()
+            elif aborted.reason == "timeout":
                 cause = f"the execution ran longer than TimeoutSeconds ({self.machine.timeout_seconds} s)"
                 root.emit("ExecutionTimedOut", {"error": TIMEOUT, "cause": cause})
                 self._finish("TIMED_OUT", None, TIMEOUT, cause)
@@ -215,6 +248,16 @@ class Execution:
         else:
             root.emit("ExecutionSucceeded", {"output": out_json, "outputDetails": {"truncated": False}})
             self._finish("SUCCEEDED", output, None, None, out_json)
+
+    def _halted(self) -> None:
+        """Leave the stored execution RUNNING at its last checkpoint (what finished is flushed first)."""
+        try:
+            self.flush()
+        finally:
+            with self._changed:
+                self.halted = True
+                self._changed.notify_all()
+            self.engine._forget(self)
 
     def _finish(self, status, output, error, cause, out_json=None) -> None:
         stopped = self.clock.now()

@@ -78,6 +78,9 @@ class TaskInvocation:
     on_heartbeat: Callable[[], None] = attrs.field(default=lambda: None, repr=False)
     sleeper: Callable[[float], bool] = attrs.field(default=_never, repr=False)
     on_submitted: Callable[[Any], None] = attrs.field(default=lambda output: None, repr=False)
+    #: where in the execution this attempt runs (branch key, step counter, retry count): the same after a
+    #: resume, different for every other Task run; lets a host recognise a task it already finished
+    position: str = ""
 
     def heartbeat(self) -> None:
         """Tell the engine this task is alive (resets the HeartbeatSeconds timer)."""

@@ -54,7 +54,7 @@ def iso(seconds: float) -> str:
 
 
 class Aborted(Exception):
-    """A run stopped before finishing: ``reason`` is "stopped", "timeout" or "sibling"."""
+    """A run stopped before finishing: ``reason`` is "stopped", "timeout", "sibling", "history" or "halt"."""
 
     def __init__(self, reason: str):
         self.reason = reason
@@ -215,7 +215,9 @@ class Run:
             except StateRuntimeError as failure:  # AWS names the state and its StateEntered event
                 raise failure.locate(name, entered)
             self.resume = None
-            if cancel.is_set():  # stopped while the state ran: its result does not count
+            # stopped while the state ran: its result does not count, except when halting (the execution goes
+            # on elsewhere): a finished state is recorded then, so that it never runs twice
+            if cancel.is_set() and self.cancel.reason != "halt":
                 raise Aborted(self.cancel.reason or "stopped")
             if assigned:
                 self.variables.assign(assigned)
@@ -336,7 +338,8 @@ class Run:
             resource=task.resource, input=args, state_input=state_input, state_name=self.state_name,
             execution_id=ex.execution_id, token=self.task_token, attempt=self.retry_count, cancelled=cancelled,
             timeout_seconds=timeout, heartbeat_seconds=heartbeat, on_heartbeat=beats.beat,
-            sleeper=lambda seconds: ex.clock.sleep(seconds, cancelled), on_submitted=self._submitted)
+            sleeper=lambda seconds: ex.clock.sleep(seconds, cancelled), on_submitted=self._submitted,
+            position=f"{self.key}#{self.step}.{self.retry_count}")
         if not watched:
             try:
                 return handler(invocation)
@@ -369,8 +372,16 @@ class Run:
 
         threading.Thread(target=target, daemon=True, name=f"task-{self.state_name}").start()
         while not done.is_set():
+            if self._halting():  # wait for the handler: a result it still returns is recorded
+                invocation.cancelled.set()
+                done.wait(0.05)
+                continue
             self._check_limits(invocation, timeout, started, beats)
             done.wait(0.02 if ex.clock.is_fake else self._next_limit(timeout, started, beats))
+        if self._halting():
+            if "error" in box:
+                raise Aborted("halt")
+            return box["result"]
         finished = box["finished"]
         if timeout is not None and finished - started > timeout:
             invocation.cancelled.set()
@@ -389,6 +400,9 @@ class Run:
         if isinstance(error, Failure):
             raise error
         raise Failure(TASK_FAILED, f"{type(error).__name__}: {error}")
+
+    def _halting(self) -> bool:
+        return self.cancel.event.is_set() and self.cancel.reason == "halt"
 
     def _next_limit(self, timeout, started, beats) -> float:
         now = self.ex.clock.now()
@@ -499,8 +513,8 @@ class Run:
                     texts[i] = _dumps(results[i])
                 failed(i, failure)
                 return
-            except Aborted:
-                if is_map:
+            except Aborted as aborted:
+                if is_map and aborted.reason != "halt":
                     ex.recorder.add("MapIterationAborted", {"name": state.name, "index": i}, child.last_event)
                 return
             child.checkpoint(None, out_json, status="succeeded")

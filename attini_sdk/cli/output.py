@@ -28,6 +28,8 @@ def error(err: AttiniError) -> None:
     """Print a user error in the CLI's words: as JSON on stdout with ``--json``, else as text on stderr."""
     if state.json:
         print(json.dumps(err.to_dict(cli=True), indent=2))
+    elif type(err).__name__ == "DeploymentInterrupted":  # one line: what happened and how to go on
+        stderr(f"Interrupted: {err.what} ({err.cli_hint or err.hint})")
     else:
         stderr(f"Error: {err.render(cli=True)}")
 

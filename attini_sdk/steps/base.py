@@ -209,6 +209,9 @@ class DeploymentContext:
     default_runner: str = DEFAULT_RUNNER
     #: the AWS settings the host gives (``aws=``); None: :attr:`aws` reads them from the environment
     aws_settings: AwsSettings | None = attrs.field(default=None, alias="aws")
+    #: ``job_monitor(step, "started"|"ended", ProcessIdentity)``: told of every runner job process, so the
+    #: host can record it (and never start a step again while its earlier job may live); None: not told
+    job_monitor: Callable | None = attrs.field(default=None, repr=False, eq=False)
 
     @functools.cached_property
     def aws(self) -> AwsSettings:

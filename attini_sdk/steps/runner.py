@@ -150,16 +150,19 @@ def _announce(ctx: DeploymentContext, settings: RunnerSettings, placement: Place
 
 
 def _run(placement: Placement, image: str | None, script: str, *, cwd: Path, contract: dict, ctx: DeploymentContext,
-         log: StepLog, timeout: float, cancelled, kind: str) -> tuple[JobOutcome, str | None]:
+         log: StepLog, timeout: float, cancelled, kind: str, step: str) -> tuple[JobOutcome, str | None]:
     """Run ``script`` on this host or in a container of ``image``; returns how it ended and the container."""
     env = {**os.environ, **contract}
+    monitor = ctx.job_monitor
+    on_job = None if monitor is None else (lambda event, job: monitor(step, event, job))
     if not placement.in_container:
-        return run_script(script, cwd=cwd, env=env, log=log, timeout=timeout, cancelled=cancelled), None
+        return run_script(script, cwd=cwd, env=env, log=log, timeout=timeout, cancelled=cancelled,
+                          on_job=on_job), None
     name = containers.container_name(kind, placement.runner)
     words = containers.launcher(placement, image, name=name, folder=cwd.parent, workdir=cwd, names=contract,
                                 endpoint=ctx.aws.endpoint_url, keep=kind == "startup")
     outcome = run_script(script, cwd=cwd, env=env, log=log, timeout=timeout, cancelled=cancelled, launcher=words,
-                         on_stop=lambda: containers.remove(placement.engine, name))
+                         on_stop=lambda: containers.remove(placement.engine, name), on_job=on_job)
     return outcome, name
 
 
@@ -194,7 +197,7 @@ def _ensure_startup(ctx: DeploymentContext, settings: RunnerSettings, placement:
                                        "ATTINI_DISTRIBUTION_VERSION": ctx.distribution_version})
         outcome, container = _run(placement, settings.image, "\n".join(settings.startup_commands) + "\n", cwd=home,
                                   contract=contract, ctx=ctx, log=log, timeout=settings.startup_timeout,
-                                  cancelled=cancelled, kind="startup")
+                                  cancelled=cancelled, kind="startup", step=step)
         if not outcome.succeeded:
             if container:
                 containers.remove(placement.engine, container)
@@ -332,7 +335,7 @@ def _run_job(commands: list[str], user_env: dict, payload: dict, ctx: Deployment
     contract = _contract(ctx, user_env, _attini_env(ctx, step, source, input_file, output_file))
     log.info(f"job {job_dir.name} on runner {settings.name} {placement.where()}: {len(commands)} command(s)")
     outcome, _ = _run(placement, image, "\n".join(commands) + "\n", cwd=source, contract=contract, ctx=ctx, log=log,
-                      timeout=settings.job_timeout, cancelled=cancelled, kind="job")
+                      timeout=settings.job_timeout, cancelled=cancelled, kind="job", step=step)
     if not outcome.succeeded:
         log.info(f"job directory kept for inspection: {job_dir}")
         raise _job_failure(outcome, placement, step=step, what=f"the commands of step '{step}'",

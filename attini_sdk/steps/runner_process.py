@@ -1,11 +1,16 @@
 """Run one shell script as a job: live output to the step log, a deadline, cancellation.
 
-The script runs under ``bash -eo pipefail`` in its own process group, so a timeout or a
-cancellation stops everything it started, not only bash. ``launcher`` runs that bash somewhere else
+The script runs under ``bash -eo pipefail`` in its own process group, led by a job guard
+(:mod:`attini_sdk.steps.job_guard`), so a timeout or a cancellation stops everything it started, not
+only bash, and the job dies with the deployer if the deployer dies first. ``on_job`` hears of the job
+(``"started"`` with its :class:`~attini_sdk.steps.processes.ProcessIdentity`, then ``"ended"``) so that
+the deployer can record it. ``launcher`` runs that bash somewhere else
 (a container: ``docker run … IMAGE``); ``on_stop`` then also stops what the process group cannot reach::
 
     >>> import tempfile, pathlib
-    >>> from attini_sdk.steps.base import StepLog
+    >>> from attini_sdk.steps import job_guard
+from attini_sdk.steps.base import StepLog
+from attini_sdk.steps.processes import ProcessIdentity, identity
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> run_script("echo hello", cwd=d, env={"PATH": "/usr/bin:/bin"}, log=StepLog(d / "s.log"),
     ...            timeout=10, cancelled=None).exit_code
@@ -24,7 +29,9 @@ from pathlib import Path
 
 import attrs
 
+from attini_sdk.steps import job_guard
 from attini_sdk.steps.base import StepLog
+from attini_sdk.steps.processes import ProcessIdentity, identity
 
 __all__ = ["JobOutcome", "run_script", "KILL_GRACE_SECONDS"]
 
@@ -76,7 +83,8 @@ def _stop_group(process: subprocess.Popen) -> None:
 
 def run_script(script: str, *, cwd: Path, env: dict[str, str], log: StepLog, timeout: float,
                cancelled: threading.Event | None, launcher: Sequence[str] = (),
-               on_stop: Callable[[], None] | None = None) -> JobOutcome:
+               on_stop: Callable[[], None] | None = None,
+               on_job: Callable[[str, ProcessIdentity], None] | None = None) -> JobOutcome:
     """Run ``script`` with ``bash -eo pipefail``; stdout and stderr interleave into ``log``.
 
     The script file is written next to ``cwd`` (in its parent folder); ``launcher`` is put before the
@@ -84,15 +92,41 @@ def run_script(script: str, *, cwd: Path, env: dict[str, str], log: StepLog, tim
     """
     script_file = Path(cwd).parent / f"script-{os.getpid()}-{threading.get_ident()}.sh"
     script_file.write_text(script)
-    process = subprocess.Popen(
-        [*launcher, "bash", "-eo", "pipefail", str(script_file)],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    watch, lifeline = os.pipe()  # the guard reads `watch`; only this process holds `lifeline`
+    try:
+        process = subprocess.Popen(
+            job_guard.guard_command(watch, [*launcher, "bash", "-eo", "pipefail", str(script_file)],
+                                    grace=KILL_GRACE_SECONDS),
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            pass_fds=(watch,),
+            preexec_fn=job_guard.parent_death_signal(),
+        )
+    except BaseException:
+        os.close(lifeline)
+        raise
+    finally:
+        os.close(watch)
+    try:
+        return _follow(process, script_file, log=log, timeout=timeout, cancelled=cancelled, on_stop=on_stop,
+                       on_job=on_job)
+    finally:
+        os.close(lifeline)  # the job ended (or is being stopped): the guard needs no lifeline any more
+
+
+def _follow(process: subprocess.Popen, script_file: Path, *, log: StepLog, timeout: float,
+            cancelled: threading.Event | None, on_stop, on_job) -> JobOutcome:
+    job = identity(process.pid, pgid=process.pid)
+    if on_job is not None:
+        try:
+            on_job("started", job)
+        except BaseException:
+            _stop_group(process)
+            raise
     tail: list[str] = []
     pump = threading.Thread(target=_pump, args=(process.stdout, log, tail), daemon=True)
     pump.start()
@@ -115,5 +149,7 @@ def run_script(script: str, *, cwd: Path, env: dict[str, str], log: StepLog, tim
     # A background child that left the process group may hold the pipe open: do not wait forever.
     pump.join(timeout=KILL_GRACE_SECONDS)
     script_file.unlink(missing_ok=True)
+    if on_job is not None:
+        on_job("ended", job)
     return JobOutcome(exit_code=process.returncode, tail=tuple(tail), timed_out=timed_out,
                       cancelled=was_cancelled)

@@ -106,6 +106,7 @@ class ContinuationOps:
         held = self.state.get_lock(record.environment, record.distribution)
         lock = self.state.claim_lock(deployment_id)
         try:
+            self._wait_for_jobs(record)
             run = self._run_for(record, lock, options, held)
         except BaseException:
             if record.status == "waiting_approval":
@@ -120,7 +121,14 @@ class ContinuationOps:
         awaited = execution.pending_tokens if execution is not None else None
         delivered = self._deliver_decided(run, awaited if awaited is not None else
                                           [a.token for a in self._approvals(record.id)])
-        run.execution = delivered or execution or run.engine.resume(record.execution_id)
+        if run.start_over is not None:  # recorded, never started: the plan runs from the beginning
+            definition, payload = run.start_over
+            run.start_over = None
+            run.deployment = self.state.set_deployment_status(
+                record.id, "running", execution_id=run.engine.execution_id_for(record.id))
+            run.execution = run.engine.start(definition, payload, name=record.id)
+        else:
+            run.execution = delivered or execution or run.engine.resume(record.execution_id)
         run.emit("deployment_resumed")
         return self._go(run, wait)
 
@@ -139,20 +147,70 @@ class ContinuationOps:
             live.lock, live.recorder.options, live.deployment = lock, options, record
             return live
         if not record.execution_id or self.checkpoints.load(record.execution_id) is None:
-            self.state.finish_deployment(record.id, "failed", error="Deployment.NotStarted",
-                                         cause="the deployer stopped before the plan started", lock=lock)
-            raise DeploymentError(f"{record.distribution} revision {record.revision} stopped before its plan "
-                                  "started; there is nothing to resume", where=f"deployment {record.id}",
-                                  hint="it is now marked failed: deploy again")
+            return self._start_over(record, lock, options)
         return self._rebuild(record, lock, options)
 
-    def _rebuild(self, record: DeploymentRecord, lock: Lock, options: RunOptions) -> ActiveRun:
+    def _start_over(self, record: DeploymentRecord, lock: Lock, options: RunOptions) -> ActiveRun:
+        """A deployment recorded (artifact, inputs, revision) whose plan never started: run it from the start.
+
+        The engine's tables decide: no execution stored under the deployment's execution id means no step ran.
+        """
+        from attini_sdk.artifacts.artifact import Artifact
+        from attini_sdk.backends.inputs import build_payload, resolve_inputs
+
+        artifact = Artifact.open(self.backend.artifacts.get(record.distribution_id), expected_id=record.distribution_id)
+        definition = artifact.plan
+        if not definition:
+            self.state.finish_deployment(record.id, "failed", error="DeploymentError",
+                                         cause=f"{artifact.label} has no deployment plan", lock=lock)
+            raise DeploymentError(f"{artifact.label} has no deployment plan", where=str(artifact.path),
+                                  hint="add a plan and package again")
+        inputs = resolve_inputs(self.state, self.state.get_environment(record.environment), artifact, check=False)
+        if not self._read_settings(record.id):
+            self.backend.work_dir(record.id).mkdir(parents=True, exist_ok=True)
+            self._write_settings(record.id, options)
+        payload = build_payload(inputs, record)
+        run = self._rebuild(record, lock, options, artifact=artifact, inputs=inputs, payload=payload)
+        run.start_over = (definition, payload)
+        return run
+
+    def _wait_for_jobs(self, record: DeploymentRecord, timeout: float | None = None) -> None:
+        """Never start a step while a job an earlier deployer started for this deployment may still run.
+
+        Jobs die with their deployer (their guard stops them within its grace period): wait that long, then
+        refuse, naming the processes.
+        """
+        import time
+
+        from attini_sdk.steps.runner_process import KILL_GRACE_SECONDS
+
+        deadline = time.monotonic() + (KILL_GRACE_SECONDS * 2 + 2 if timeout is None else timeout)
+        while True:
+            live = self.state.live_jobs(record.id)
+            if not live:
+                return
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
+        names = ", ".join(f"pid {j.pid} (step '{j.step}', process group {j.pgid or j.pid}, on {j.host})"
+                          for j in live)
+        raise DeploymentError(
+            f"{record.label} revision {record.revision} still has runner job processes of an earlier deployer "
+            f"alive: {names}; its steps must not run twice", where=f"deployment {record.id}",
+            hint=f"wait for them to end, or stop them (kill -TERM -{live[0].pgid or live[0].pid}), then resume again")
+
+    def _rebuild(self, record: DeploymentRecord, lock: Lock, options: RunOptions, *, artifact=None, inputs=None,
+                 payload=None) -> ActiveRun:
         from attini_sdk.artifacts.artifact import Artifact
         from attini_sdk.backends.inputs import resolve_inputs
 
-        artifact = Artifact.open(self.backend.artifacts.get(record.distribution_id), expected_id=record.distribution_id)
-        inputs = resolve_inputs(self.state, self.state.get_environment(record.environment), artifact, check=False)
-        payload = json.loads(self.checkpoints.load(record.execution_id).record.input)
+        if artifact is None:
+            artifact = Artifact.open(self.backend.artifacts.get(record.distribution_id),
+                                     expected_id=record.distribution_id)
+        if inputs is None:
+            inputs = resolve_inputs(self.state, self.state.get_environment(record.environment), artifact, check=False)
+        if payload is None:
+            payload = json.loads(self.checkpoints.load(record.execution_id).record.input)
         settings = self._read_settings(record.id)
         # "force" is how run.json spelled it before the option was named rerun_unchanged
         chosen = settings.get("rerun_unchanged", settings.get("force", False))

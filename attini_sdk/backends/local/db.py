@@ -222,6 +222,25 @@ MIGRATIONS: list[tuple[int, str, tuple[str, ...]]] = [
         # attempts were stored as the engine's retry count (0 for the first attempt); people count from 1
         "UPDATE step_runs SET attempt = attempt + 1",
     )),
+    (6, "runner job processes; where in the execution a step run ran", (
+        # every runner job process a deployer started: resume never starts a step while its job may live
+        """CREATE TABLE jobs (
+            id            INTEGER PRIMARY KEY,
+            deployment_id TEXT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+            step          TEXT NOT NULL,
+            pid           INTEGER NOT NULL,
+            pgid          INTEGER,
+            start_ticks   INTEGER,
+            host          TEXT NOT NULL,
+            started_at    INTEGER NOT NULL,
+            ended_at      INTEGER
+        )""",
+        "CREATE INDEX jobs_by_deployment ON jobs (deployment_id, ended_at)",
+        # the engine's position of the Task a step run ran for (branch key, step counter, retry): a step that
+        # finished before its deployer died is answered from its record on resume, never run again
+        "ALTER TABLE step_runs ADD COLUMN position TEXT",
+        "CREATE INDEX step_runs_by_position ON step_runs (deployment_id, position)",
+    )),
 ]
 LATEST_VERSION = MIGRATIONS[-1][0]
 

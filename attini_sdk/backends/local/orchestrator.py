@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 from attini_sdk.asl.execution import TERMINAL
 from attini_sdk.backends.local.continuation import ContinuationOps
+from attini_sdk.backends.local.pause_points import pause_point
 from attini_sdk.backends.local.step_recorder import RunOptions, StepRecorder, emit_progress
 from attini_sdk.backends.records import DeploymentRecord, Lock, redact_values
-from attini_sdk.errors import AttiniError, ConflictError, DeploymentError, LockError
+from attini_sdk.errors import AttiniError, ConflictError, DeploymentError, DeploymentInterrupted, LockError
 
 if TYPE_CHECKING:  # pragma: no cover
     from attini_sdk.artifacts.artifact import Artifact
@@ -60,6 +61,11 @@ class ActiveRun:
         self.warned = threading.Event()
         #: a driver follows the execution now (False while it is parked at an approval)
         self.driving = False
+        #: set once this process stopped the deployment (Ctrl-C); the driver then hands back the record
+        self.interrupted = threading.Event()
+        self.jobs: JobBook | None = None
+        #: (definition, payload) when resume must start the plan from the beginning (it never started)
+        self.start_over: tuple | None = None
 
     def emit(self, event: str, **details: Any) -> None:
         emit_progress(self.recorder.options, self.deployment, event, warned=self.warned, **details)
@@ -85,6 +91,38 @@ def _settled(execution) -> bool:
         time.sleep(_SETTLE_SECONDS)
         return False
     return execution.status == "RUNNING" and execution.paused
+
+
+class JobBook:
+    """The ``job_monitor`` of a deployment's steps: records each runner job process in the state store
+    (migration 6) and keeps the live ones, to kill them at once when asked (a second Ctrl-C)."""
+
+    def __init__(self, state, deployment_id: str):
+        self.state = state
+        self.deployment_id = deployment_id
+        self.live: dict[int, tuple] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, step: str, event: str, job) -> None:
+        if event == "started":
+            record = self.state.record_job(self.deployment_id, step, job)
+            with self._lock:
+                self.live[job.pid] = (job, record.id)
+            pause_point("job-started")
+            return
+        with self._lock:
+            entry = self.live.pop(job.pid, None)
+        if entry is not None:
+            self.state.end_job(entry[1])
+
+    def kill_all(self) -> None:
+        """SIGKILL every live job's process group now (its guard included)."""
+        from attini_sdk.steps.processes import kill_group
+
+        with self._lock:
+            jobs = [job for job, _ in self.live.values()]
+        for job in jobs:
+            kill_group(job.pgid or job.pid)
 
 
 class _LockKeeper:
@@ -113,6 +151,14 @@ class _LockKeeper:
                     self.run.execution.stop("Deployment.LockLost", "the deployment's lock was removed "
                                                                    "(attini deploy unlock --force)")
                 return
+
+
+def _interrupted_error(record: DeploymentRecord) -> DeploymentInterrupted:
+    resume = f"attini deploy resume -n {record.distribution} -e {record.environment}"
+    return DeploymentInterrupted(
+        f"{record.label} revision {record.revision} in '{record.environment}' was interrupted; the steps that "
+        f"finished are kept", deployment_id=record.id, where=f"deployment {record.id}",
+        hint=f"continue it with env.resume('{record.distribution}')", cli_hint=f"continue it with: {resume}")
 
 
 class LocalOrchestrator(ContinuationOps):
@@ -153,6 +199,7 @@ class LocalOrchestrator(ContinuationOps):
 
         run = None
         try:
+            pause_point("deployment-recorded")
             definition = artifact.plan
             if not definition:
                 raise DeploymentError(f"{artifact.label} has no deployment plan",
@@ -166,9 +213,19 @@ class LocalOrchestrator(ContinuationOps):
                                 inputs.dependency_outputs(), inputs.runners, inputs.secret_values, options)
             # announced before the engine starts: its first steps report from the engine's threads at once
             run.emit("deployment_started", version=deployment.version, distribution_id=deployment.distribution_id)
+            # recorded before the engine starts: a deployer dying in between leaves a deployment whose resume
+            # finds the execution (or, if the engine never created it, starts the plan from the beginning)
+            run.deployment = self.state.set_deployment_status(
+                deployment.id, "running", execution_id=run.engine.execution_id_for(deployment.id))
+            pause_point("before-engine-start")
             run.execution = run.engine.start(definition, payload, name=deployment.id)
-            run.deployment = self.state.set_deployment_status(deployment.id, "running",
-                                                              execution_id=run.execution.execution_id)
+            pause_point("after-engine-start")
+        except KeyboardInterrupt:
+            with self._lock:
+                self._runs.pop(deployment.id, None)
+            if run is not None and run.execution is not None:
+                return self._interrupt(run, "Ctrl-C")
+            raise self._interrupt_before_start(deployment, lock) from None
         except BaseException as exc:
             with self._lock:
                 self._runs.pop(deployment.id, None)
@@ -179,10 +236,21 @@ class LocalOrchestrator(ContinuationOps):
         return self._go(run, wait)
 
     def _source(self, deployment_id: str, artifact: Artifact):
+        """The extracted artifact; extracted beside it and renamed into place, so that a deployer killed while
+        extracting never leaves half a source that a resume would take for the whole."""
+        import os
+        import shutil
+
         source = self.backend.work_dir(deployment_id) / "source"
-        if not source.is_dir() or not any(source.iterdir()):
-            source.parent.mkdir(parents=True, exist_ok=True)
-            artifact.extract(source)
+        if source.is_dir() and any(source.iterdir()):
+            return source
+        source.parent.mkdir(parents=True, exist_ok=True)
+        partial = source.with_name(f"source.partial-{os.getpid()}-{threading.get_ident()}")
+        shutil.rmtree(partial, ignore_errors=True)
+        artifact.extract(partial)
+        if source.is_dir():
+            source.rmdir()  # empty (checked above)
+        partial.rename(source)
         return source
 
     def _write_settings(self, deployment_id: str, options: RunOptions) -> None:
@@ -219,11 +287,12 @@ class LocalOrchestrator(ContinuationOps):
             distribution_version=deployment.version or "", deployment_id=deployment.id, source_dir=source,
             work_dir=self.backend.work_dir(deployment.id), log_dir=self.backend.log_dir(deployment.id),
             variables=dict(variables), parameters=dict(parameters), dependency_outputs=dict(dependency_outputs),
-            runners=dict(runners))
+            runners=dict(runners), job_monitor=JobBook(self.state, deployment.id))
         recorder = StepRecorder(self.state, deployment, ctx, options, secret_values)
         engine = Engine(recorder.handlers(), self.checkpoints,
                         state_machine_name=f"{deployment.environment}-{deployment.distribution}")
         run = ActiveRun(deployment, lock, engine, recorder)
+        run.jobs = ctx.job_monitor
         with self._lock:
             self._runs[deployment.id] = run
         return run
@@ -251,18 +320,82 @@ class LocalOrchestrator(ContinuationOps):
     def _drive(self, run: ActiveRun) -> DeploymentRecord:
         """Wait for the execution to end or pause; finish, or park the lock. Returns the deployment."""
         execution = run.execution
-        with _LockKeeper(self.state, run):
-            while True:
-                execution.wait(_POLL_SECONDS)
-                if execution.status in TERMINAL:
-                    break
-                if execution.pending_tokens and self._deliver_decided(run, execution.pending_tokens):
-                    continue
-                if execution.paused and _settled(execution):
-                    break
+        try:
+            with _LockKeeper(self.state, run):
+                while True:
+                    execution.wait(_POLL_SECONDS)
+                    if execution.halted:  # interrupted from another thread (Deployment.wait's Ctrl-C)
+                        run.interrupted.wait()
+                        return self._interrupted_record(run)
+                    if execution.status in TERMINAL:
+                        break
+                    if execution.pending_tokens and self._deliver_decided(run, execution.pending_tokens):
+                        continue
+                    if execution.paused and _settled(execution):
+                        break
+        except KeyboardInterrupt:
+            return self._interrupt(run, "Ctrl-C")
         if execution.status in TERMINAL:
             return self._finish(run)
         return self._pause(run)
+
+    # -- interrupting (Ctrl-C) --------------------------------------------------------------------------
+
+    def interrupt(self, deployment_id: str, why: str = "Ctrl-C") -> DeploymentRecord:
+        """Stop a deployment this process runs without ending it; raises :class:`DeploymentInterrupted`.
+
+        Nothing more is dispatched; running jobs are stopped (their whole process groups) and recorded
+        ``interrupted``; steps that finished stay finished; the deployment becomes ``interrupted`` and its lock
+        is released, so ``resume`` (any process) continues it without ``unlock``. A second Ctrl-C while the
+        jobs stop kills them at once.
+        """
+        with self._lock:
+            run = self._runs.get(deployment_id)
+        if run is None or run.execution is None:
+            raise ConflictError(f"deployment {deployment_id} is not running in this process",
+                                where=f"deployment {deployment_id}", hint="only the deploying process can interrupt it")
+        return self._interrupt(run, why)
+
+    def _interrupt(self, run: ActiveRun, why: str) -> DeploymentRecord:
+        if run.interrupted.is_set():
+            return self._interrupted_record(run)
+        run.recorder.halting.set()
+        try:
+            run.execution.halt()  # waits for every running task: their jobs are stopped
+        except KeyboardInterrupt:  # the second Ctrl-C: no more waiting
+            if run.jobs is not None:
+                run.jobs.kill_all()
+            raise
+        run.driving = False
+        if run.execution.status in TERMINAL:  # it ended before it could be stopped: finish it as it ended
+            return self._finish(run)
+        self._interrupt_open_runs(run.deployment.id)
+        record = self.state.get_deployment(run.deployment.id)
+        if not record.finished and record.status != "interrupted":
+            record = self.state.set_deployment_status(record.id, "interrupted", error="Interrupted",
+                                                      cause=f"stopped in its deploying process ({why})")
+        self.state.release(run.lock)
+        with self._lock:
+            self._runs.pop(record.id, None)
+        run.deployment = record
+        run.emit("deployment_interrupted", reason=why)
+        run.interrupted.set()
+        run.result = record
+        run.done.set()
+        raise _interrupted_error(record)
+
+    def _interrupted_record(self, run: ActiveRun) -> DeploymentRecord:
+        raise _interrupted_error(run.deployment)
+
+    def _interrupt_before_start(self, deployment: DeploymentRecord, lock: Lock) -> DeploymentInterrupted:
+        """Ctrl-C before the plan started: the deployment is kept, and resume starts it from the beginning."""
+        record = self.state.get_deployment(deployment.id)
+        if not record.finished and record.status != "interrupted":
+            record = self.state.set_deployment_status(record.id, "interrupted", error="Interrupted",
+                                                      cause="stopped in its deploying process (Ctrl-C) before "
+                                                            "its plan started")
+        self.state.release(lock)
+        return _interrupted_error(record)
 
     def _pause(self, run: ActiveRun) -> DeploymentRecord:
         run.driving = False
@@ -363,8 +496,11 @@ class LocalOrchestrator(ContinuationOps):
         with self._lock:
             run = self._runs.get(deployment_id)
         if run is not None and run.driver is not None:
-            if not run.done.wait(timeout):
-                return False
+            try:
+                if not run.done.wait(timeout):
+                    return False
+            except KeyboardInterrupt:
+                self._interrupt(run, "Ctrl-C")
             if run.failure is not None:
                 raise run.failure
             return True

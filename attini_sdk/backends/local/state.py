@@ -17,7 +17,7 @@ Every operation is one transaction, so a crash never leaves half a change. Start
 One store object may be shared by threads (each thread gets its own connection), and several processes may
 open the same file: SQLite's write lock serialises writers and the busy timeout queues them. The parts of
 the store live one per module: environments (``state_environments``), deployments (``state_deployments``),
-locks (``state_locks``), step runs and approvals (``state_steps``).
+locks (``state_locks``), step runs and approvals (``state_steps``), runner job processes (``state_jobs``).
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ from attini_sdk.backends.local import db
 from attini_sdk.backends.local.state_core import whoami
 from attini_sdk.backends.local.state_deployments import DeploymentOps
 from attini_sdk.backends.local.state_environments import EnvironmentOps
+from attini_sdk.backends.local.state_jobs import JobOps
 from attini_sdk.backends.local.state_locks import LockOps
 from attini_sdk.backends.local.state_steps import StepOps
 
 __all__ = ["SqliteStateStore", "whoami"]
 
 
-class SqliteStateStore(EnvironmentOps, DeploymentOps, LockOps, StepOps):
+class SqliteStateStore(EnvironmentOps, DeploymentOps, LockOps, StepOps, JobOps):
     """The :class:`~attini_sdk.backends.base.StateStore` of the local backend, in ``<home>/state.db``.
 
     ``SqliteStateStore(path, clock=time.time, timeout=30.0)``: ``clock`` returns Unix seconds (tests pass

@@ -26,16 +26,20 @@ class StepOps(StoreCore):
     """Record step runs (with redacted output), find reusable ones, and keep manual approvals."""
 
     def start_step_run(self, deployment_id: str, step: str, type: str, *, attempt: int = 1,
-                       fingerprint: str | None = None, log_path: str | None = None) -> StepRun:
-        """Record that a step started running; finish it with :meth:`finish_step_run`."""
+                       fingerprint: str | None = None, log_path: str | None = None,
+                       position: str | None = None) -> StepRun:
+        """Record that a step started running; finish it with :meth:`finish_step_run`.
+
+        ``position`` is where in the engine's execution the step runs (see :meth:`finished_at_position`).
+        """
         return self.record_step_run(deployment_id, step, type, "running", attempt=attempt,
-                                    fingerprint=fingerprint, log_path=log_path)
+                                    fingerprint=fingerprint, log_path=log_path, position=position)
 
     def record_step_run(self, deployment_id: str, step: str, type: str, status: str, *, attempt: int = 1,
                         fingerprint: str | None = None, output: Any = None, log_path: str | None = None,
                         error: str | None = None, cause: str | None = None,
                         started_at: datetime | float | None = None, finished_at: datetime | float | None = None,
-                        secret_values: Collection[str] = ()) -> StepRun:
+                        secret_values: Collection[str] = (), position: str | None = None) -> StepRun:
         """Record a step run in one go (e.g. ``skipped`` with the output it reused); output is redacted.
 
         ``type`` is the step's resource (``attini:cfn``); ``attempt`` counts from 1 (a retry is attempt 2).
@@ -58,9 +62,10 @@ class StepOps(StoreCore):
             ended = to_us(finished_at) if finished_at is not None else (None if status == "running" else started)
             cursor = conn.execute(
                 "INSERT INTO step_runs (deployment_id, step, type, status, started_at, finished_at, attempt, "
-                "fingerprint, output, redacted, log_path, error, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "fingerprint, output, redacted, log_path, error, cause, position) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (deployment_id, step, type, status, started, ended, attempt, fingerprint, text, redacted, log_path,
-                 error, cause))
+                 error, cause, position))
             return _step_run(conn, cursor.lastrowid)
 
     def finish_step_run(self, run_id: int, status: str, *, output: Any = None, error: str | None = None,
@@ -75,6 +80,15 @@ class StepOps(StoreCore):
             conn.execute("UPDATE step_runs SET status = ?, finished_at = ?, output = ?, redacted = ?, error = ?, "
                          "cause = ? WHERE id = ?", (status, self._now(), text, redacted, error, cause, run_id))
             return _step_run(conn, run_id)
+
+    def finished_at_position(self, deployment_id: str, step: str, position: str) -> StepRun | None:
+        """The succeeded run of ``step`` at the engine ``position`` in this deployment, if one was recorded
+        with nothing redacted from its output: its deployer died after the step finished and before the engine
+        checkpointed it, so resume answers the engine from this record instead of running the step again."""
+        row = self._conn().execute(
+            f"{_SELECT_STEP} WHERE s.deployment_id = ? AND s.position = ? AND s.step = ? AND s.status = 'succeeded' "
+            "AND s.redacted = 0 ORDER BY s.id DESC LIMIT 1", (deployment_id, position, step)).fetchone()
+        return None if row is None else _step(row)
 
     def _redacted(self, conn, environment: str, output: Any, extra: Collection[str]) -> tuple[str | None, int]:
         """Output as stored: JSON with the environment's secret values (and ``extra``) replaced by ``***``."""

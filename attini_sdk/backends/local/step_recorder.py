@@ -30,6 +30,7 @@ import attrs
 
 from attini_sdk import steps
 from attini_sdk.asl.failures import TaskFailed, WaitForCallback
+from attini_sdk.backends.local.pause_points import pause_point
 from attini_sdk.backends.records import DeploymentRecord, redact_values
 from attini_sdk.errors import StepFailed
 from attini_sdk.steps.approval import ApprovalRequired
@@ -112,6 +113,9 @@ class StepRecorder:
         self.options = options
         self.secret_values = tuple(secret_values)
         self._warned = threading.Event()
+        #: set when this process stops the deployment without ending it (Ctrl-C): a step that gives up
+        #: then is recorded ``interrupted`` (it runs again on resume), not failed
+        self.halting = threading.Event()
 
     def handlers(self) -> dict[str, Callable]:
         """``{resource: handler}`` for every step executor, plus ``attini:`` for step types not supported here."""
@@ -146,9 +150,14 @@ class StepRecorder:
             if reused is not None:
                 return reused
         log_path = step_log_path(self.ctx.log_dir, step)
+        position = getattr(invocation, "position", "") or None
+        if position is not None:
+            finished = self._finished_before(step, resource, position, log_path)
+            if finished is not None:
+                return finished.output
         attempt = invocation.attempt + 1  # the engine counts retries; people count attempts from 1
         run = self.state.start_step_run(self.deployment.id, step, resource, attempt=attempt,
-                                        fingerprint=fingerprint, log_path=str(log_path))
+                                        fingerprint=fingerprint, log_path=str(log_path), position=position)
         self.emit("step_started", step, resource, attempt=attempt)
         try:
             def notice(message: str) -> None:
@@ -160,14 +169,37 @@ class StepRecorder:
         except ApprovalRequired as wait:
             return self._approval(run, step, wait.message, invocation)
         except StepFailed as failed:
-            self._failed(run, step, resource, failed.error or "States.TaskFailed", failed.cause or failed.what)
+            if self.halting.is_set():
+                self._interrupted(run, step, resource)
+            else:
+                self._failed(run, step, resource, failed.error or "States.TaskFailed", failed.cause or failed.what)
             raise TaskFailed(failed.error or "States.TaskFailed", self._clean(failed.cause or failed.what)) from None
         except Exception as exc:
-            self._failed(run, step, resource, "States.TaskFailed", f"{type(exc).__name__}: {exc}")
+            if self.halting.is_set():
+                self._interrupted(run, step, resource)
+            else:
+                self._failed(run, step, resource, "States.TaskFailed", f"{type(exc).__name__}: {exc}")
             raise
         self.state.finish_step_run(run.id, "succeeded", output=result, secret_values=self.secret_values)
+        pause_point("step-finished")
         self.emit("step_succeeded", step, resource)
         return result
+
+    def _finished_before(self, step: str, resource: str, position: str, log_path):
+        """A run of this very Task that succeeded before its deployer died, the engine not told yet."""
+        finished = self.state.finished_at_position(self.deployment.id, step, position)
+        if finished is None:
+            return None
+        with RedactingLog(log_path, self.secret_values) as log:
+            log.info("this step finished before its deployer stopped: its recorded output is used, "
+                     "the step does not run again")
+        self.emit("step_succeeded", step, resource)
+        return finished
+
+    def _interrupted(self, run, step: str, resource: str) -> None:
+        self.state.finish_step_run(run.id, "interrupted", error="Interrupted",
+                                   cause="the deployment was interrupted while the step ran; it runs again on resume")
+        self.emit("step_interrupted", step, resource)
 
     def _reusable(self, resource: str, properties: dict, step: str, invocation) -> tuple[str | None, Any]:
         """(fingerprint, reused output or None). A fingerprint that cannot be computed means: run the step."""
