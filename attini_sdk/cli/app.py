@@ -59,6 +59,57 @@ def _register() -> None:
         module.register(app)
 
 
+_ROOT_FLAGS = frozenset({"--debug", "--version"})
+
+
+def _command_name(info) -> str | None:
+    """The name a registered command or group answers to (typer's rule: the function's name, ``_`` as ``-``)."""
+    if getattr(info, "typer_instance", None) is not None:  # a group (add_typer)
+        return info.name if isinstance(info.name, str) else None
+    if isinstance(info.name, str):
+        return info.name
+    return info.callback.__name__.lower().replace("_", "-") if info.callback else None
+
+
+def _hollow(info):
+    """A group as the root's help and errors see it: its name, help and settings, none of its commands."""
+    import copy
+
+    inner = copy.copy(info.typer_instance)
+    inner.registered_commands, inner.registered_groups = [], []
+    hollow = copy.copy(info)
+    hollow.typer_instance = inner
+    return hollow
+
+
+def _tree(args: list[str]) -> typer.Typer:
+    """The part of the command tree ``args`` can reach, so a command builds only its own branch.
+
+    ``attini deploy run X`` needs ``deploy`` alone; ``attini --help``, ``attini`` and an unknown command need
+    every top-level name and its help, none of the commands inside the groups. typer builds the click tree
+    for every call, reading every parameter of every function it reaches: the whole tree is most of the CLI's
+    fixed cost after imports. The app itself is left whole (``docs/cli.md`` and tests read it).
+    """
+    import copy
+
+    chosen = None
+    for arg in args:
+        if arg in _ROOT_FLAGS:
+            continue
+        if not arg.startswith("-"):
+            chosen = arg
+        break  # -h/--help, "--", any other option: the root answers
+    names = [(_command_name(i), i) for i in (*app.registered_commands, *app.registered_groups)]
+    known = {name for name, _ in names}
+    tree = copy.copy(app)
+    if chosen in known:
+        tree.registered_commands = [i for i in app.registered_commands if _command_name(i) == chosen]
+        tree.registered_groups = [i for i in app.registered_groups if _command_name(i) == chosen]
+    else:
+        tree.registered_groups = [_hollow(i) for i in app.registered_groups]
+    return tree
+
+
 def _is_click_exception(err: Exception) -> bool:
     """Usage errors come from click, or from the copy of click that recent typer versions vendor."""
     import click
@@ -96,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _debug_first(sys.argv[1:] if argv is None else argv)
     output.state.debug = "--debug" in args or os.environ.get("ATTINI_DEBUG", "") not in ("", "0")
     try:
-        code = app(args=args, prog_name="attini", standalone_mode=False)
+        code = _tree(args)(args=args, prog_name="attini", standalone_mode=False)
     except AttiniError as err:
         if output.state.debug:
             traceback.print_exc()
