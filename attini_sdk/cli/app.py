@@ -45,21 +45,31 @@ def _root(
     output.state.debug = debug
 
 
-_registered: list[bool] = []
+_registered: dict[str, tuple[list, list]] = {}  # module -> the (commands, groups) it added to the root
 
 
-def _register() -> None:
-    """Attach every command group, once per process. Each module exposes ``register(app)``."""
+def _register(modules: tuple[str, ...] | None = None) -> None:
+    """Attach the command modules (default: every one), each once per process; each exposes ``register(app)``.
+
+    main() may run many times in one process (tests, the demo), each time with the modules its command needs;
+    the root's lists stay in :data:`~attini_sdk.cli.commands.MODULES` order whatever came first.
+    """
+    import importlib
+
     from attini_sdk.cli import commands
 
-    if _registered:  # main() may run many times in one process (tests, the demo)
-        return
-    _registered.append(True)
-    for module in commands.MODULES:
-        module.register(app)
-
-
-_ROOT_FLAGS = frozenset({"--debug", "--version"})
+    added = False
+    for name in commands.MODULES if modules is None else modules:
+        if name in _registered:
+            continue
+        before = len(app.registered_commands), len(app.registered_groups)
+        importlib.import_module(f"attini_sdk.cli.{name}").register(app)
+        _registered[name] = (app.registered_commands[before[0]:], app.registered_groups[before[1]:])
+        added = True
+    if added:
+        done = [_registered[name] for name in commands.MODULES if name in _registered]
+        app.registered_commands = [info for infos, _ in done for info in infos]
+        app.registered_groups = [info for _, infos in done for info in infos]
 
 
 def _command_name(info) -> str | None:
@@ -92,13 +102,9 @@ def _tree(args: list[str]) -> typer.Typer:
     """
     import copy
 
-    chosen = None
-    for arg in args:
-        if arg in _ROOT_FLAGS:
-            continue
-        if not arg.startswith("-"):
-            chosen = arg
-        break  # -h/--help, "--", any other option: the root answers
+    from attini_sdk.cli.commands import command_token
+
+    chosen = command_token(args)
     names = [(_command_name(i), i) for i in (*app.registered_commands, *app.registered_groups)]
     known = {name for name, _ in names}
     tree = copy.copy(app)
@@ -143,8 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     User errors print one clear message and exit 1; anything else is a bug and
     exits 2 with a short note (the traceback with ``--debug``).
     """
-    _register()
+    from attini_sdk.cli.commands import modules_for
+
     args = _debug_first(sys.argv[1:] if argv is None else argv)
+    _register(modules_for(args))
     output.state.debug = "--debug" in args or os.environ.get("ATTINI_DEBUG", "") not in ("", "0")
     try:
         code = _tree(args)(args=args, prog_name="attini", standalone_mode=False)

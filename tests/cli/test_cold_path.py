@@ -81,6 +81,20 @@ def test_reading_commands_load_no_pandas_numpy_or_botocore(tmp_path, args):
     assert code == 0 and HEAVY & loaded == set()
 
 
+@pytest.mark.parametrize(("args", "module"), [
+    (["inventory", "-e", "dev", "--json"], "attini_sdk.cli.inventory"),
+    (["deploy", "history", "-e", "dev", "--json"], "attini_sdk.cli.deploy"),
+    (["environment", "list"], "attini_sdk.cli.environment"),
+], ids=lambda a: " ".join(a) if isinstance(a, list) else "")
+def test_a_command_imports_its_own_cli_module_only(tmp_path, args, module):
+    """attini_sdk.cli.commands maps each top-level command to its modules; the others are never imported."""
+    code, loaded = loaded_by(tmp_path, *args)
+    others = {f"attini_sdk.cli.{name}" for name in ("distribution", "key", "config_cmd", "configure", "plan",
+                                                     "environment", "deploy", "inventory")} - {module}
+
+    assert code == 0 and module in loaded and others & loaded == set()
+
+
 @pytest.mark.parametrize("args", [
     ["deploy", "history", "-e", "nope", "--json"],
     ["inventory"],  # two environments: which one?
