@@ -20,7 +20,6 @@ import shutil
 import stat
 import zipfile
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,6 +55,10 @@ def check_name(name: str, where: str) -> None:
         what = "has a '..', '.' or empty path component"
     if what:
         raise _err(f"entry '{name}' {what}; refusing to use it", where)
+
+
+_INLINE_BYTES = 1 << 20
+"""Archives whose members hold at most this many compressed bytes are checked on the calling thread."""
 
 
 def verify_zip(path: Path, limits: Limits) -> tuple[Manifest, dict | None]:
@@ -189,6 +192,14 @@ def _check_contents(fh, infos: list[zipfile.ZipInfo], offsets: list[int], manife
         if info.file_size != size:
             raise _err(f"entry '{info.filename}' is {info.file_size} bytes, the manifest says {size}", where)
     fd = fh.fileno()
+    if sum(info.compress_size for info, *_ in jobs) <= _INLINE_BYTES:  # a few small files: threads cost more
+        problems = (_check_one(fd, *job) for job in jobs)
+        for problem in problems:
+            if problem:
+                raise _err(problem, where)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
     workers = min(os.cpu_count() or 2, 8)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for problem in pool.map(lambda job: _check_one(fd, *job), jobs):
