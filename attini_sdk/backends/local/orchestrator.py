@@ -222,7 +222,8 @@ class LocalOrchestrator(ContinuationOps):
             runners=dict(runners))
         recorder = StepRecorder(self.state, deployment, ctx, options, secret_values)
         engine = Engine(recorder.handlers(), self.checkpoints,
-                        state_machine_name=f"{deployment.environment}-{deployment.distribution}")
+                        state_machine_name=f"{deployment.environment}-{deployment.distribution}",
+                        valid_definitions=self.backend.home / "cache" / "valid-definitions")  # skip re-validating
         run = ActiveRun(deployment, lock, engine, recorder)
         with self._lock:
             self._runs[deployment.id] = run
