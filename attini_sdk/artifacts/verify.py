@@ -250,11 +250,11 @@ def _check_one(fd: int, info: zipfile.ZipInfo, offset: int, size: int, sha256: s
 
 
 def _read_signature(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], where: str) -> tuple[dict | None, bytes | None]:
-    from attini_sdk.artifacts.signing import parse_document
-
     info = next((i for i in infos if i.filename == SIGNATURE_PATH), None)
     if info is None:
         return None, None
+    from attini_sdk.artifacts.signing import parse_document  # only for a signed artifact
+
     if info.file_size > 64 << 10:
         raise _err(f"entry '{SIGNATURE_PATH}' is too large", where)
     data = _read_entry(zf, info, where)
