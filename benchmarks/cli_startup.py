@@ -13,7 +13,7 @@ command <= 0.15 s over it with the cache on) and ``import pandas`` (what every c
   the libraries', compiles from source in every process (the worst case)
 
     .venv/bin/python benchmarks/cli_startup.py              # 15 rounds
-    .venv/bin/python benchmarks/cli_startup.py --rounds 5
+    .venv/bin/python benchmarks/cli_startup.py --rounds 5 --modes "cache on"
     # the peer "before": the tree before issue 10 and its typer, e.g.
     #   git archive 133523e attini_sdk | tar -x -C /tmp/base
     #   pip install --no-deps --target /tmp/typer29 typer==0.29.2
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -44,6 +45,8 @@ COMMANDS = {
     "attini deploy history -e dev (table)": [PY, "-m", "attini_sdk", "deploy", "history", "-e", "dev"],
     "attini environment list": [PY, "-m", "attini_sdk", "environment", "list"],
     "attini deploy history -e nope (error)": [PY, "-m", "attini_sdk", "deploy", "history", "-e", "nope"],
+    "attini no-such-command (usage error)": [PY, "-m", "attini_sdk", "no-such-command"],
+    "attini deploy run --help": [PY, "-m", "attini_sdk", "deploy", "run", "--help"],
 }
 BASELINE = "python -c 'import attini_sdk'"
 
@@ -63,12 +66,16 @@ def _home(root: Path, name: str = "home", env: dict | None = None) -> Path:
     return home
 
 
-def _time(argv: list[str], env: dict, cwd: Path) -> float:
-    """Seconds of one process; run in ``cwd`` (a folder of its own: a source tree there would come first on
-    ``sys.path`` for ``-c`` and ``-m``)."""
+def _time(argv: list[str], env: dict, cwd: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system) of one process; run in ``cwd`` (a folder of its own: a source
+    tree there would come first on ``sys.path`` for ``-c`` and ``-m``). The CPU time moves less than the wall
+    time when other work shares the machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
 MODES = ("cache on", "ours uncached", "nothing cached")
@@ -94,28 +101,35 @@ def _environment(mode: str, root: Path, home: Path, before: str | None = None) -
     return base
 
 
+CPU: dict[str, dict[str, float]] = {}  # mode -> command -> median CPU seconds (filled by measure)
+
+
 def measure(rounds: int, mode: str, root: Path, home: Path, empty: Path, before: str | None = None) -> dict:
-    """Median seconds per command in one of :data:`MODES` (or :data:`BEFORE`)."""
+    """Median wall seconds per command in one of :data:`MODES` (or :data:`BEFORE`); CPU medians go to :data:`CPU`."""
     base = _environment(mode, root, home, before)
-    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in COMMANDS}
     for n in range(rounds + 1):  # the first round writes the bytecode (cache on) and is not counted
         for name, argv in COMMANDS.items():
             env = {**base, "ATTINI_HOME": str(empty if "empty home" in name else home)}
             seconds = _time(argv, env, root)
             if n:
                 times[name].append(seconds)
-    return {name: statistics.median(values) for name, values in times.items()}
+    CPU[mode] = {name: statistics.median(cpu for _, cpu in values) for name, values in times.items()}
+    return {name: statistics.median(wall for wall, _ in values) for name, values in times.items()}
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--before", help="PYTHONPATH of the tree to compare with (and its typer), cache on")
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help=f"which of {', '.join(MODES)} to measure (comma-separated; 'cache on' always)")
     args = parser.parse_args(argv)
     root = Path(tempfile.mkdtemp(prefix="attini-startup-"))
     home, empty = _home(root), root / "empty-home"
-    modes = (*MODES, BEFORE) if args.before else MODES
-    results = {mode: measure(args.rounds, mode, root, home, empty) for mode in MODES}
+    chosen = tuple(m for m in MODES if m == "cache on" or m in args.modes.split(","))
+    modes = (*chosen, BEFORE) if args.before else chosen
+    results = {mode: measure(args.rounds, mode, root, home, empty) for mode in chosen}
     if args.before:
         before_home = _home(root, "before-home", _environment(BEFORE, root, home, args.before))
         results[BEFORE] = measure(args.rounds, BEFORE, root, before_home, root / "before-empty", args.before)
@@ -128,6 +142,10 @@ def main(argv: list[str] | None = None) -> None:
         if name.startswith("attini"):
             mark = "  ok" if over <= 0.15 else f"  MISSED by {over - 0.15:.3f} s (target <= 0.15 s, cache on)"
         print(f"{name:45} {cells}{mark}")
+    print("\nCPU seconds (user + system), median (+ over import attini_sdk)"
+          + "".join(f"{mode:>22}" for mode in modes))
+    for name in COMMANDS:
+        print(f"{name:45} " + "".join(f"{CPU[m][name]:9.3f} ({CPU[m][name] - CPU[m][BASELINE]:+.3f})" for m in modes))
     print(f"\npython {sys.version.split()[0]}, {os.cpu_count()} cpus, load average {os.getloadavg()[0]:.1f}")
 
 

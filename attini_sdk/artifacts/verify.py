@@ -21,7 +21,6 @@ import stat
 import struct
 import zipfile
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,6 +65,10 @@ def check_name(name: str, where: str) -> None:
 
 def _short(name: str) -> str:
     return name if len(name) <= 120 else f"{name[:60]}...{name[-40:]} ({len(name)} characters)"
+
+
+_INLINE_BYTES = 1 << 20
+"""Archives whose members hold at most this many compressed bytes are checked on the calling thread."""
 
 
 def verify_zip(path: Path, limits: Limits) -> tuple[Manifest, dict | None]:
@@ -237,6 +240,14 @@ def _check_contents(fh, infos: list[zipfile.ZipInfo], offsets: list[int], manife
         if info.file_size != size:
             raise _err(f"entry '{info.filename}' is {info.file_size} bytes, the manifest says {size}", where)
     fd = fh.fileno()
+    if sum(info.compress_size for info, *_ in jobs) <= _INLINE_BYTES:  # a few small files: threads cost more
+        problems = (_check_one(fd, *job) for job in jobs)
+        for problem in problems:
+            if problem:
+                raise _err(problem, where)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
     workers = min(os.cpu_count() or 2, 8)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for problem in pool.map(lambda job: _check_one(fd, *job), jobs):
@@ -287,11 +298,11 @@ def _check_one(fd: int, info: zipfile.ZipInfo, offset: int, size: int, sha256: s
 
 
 def _read_signature(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], where: str) -> tuple[dict | None, bytes | None]:
-    from attini_sdk.artifacts.signing import parse_document
-
     info = next((i for i in infos if i.filename == SIGNATURE_PATH), None)
     if info is None:
         return None, None
+    from attini_sdk.artifacts.signing import parse_document  # only for a signed artifact
+
     if info.file_size > 64 << 10:
         raise _err(f"entry '{SIGNATURE_PATH}' is too large", where)
     data = _read_entry(zf, info, where)

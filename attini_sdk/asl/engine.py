@@ -16,10 +16,14 @@ continues from the last completed state.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
+import os
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from attini_sdk.asl.clock import Clock, RealClock
@@ -85,6 +89,10 @@ class Engine:
     ``States.DataLimitExceeded``; ``max_history_events`` (25,000) caps the event
     history, failing it with ``States.Runtime``. ``None`` turns a limit off.
 
+    ``valid_definitions`` is a folder that remembers, by content, the definitions the plan validator
+    accepted (for this version of the validator): starting one of them again skips the validator
+    (a no-op redeploy starts the same plan every time). Without it every start validates.
+
         >>> Engine(max_payload_bytes=None, max_history_events=None).max_history_events is None
         True
     """
@@ -93,7 +101,8 @@ class Engine:
                  max_workers: int = 40, clock: Clock | None = None, region: str = "local",
                  role_arn: str = "arn:aws:iam::000000000000:role/attini-local",
                  state_machine_name: str = "local", max_payload_bytes: int | None = PAYLOAD_BYTES,
-                 max_history_events: int | None = HISTORY_EVENTS):
+                 max_history_events: int | None = HISTORY_EVENTS, valid_definitions: str | os.PathLike | None = None):
+        self.valid_definitions = Path(valid_definitions) if valid_definitions is not None else None
         self.max_payload_bytes = _limit(max_payload_bytes, "max_payload_bytes", 1)
         self.max_history_events = _limit(max_history_events, "max_history_events", 2)
         self.registry = Registry(resources)
@@ -213,15 +222,24 @@ class Engine:
         The plan validator (:func:`attini_sdk.plan.validate.validate_definition`) is the
         judge: a :class:`~attini_sdk.errors.PlanError` lists every problem at once.
         """
-        from attini_sdk.errors import PlanError
-        from attini_sdk.plan.validate import check_definition  # up the chain: listed in docs/internals.md
-
         spec = load_definition(definition)
-        try:
-            check_definition(spec)
-        except PlanError as err:
-            raise PlanError(err.problems, hint="fix each listed problem: Step Functions refuses such a definition "
-                                               "at CreateStateMachine too") from None
+        known = None
+        if self.valid_definitions is not None:
+            try:
+                known = _ValidDefinitions(self.valid_definitions, spec)
+            except (TypeError, ValueError):  # not JSON: the validator says why
+                known = None
+        if known is None or not known.seen():
+            from attini_sdk.errors import PlanError
+            from attini_sdk.plan.validate import check_definition  # up the chain: listed in docs/internals.md
+
+            try:
+                check_definition(spec)
+            except PlanError as err:
+                raise PlanError(err.problems, hint="fix each listed problem: Step Functions refuses such a "
+                                                   "definition at CreateStateMachine too") from None
+            if known is not None:
+                known.remember()
         return compile_machine(spec)
 
     # -- task tokens ------------------------------------------------------------------------
@@ -295,3 +313,52 @@ def _limit(value: int | None, name: str, minimum: int) -> int | None:
         raise ExecutionError(f"{name} must be an integer >= {minimum} or None, got {value!r}",
                              where=f"Engine({name}=...)", hint="leave it out for AWS's quota, or pass None to turn it off")
     return value
+
+
+@functools.cache
+def _validator_stamp() -> str:
+    """What the validator's verdict depends on besides the definition: this package's version and the size and
+    modification time of every module of ``asl``, ``plan`` and ``errors`` (any edit makes every verdict new)."""
+    from attini_sdk._version import __version__
+
+    root = Path(__file__).resolve().parents[1]
+    parts = [__version__]
+    for folder in (root / "asl", root / "plan"):
+        with os.scandir(folder) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.name.endswith(".py"):
+                    info = entry.stat()
+                    parts.append(f"{folder.name}/{entry.name}:{info.st_size}:{info.st_mtime_ns}")
+    info = (root / "errors.py").stat()
+    parts.append(f"errors.py:{info.st_size}:{info.st_mtime_ns}")
+    return "\n".join(parts)
+
+
+_SEEN: set[str] = set()  # keys of definitions validated in this process
+
+
+class _ValidDefinitions:
+    """One definition's entry in a folder of definitions the validator accepted: an empty file named by the
+    sha256 of the validator's stamp and the canonical JSON of the definition. Best effort: a folder that cannot be
+    read or written only means validating again."""
+
+    def __init__(self, folder: Path, spec: dict) -> None:
+        canonical = json.dumps(spec, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        digest = hashlib.sha256(f"{_validator_stamp()}\n{canonical}".encode()).hexdigest()
+        self.key, self.path = digest, folder / digest
+
+    def seen(self) -> bool:
+        if self.key in _SEEN:
+            return True
+        if self.path.is_file():
+            _SEEN.add(self.key)
+            return True
+        return False
+
+    def remember(self) -> None:
+        _SEEN.add(self.key)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.touch()
+        except OSError:
+            pass

@@ -45,18 +45,75 @@ def _root(
     output.state.debug = debug
 
 
-_registered: list[bool] = []
+_registered: dict[str, tuple[list, list]] = {}  # module -> the (commands, groups) it added to the root
 
 
-def _register() -> None:
-    """Attach every command group, once per process. Each module exposes ``register(app)``."""
+def _register(modules: tuple[str, ...] | None = None) -> None:
+    """Attach the command modules (default: every one), each once per process; each exposes ``register(app)``.
+
+    main() may run many times in one process (tests, the demo), each time with the modules its command needs;
+    the root's lists stay in :data:`~attini_sdk.cli.commands.MODULES` order whatever came first.
+    """
+    import importlib
+
     from attini_sdk.cli import commands
 
-    if _registered:  # main() may run many times in one process (tests, the demo)
-        return
-    _registered.append(True)
-    for module in commands.MODULES:
-        module.register(app)
+    added = False
+    for name in commands.MODULES if modules is None else modules:
+        if name in _registered:
+            continue
+        before = len(app.registered_commands), len(app.registered_groups)
+        importlib.import_module(f"attini_sdk.cli.{name}").register(app)
+        _registered[name] = (app.registered_commands[before[0]:], app.registered_groups[before[1]:])
+        added = True
+    if added:
+        done = [_registered[name] for name in commands.MODULES if name in _registered]
+        app.registered_commands = [info for infos, _ in done for info in infos]
+        app.registered_groups = [info for _, infos in done for info in infos]
+
+
+def _command_name(info) -> str | None:
+    """The name a registered command or group answers to (typer's rule: the function's name, ``_`` as ``-``)."""
+    if getattr(info, "typer_instance", None) is not None:  # a group (add_typer)
+        return info.name if isinstance(info.name, str) else None
+    if isinstance(info.name, str):
+        return info.name
+    return info.callback.__name__.lower().replace("_", "-") if info.callback else None
+
+
+def _hollow(info):
+    """A group as the root's help and errors see it: its name, help and settings, none of its commands."""
+    import copy
+
+    inner = copy.copy(info.typer_instance)
+    inner.registered_commands, inner.registered_groups = [], []
+    hollow = copy.copy(info)
+    hollow.typer_instance = inner
+    return hollow
+
+
+def _tree(args: list[str]) -> typer.Typer:
+    """The part of the command tree ``args`` can reach, so a command builds only its own branch.
+
+    ``attini deploy run X`` needs ``deploy`` alone; ``attini --help``, ``attini`` and an unknown command need
+    every top-level name and its help, none of the commands inside the groups. typer builds the click tree
+    for every call, reading every parameter of every function it reaches: the whole tree is most of the CLI's
+    fixed cost after imports. The app itself is left whole (``docs/cli.md`` and tests read it).
+    """
+    import copy
+
+    from attini_sdk.cli.commands import command_token
+
+    chosen = command_token(args)
+    names = [(_command_name(i), i) for i in (*app.registered_commands, *app.registered_groups)]
+    known = {name for name, _ in names}
+    tree = copy.copy(app)
+    if chosen in known:
+        tree.registered_commands = [i for i in app.registered_commands if _command_name(i) == chosen]
+        tree.registered_groups = [i for i in app.registered_groups if _command_name(i) == chosen]
+    else:
+        tree.registered_groups = [_hollow(i) for i in app.registered_groups]
+    return tree
 
 
 def _is_click_exception(err: Exception) -> bool:
@@ -92,11 +149,13 @@ def main(argv: list[str] | None = None) -> int:
     User errors print one clear message and exit 1; anything else is a bug and
     exits 2 with a short note (the traceback with ``--debug``).
     """
-    _register()
+    from attini_sdk.cli.commands import modules_for
+
     args = _debug_first(sys.argv[1:] if argv is None else argv)
+    _register(modules_for(args))
     output.state.debug = "--debug" in args or os.environ.get("ATTINI_DEBUG", "") not in ("", "0")
     try:
-        code = app(args=args, prog_name="attini", standalone_mode=False)
+        code = _tree(args)(args=args, prog_name="attini", standalone_mode=False)
     except AttiniError as err:
         if output.state.debug:
             traceback.print_exc()

@@ -1,7 +1,53 @@
-"""The list of CLI command modules; each exposes ``register(app)``."""
+"""The CLI's command modules, each exposing ``register(app)``, and the top-level names each one adds.
+
+A call imports and registers only the modules its command needs (``attini deploy run`` imports
+``attini_sdk.cli.deploy``, not the distribution or environment commands); ``attini``, ``attini --help`` and an
+unknown command register all of them, in this order (the order of ``attini --help``)::
+
+    >>> modules_for(["--debug", "deploy", "run", "x.zip"])
+    ('deploy',)
+    >>> modules_for(["--help"]) == MODULES
+    True
+"""
 
 from __future__ import annotations
 
-from attini_sdk.cli import config_cmd, configure, deploy, distribution, environment, inventory, key, plan
+from collections.abc import Sequence
 
-MODULES: list = [distribution, key, config_cmd, configure, plan, environment, deploy, inventory]
+__all__ = ["MODULES", "COMMANDS", "ROOT_FLAGS", "command_token", "modules_for"]
+
+MODULES: tuple[str, ...] = ("distribution", "key", "config_cmd", "configure", "plan", "environment", "deploy",
+                            "inventory")
+"""Every command module of ``attini_sdk.cli``, in registration order."""
+
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "distribution": ("distribution", "plan"), "dist": ("distribution", "plan"),  # plan adds `distribution plan`
+    "key": ("key",),
+    "config": ("config_cmd",),
+    "configure": ("configure",),
+    "environment": ("environment",), "env": ("environment",),
+    "deploy": ("deploy",), "d": ("deploy",),
+    "inventory": ("inventory",), "landscape": ("inventory",),
+}
+"""Top-level name (hidden aliases too) -> the modules that build it (tests/cli/test_root.py keeps it true)."""
+
+ROOT_FLAGS = frozenset({"--debug", "--version"})
+"""The root's options; none takes a value, so the first other word is the command."""
+
+
+def command_token(args: Sequence[str]) -> str | None:
+    """The top-level command ``args`` run, or None when the root itself answers (``--help``, no command).
+
+    >>> command_token(["--debug", "inventory", "-e", "dev"]), command_token(["-h", "deploy"]), command_token([])
+    ('inventory', None, None)
+    """
+    for arg in args:
+        if arg in ROOT_FLAGS:
+            continue
+        return None if arg.startswith("-") else arg  # -h/--help, "--" or another option: the root answers
+    return None
+
+
+def modules_for(args: Sequence[str]) -> tuple[str, ...]:
+    """The command modules a call with ``args`` needs: its command's, or all of them."""
+    return COMMANDS.get(command_token(args) or "", MODULES)

@@ -1,7 +1,5 @@
 """``attini config schema|show``: the attini-config JSON Schema, and a validated config."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Optional
 

@@ -3,8 +3,6 @@
 They edit the files of the folder they run in, which during packaging is the temporary work copy.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Optional
 

@@ -7,8 +7,6 @@ skip-unchanged would skip. While the plan runs, each step is shown with its stat
 The reading commands (history, describe, output, logs) are in :mod:`attini_sdk.cli.deploy_show`.
 """
 
-from __future__ import annotations
-
 import contextlib
 from typing import Optional
 

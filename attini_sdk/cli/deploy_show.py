@@ -4,8 +4,6 @@ A deployment is the latest of its distribution unless ``-i`` (distribution id or
 ``--revision`` or ``--deployment-id`` names another.
 """
 
-from __future__ import annotations
-
 from typing import Optional
 
 import typer

@@ -51,10 +51,10 @@ def print_summary(deployment) -> None:
     started, finished = deployment.started_at, deployment.finished_at
     took = f" in {tables.seconds((finished - started).total_seconds())}" if started and finished else ""
     reason = f" ({deployment.reason})" if getattr(deployment, "reason", None) else ""
-    output.console().print(
-        f"[bold]{deployment.distribution}[/bold]{tables.version_suffix(deployment.version)} → "
-        f"{deployment.environment}: revision "
-        f"{deployment.revision}{reason} [{style}]{status}[/]{took}\n  id {deployment.distribution_id}")
+    output.print_parts((str(deployment.distribution), "bold"),
+                       f"{tables.version_suffix(deployment.version)} → {deployment.environment}: revision "
+                       f"{deployment.revision}{reason} ", (status, style or None),
+                       f"{took}\n  id {deployment.distribution_id}")
 
 
 def print_steps(deployment, *, wide: bool = False) -> None:

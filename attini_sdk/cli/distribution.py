@@ -1,7 +1,5 @@
 """``attini distribution package|inspect|diff|sign``: make, check and compare artifacts."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Optional
 

@@ -5,8 +5,6 @@ and can change an environment's type; a new environment is ``production`` unless
 (production environments ask before every deploy and rollback).
 """
 
-from __future__ import annotations
-
 from typing import Optional
 
 import typer

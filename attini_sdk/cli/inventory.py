@@ -5,8 +5,6 @@ attempted one. ``landscape`` is every environment side by side, with ``drift`` m
 whose environments run different artifacts (``behind`` says which environments differ from the newest).
 """
 
-from __future__ import annotations
-
 from typing import Optional
 
 import typer

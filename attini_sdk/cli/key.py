@@ -1,7 +1,5 @@
 """``attini key generate``: make an ed25519 key pair for signing artifacts."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import typer

@@ -16,6 +16,8 @@ from pathlib import PurePath
 
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
+from attini_sdk.cli._rich_help import load_rich_utils
+
 __all__ = ["CliGroup", "value_name"]
 
 
@@ -71,12 +73,20 @@ class _Command(TyperCommand):
     def get_help_option(self, ctx):
         return _as_flag(super().get_help_option(ctx))
 
+    def format_help(self, ctx, formatter) -> None:
+        load_rich_utils()  # typer's renderer, without Markdown and rich tracebacks (never used here)
+        return super().format_help(ctx, formatter)
+
 
 class _Group(TyperGroup):
     __slots__ = ()
 
     def get_help_option(self, ctx):
         return _as_flag(super().get_help_option(ctx))
+
+    def format_help(self, ctx, formatter) -> None:
+        load_rich_utils()
+        return super().format_help(ctx, formatter)
 
 
 def _commands(command) -> Iterator:

@@ -60,6 +60,35 @@ def console():
     return Console(highlight=False, soft_wrap=True)
 
 
+def plain() -> bool:
+    """Whether stdout takes plain text: not a terminal, and nothing asks rich to style it anyway
+    (``FORCE_COLOR``, ``TTY_COMPATIBLE=1``, a notebook). What rich itself would print there, without loading it."""
+    import os
+
+    if "IPython" in sys.modules or os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE") == "1":
+        return False
+    try:
+        return not sys.stdout.isatty()
+    except (AttributeError, ValueError):  # a closed or replaced stdout
+        return False
+
+
+def print_parts(*parts: tuple[str, str | None] | str) -> None:
+    """One line (or more) of text parts, each plain or ``(text, style)``: styled by rich on a terminal, plain
+    text elsewhere (CI logs, pipes: rich is not imported there).
+
+    >>> print_parts("notes", (" succeeded", "green"))
+    notes succeeded
+    """
+    pieces = [(part, None) if isinstance(part, str) else part for part in parts]
+    if plain():
+        print("".join(text for text, _ in pieces))
+        return
+    from rich.markup import escape
+
+    console().print("".join(f"[{style}]{escape(text)}[/]" if style else escape(text) for text, style in pieces))
+
+
 def err_console():
     from rich.console import Console
 

@@ -1,7 +1,5 @@
 """``attini distribution plan ZIP``: show the deployment plan an artifact carries."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import typer

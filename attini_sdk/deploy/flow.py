@@ -36,10 +36,11 @@ def resolve_target(env: Environment, target: Any) -> Artifact:
     Anything with a ``distribution_id`` (a Deployment, a DeploymentRecord) means that stored artifact.
     """
     from attini_sdk.artifacts.artifact import Artifact
-    from attini_sdk.artifacts.distribution import Distribution
 
     if isinstance(target, Artifact):
-        return target
+        return target  # before importing Distribution: an artifact never needs the config loader
+    from attini_sdk.artifacts.distribution import Distribution
+
     if isinstance(target, Distribution):
         return target.package()
     if hasattr(target, "distribution_id") and not isinstance(target, (str, os.PathLike)):

@@ -50,6 +50,7 @@ from attini_sdk.steps.cfn_template import (
     https_url,
     load_template,
     render,
+    template_digest,
     translate_sam,
     uses_sam,
 )
@@ -256,13 +257,13 @@ def fingerprint(properties: dict, ctx: DeploymentContext, *, step: str = "finger
         "target": {"region": config.region or ctx.aws.region, "endpoint": ctx.aws.endpoint_url},
     }
     if config.action == "Deploy":
-        template = load_template(config.template, source_dir=ctx.source_dir, aws=ctx.aws, step=step)
-        declared = declared_parameters(template.parsed)
+        template_sha256, declared = template_digest(config.template, source_dir=ctx.source_dir, aws=ctx.aws,
+                                                    step=step)
         specs = {k: v for k, v in config.parameters.items() if not v.fallback}
         values = resolve_values(specs, existing={}, ssm=_lazy_client(ctx, "ssm"), step=step)
         framework = framework_values(ctx)
         framework["AttiniRandomString"] = ctx.deployment_id
-        document["template_sha256"] = template.sha256
+        document["template_sha256"] = template_sha256
         document["values"] = {k: v.digest() for k, v in values.items()}
         document["framework"] = {k: v for k, v in framework.items() if k in declared}
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), default=str)

@@ -29,6 +29,7 @@ __all__ = [
     "load_template",
     "parse_template",
     "declared_parameters",
+    "template_digest",
     "uses_sam",
     "translate_sam",
     "SAM_TRANSFORM",
@@ -114,6 +115,65 @@ def parse_template(body: bytes, *, step: str = "", source: str = "template") -> 
     if not isinstance(data, dict):
         raise _fail("template is not a mapping", step=step, where=source)
     return data
+
+
+_DECLARED: dict[str, frozenset[str]] = {}  # template sha256 -> the parameter names it declares
+
+
+def template_digest(location: str, *, source_dir: Path, aws: AwsSettings, step: str) -> tuple[str, frozenset[str]]:
+    """A template's sha256 and the names of the parameters it declares: what a fingerprint needs of it.
+
+    The names are kept by content (in this process, and in ``$ATTINI_HOME/cache/cfn-parameters``), so a no-op
+    redeploy of a 50-stack plan reads each template's bytes but parses none of them, and never loads YAML;
+    a template that cannot be parsed fails as :func:`load_template` fails.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "t.yaml").write_text("Parameters: {A: {Type: String}}")
+    >>> sha, names = template_digest("/t.yaml", source_dir=d, aws=AwsSettings(region="eu-west-1"), step="S")
+    >>> sorted(names), sha == hashlib.sha256(b"Parameters: {A: {Type: String}}").hexdigest()
+    (['A'], True)
+    """
+    if "://" in location:  # s3://, https:// (and the error for anything else) as load_template has them
+        template = load_template(location, source_dir=source_dir, aws=aws, step=step)
+        return template.sha256, frozenset(declared_parameters(template.parsed))
+    body = read_distribution_file(source_dir, location, step=step, what="template")
+    sha256 = hashlib.sha256(body).hexdigest()
+    names = _DECLARED.get(sha256)
+    if names is None:
+        names = _cached_names(sha256)
+        if names is None:
+            names = frozenset(declared_parameters(parse_template(body, step=step, source=location)))
+            _cache_names(sha256, names)
+        _DECLARED[sha256] = names
+    return sha256, names
+
+
+def _names_file(sha256: str) -> Path:
+    from attini_sdk.home import cache_dir
+
+    return cache_dir("cfn-parameters") / f"{sha256}.json"
+
+
+def _cached_names(sha256: str) -> frozenset[str] | None:
+    try:
+        names = json.loads(_names_file(sha256).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return frozenset(names) if isinstance(names, list) and all(isinstance(n, str) for n in names) else None
+
+
+def _cache_names(sha256: str, names: frozenset[str]) -> None:
+    """Best effort: a cache that cannot be written only means parsing again next time."""
+    import os
+
+    path = _names_file(sha256)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        partial.write_text(json.dumps(sorted(names)), encoding="utf-8")
+        os.replace(partial, path)
+    except OSError:
+        pass
 
 
 def declared_parameters(template: dict) -> dict[str, dict]:

@@ -81,6 +81,20 @@ def test_reading_commands_load_no_pandas_numpy_or_botocore(tmp_path, args):
     assert code == 0 and HEAVY & loaded == set()
 
 
+@pytest.mark.parametrize(("args", "module"), [
+    (["inventory", "-e", "dev", "--json"], "attini_sdk.cli.inventory"),
+    (["deploy", "history", "-e", "dev", "--json"], "attini_sdk.cli.deploy"),
+    (["environment", "list"], "attini_sdk.cli.environment"),
+], ids=lambda a: " ".join(a) if isinstance(a, list) else "")
+def test_a_command_imports_its_own_cli_module_only(tmp_path, args, module):
+    """attini_sdk.cli.commands maps each top-level command to its modules; the others are never imported."""
+    code, loaded = loaded_by(tmp_path, *args)
+    others = {f"attini_sdk.cli.{name}" for name in ("distribution", "key", "config_cmd", "configure", "plan",
+                                                     "environment", "deploy", "inventory")} - {module}
+
+    assert code == 0 and module in loaded and others & loaded == set()
+
+
 @pytest.mark.parametrize("args", [
     ["deploy", "history", "-e", "nope", "--json"],
     ["inventory"],  # two environments: which one?
@@ -99,3 +113,27 @@ def test_a_deployment_that_never_calls_aws_loads_no_botocore(tmp_path, dists):
     code, loaded = loaded_by(tmp_path, "deploy", "run", dists("hello", "2.0.0"), "-e", "acc", "--json")
 
     assert code == 0 and HEAVY & loaded == set()
+
+
+@pytest.mark.parametrize("args", [["--help"], ["deploy", "run", "--help"], ["no-such-command"]], ids=" ".join)
+def test_help_loads_neither_markdown_nor_rich_tracebacks(tmp_path, args):
+    """Our help is rich markup, never Markdown, and tracebacks are plain: typer's renderer loads without them
+    (attini_sdk.cli._rich_help), and prints the same help."""
+    code, loaded = loaded_by(tmp_path, *args)
+
+    assert code in (0, 2) and {"rich.markdown", "rich.traceback", "markdown_it", "pygments"} & loaded == set()
+    assert "typer.rich_utils" in loaded or args == ["no-such-command"]
+
+
+def test_the_stand_ins_leave_the_real_modules_to_later_imports():
+    code = ("from attini_sdk.cli._rich_help import load_rich_utils\n"
+            "rich_utils = load_rich_utils()\n"
+            "import rich.markdown, rich.traceback\n"
+            "assert rich.markdown.Markdown.__module__ == 'rich.markdown' and hasattr(rich.markdown, 'Heading')\n"
+            "md = rich_utils.Markdown('# title')\n"
+            "assert isinstance(md, rich.markdown.Markdown), type(md)\n"
+            "print(type(md).__name__)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "Markdown"

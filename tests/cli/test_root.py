@@ -69,3 +69,33 @@ def test_debug_after_a_command_shows_the_traceback_as_before_it_does(attini):
         assert result.code == 1
         assert "Traceback" in result.err and "Error: " in result.err and "No such option" not in result.err
     assert plain.code == 1 and "Traceback" not in plain.err
+
+
+def test_every_top_level_name_is_mapped_to_the_modules_that_build_it():
+    """A call registers only its command's modules (attini_sdk.cli.commands.COMMANDS): the map must name, for
+    every top-level command and alias, the module that registers it."""
+    from attini_sdk.cli import commands
+    from attini_sdk.cli.app import _command_name, _register, _registered
+
+    _register()
+    built = {_command_name(info): module for module, (cmds, groups) in _registered.items()
+             for info in (*cmds, *groups)}
+
+    assert set(built) == set(commands.COMMANDS)
+    assert all(module in commands.COMMANDS[name] for name, module in built.items())
+    assert set(_registered) == set(commands.MODULES)
+
+
+def test_help_after_a_command_lists_every_command_in_the_same_order(attini):
+    """In one process the first call may register one module only; the root's help is the same afterwards."""
+    first = attini("inventory", "--help")
+    full = attini("--help")
+    again = attini("deploy", "--help")
+    after = attini("--help")
+
+    assert first.code == full.code == again.code == after.code == 0
+    assert full.out == after.out
+    names = [line.split()[1] for line in full.out.splitlines()
+             if line.startswith("│ ") and line[2] != " " and line.split()[1].isalpha()]
+    assert names[:8] == ["inventory", "landscape", "distribution", "key", "config", "configure", "environment",
+                         "deploy"]

@@ -79,3 +79,44 @@ def test_a_template_asking_for_a_random_string_is_never_unchanged(dist, make_ctx
 
     assert cfn.fingerprint(properties, make_ctx(deployment_id="a")) != cfn.fingerprint(
         properties, make_ctx(deployment_id="b"))
+
+
+def test_a_template_is_parsed_once_per_content_its_parameter_names_kept_by_sha256(project, make_ctx, monkeypatch,
+                                                                                  tmp_path):
+    """A no-op redeploy fingerprints every Cfn step: the names a template declares are kept by its content, in the
+    process and in $ATTINI_HOME/cache, so the next process reads the template's bytes and parses nothing."""
+    import json
+
+    from attini_sdk.steps import cfn_template
+
+    monkeypatch.setenv("ATTINI_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(cfn_template, "_DECLARED", {})
+    parse = cfn_template.parse_template
+    first = cfn.fingerprint(PROPERTIES, make_ctx(variables={"name": "jobs"}))
+    kept = list((tmp_path / "home" / "cache" / "cfn-parameters").glob("*.json"))
+    names = sorted(cfn_template.declared_parameters(parse(QUEUE_TEMPLATE.encode())))
+
+    assert [p.stem for p in kept] == [cfn_template.hashlib.sha256(QUEUE_TEMPLATE.encode()).hexdigest()]
+    assert json.loads(kept[0].read_text()) == names and names
+
+    monkeypatch.setattr(cfn_template, "_DECLARED", {})  # a new process: the file answers
+    monkeypatch.setattr(cfn_template, "parse_template", lambda *a, **k: pytest.fail("parsed again"))
+    assert cfn.fingerprint(PROPERTIES, make_ctx(variables={"name": "jobs"})) == first
+
+    kept[0].write_text("{broken")  # a damaged cache entry is parsed again, and rewritten
+    monkeypatch.setattr(cfn_template, "_DECLARED", {})
+    monkeypatch.setattr(cfn_template, "parse_template", parse)
+    assert cfn.fingerprint(PROPERTIES, make_ctx(variables={"name": "jobs"})) == first
+    assert json.loads(kept[0].read_text()) == names
+
+
+def test_a_broken_template_fails_the_fingerprint_and_is_not_kept(project, make_ctx, monkeypatch, tmp_path):
+    from attini_sdk.steps import cfn_template
+
+    monkeypatch.setenv("ATTINI_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(cfn_template, "_DECLARED", {})
+    project.write("/queue.yaml", "Resources: [unclosed\n")
+
+    with pytest.raises(cfn.StepFailed, match="template cannot be parsed"):
+        cfn.fingerprint(PROPERTIES, make_ctx(variables={"name": "jobs"}))
+    assert not (tmp_path / "home" / "cache" / "cfn-parameters").exists()

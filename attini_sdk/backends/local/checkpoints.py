@@ -173,6 +173,13 @@ class SqliteCheckpointStore:
                 db.execute(_INSERT_EVENTS, (execution_id, events[0]["id"], _encode_events(events)))
         self._transaction(work)
 
+    def definition(self, execution_id: str) -> str | None:
+        """The definition (JSON text) an execution runs, without its history; None if there is no such execution."""
+        with self._lock:
+            row = self._db.execute("SELECT definition FROM asl_executions WHERE execution_id = ?",
+                                   (execution_id,)).fetchone()
+        return None if row is None else row[0]
+
     def load(self, execution_id: str) -> SavedExecution | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM asl_executions WHERE execution_id = ?", (execution_id,)).fetchone()

@@ -290,7 +290,8 @@ class LocalOrchestrator(ContinuationOps):
             runners=dict(runners), job_monitor=JobBook(self.state, deployment.id))
         recorder = StepRecorder(self.state, deployment, ctx, options, secret_values)
         engine = Engine(recorder.handlers(), self.checkpoints,
-                        state_machine_name=f"{deployment.environment}-{deployment.distribution}")
+                        state_machine_name=f"{deployment.environment}-{deployment.distribution}",
+                        valid_definitions=self.backend.home / "cache" / "valid-definitions")  # skip re-validating
         run = ActiveRun(deployment, lock, engine, recorder)
         run.jobs = ctx.job_monitor
         with self._lock:
@@ -517,10 +518,13 @@ class LocalOrchestrator(ContinuationOps):
 
     def steps_table(self, record: DeploymentRecord, secret_values=(), *, arrays: bool = True):
         """The deployment's step runs plus the plain ASL states its execution ran, in the order they started."""
-        from attini_sdk.backends.local.plain_states import plain_state_runs, with_plain_states
+        from attini_sdk.backends.local.plain_states import has_plain_states, plain_state_runs, with_plain_states
 
         table = self.state.steps_table(record.id, arrays=arrays)
-        saved = self.checkpoints.load(record.execution_id) if record.execution_id else None
+        definition = self.checkpoints.definition(record.execution_id) if record.execution_id else None
+        if definition is None or not has_plain_states(json.loads(definition)):
+            return table  # Attini steps only: their runs are the table, the history adds nothing
+        saved = self.checkpoints.load(record.execution_id)
         if saved is None:
             return table
         rows = plain_state_runs(json.loads(saved.record.definition), saved.events, saved.record.status,

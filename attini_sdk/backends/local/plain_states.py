@@ -21,7 +21,7 @@ from typing import Any
 
 from attini_sdk.backends.records import STEP_STATUSES, Table, redact_values
 
-__all__ = ["plain_state_runs", "with_plain_states"]
+__all__ = ["plain_state_runs", "with_plain_states", "has_plain_states"]
 
 _ENDED = {"SUCCEEDED": "succeeded", "FAILED": "failed", "TIMED_OUT": "failed", "ABORTED": "aborted"}
 
@@ -44,6 +44,19 @@ def _kinds(definition: dict) -> dict[str, tuple[str, str | None]]:
                 inner = body.get("ItemProcessor") or body.get("Iterator")
                 machines.extend(m for m in [*(body.get("Branches") or []), inner] if isinstance(m, dict))
     return kinds
+
+
+def has_plain_states(definition: dict) -> bool:
+    """Whether any state of ``definition`` is not an Attini step (whose runs the step recorder keeps): if none is,
+    the steps table needs nothing from the history.
+
+    >>> has_plain_states({"States": {"A": {"Type": "Task", "Resource": "attini:cfn"}}})
+    False
+    >>> has_plain_states({"States": {"A": {"Type": "Map", "ItemProcessor": {"States": {"B": {"Type": "Pass"}}}}}})
+    True
+    """
+    return any(not (kind == "Task" and str(resource).startswith("attini:"))
+               for kind, resource in _kinds(definition).values())
 
 
 def plain_state_runs(definition: dict, events: Sequence[dict], execution_status: str, *,
