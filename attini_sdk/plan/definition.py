@@ -127,6 +127,11 @@ class PlanDefinition:
     def _repr_svg_(self) -> str | None:
         return render_svg(self.to_dot())
 
+    def _repr_html_(self) -> str | None:
+        """The diagram as inline SVG when graphviz is installed; else None, so Jupyter shows the mermaid."""
+        svg = self._repr_svg_()
+        return None if svg is None else f'<div style="max-width:100%;overflow:auto">{svg}</div>'
+
 
 def render_svg(dot: str) -> str | None:
     """SVG from graphviz's ``dot`` program, or None when it is not installed."""
