@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv bench clean
+.PHONY: demo test venv bench clean docs-img
 
 venv: $(STAMP)
 
@@ -19,6 +19,10 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) examples/demo.py
+
+# the pictures in README.md and docs/notebooks.md (docs/img/*.png), made from the demo's story
+docs-img: $(STAMP)
+	$(PY) examples/docs_images.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/packaging.py

@@ -70,8 +70,8 @@ def timeline(deployment: Deployment) -> Figure:
 
 
 def timeline_figure(steps: pd.DataFrame, *, title: str = "") -> Figure:
-    """The timeline of a steps DataFrame (columns step, status, started_at, finished_at)."""
-    from matplotlib.dates import DateFormatter, date2num
+    """The timeline of a steps DataFrame (columns step, status, started_at, finished_at): seconds since the
+    first step started on the x axis, one row per step in the order they started."""
     from matplotlib.patches import Patch
 
     runs = steps[steps["started_at"].notna()]
@@ -82,20 +82,21 @@ def timeline_figure(steps: pd.DataFrame, *, title: str = "") -> Figure:
     fig = _new_figure(9, 0.38 * max(len(order), 1) + 1.4)
     ax = fig.add_subplot()
     now = datetime.now(timezone.utc)
+    origin = runs["started_at"].min() if len(runs) else None
     seen: dict[str, str] = {}
     for run in runs.to_dict("records"):
-        start = run["started_at"].to_pydatetime()
-        end = now if _missing(run["finished_at"]) else run["finished_at"].to_pydatetime()
+        start = (run["started_at"] - origin).total_seconds()
+        end_time = now if _missing(run["finished_at"]) else run["finished_at"].to_pydatetime()
+        end = (end_time - origin.to_pydatetime()).total_seconds()
         status = str(run["status"])
         colour = STATUS_COLOURS.get(status, "#0969da")
         seen[status] = colour
         row = len(order) - 1 - order.index(run["step"])
-        width = max(date2num(end) - date2num(start), 1 / 86400 / 20)  # at least 50 ms: an instant stays visible
-        ax.barh(row, width, left=date2num(start), height=0.6, color=colour, edgecolor="none")
+        ax.barh(row, max(end - start, 0.02), left=start, height=0.6, color=colour, edgecolor="none")
     ax.set_yticks(range(len(order)), list(reversed(order)))
-    ax.xaxis_date()
-    ax.xaxis.set_major_formatter(DateFormatter("%H:%M:%S"))
-    ax.set_xlabel("time (UTC)")
+    started = f" (started {origin:%Y-%m-%d %H:%M:%S} UTC)" if origin is not None else ""
+    ax.set_xlabel("seconds since the first step started" + started)
+    ax.set_xlim(left=0)
     ax.grid(axis="x", alpha=0.3)
     if seen:
         ax.legend(handles=[Patch(color=c, label=s) for s, c in seen.items()], loc="lower right", fontsize=8)
@@ -150,7 +151,8 @@ def landscape_figure(frame: pd.DataFrame, names: list[str]) -> Figure:
     behind = np.array(versions_behind(frame, names), dtype=float).reshape(len(frame), len(names))
     fig = _new_figure(1.6 * max(len(names), 1) + 2.4, 0.55 * max(len(frame), 1) + 1.4)
     ax = fig.add_subplot()
-    worst = max(np.nanmax(behind) if np.isfinite(behind).any() else 0, 1)
+    # at least 2: one version behind is amber, not the red of the worst
+    worst = max(np.nanmax(behind) if np.isfinite(behind).any() else 0, 2)
     cmap = LinearSegmentedColormap.from_list("behind", ["#2da44e", "#d4a72c", "#cf222e"]).with_extremes(bad=_MISSING)
     image = ax.imshow(np.ma.masked_invalid(behind), cmap=cmap, vmin=0, vmax=worst, aspect="auto")
     for i, record in enumerate(frame.to_dict("records")):
