@@ -85,3 +85,11 @@ def test_missing_values_are_blank_and_text_is_escaped(value, text):
     from attini_sdk.notebook.html import esc
 
     assert esc(value) == text
+
+
+def test_the_docstring_examples_of_the_notebook_modules_run():
+    import doctest
+
+    from attini_sdk.notebook import html
+
+    assert doctest.testmod(html).failed == 0

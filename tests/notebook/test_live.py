@@ -75,3 +75,17 @@ def test_stop_ends_the_thread_of_a_deployment_that_keeps_waiting(envs, src):
 
     assert watcher.join(timeout=10)
     assert deployment.refresh().status == "waiting_approval"
+
+
+def test_outside_a_notebook_deploy_shows_nothing_and_loads_no_widget_or_plot_library(home, src):
+    import subprocess
+    import sys
+
+    folder = src("hello", "1.0.0")
+    code = ("import sys, attini_sdk as at\n"
+            f"d = at.Environment.local('dev').deploy({str(folder)!r})\n"
+            "print(d.status, 'ipywidgets' in sys.modules, 'matplotlib' in sys.modules)")
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+
+    assert done.stdout.split() == ["succeeded", "False", "False"], done.stderr

@@ -30,7 +30,6 @@ def kernel(tmp_path_factory) -> str:
         "display_name": "attini_sdk (test venv)", "language": "python"}))
     mp = pytest.MonkeyPatch()
     mp.setenv("JUPYTER_PATH", str(folder))
-    mp.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     yield name
     mp.undo()
 
