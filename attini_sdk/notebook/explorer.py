@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Explorer", "explore"]
 
+#: the explorer shows (and offers to diff or promote) this many of the newest deployments of a distribution
+HISTORY_ROWS = 50
 _DRIFT = "rgba(212,167,44,.35)"
 _MISSING = "rgba(127,127,127,.18)"
 
@@ -124,7 +126,7 @@ class Explorer(widgets.VBox):
 
     def _environment_changed(self) -> None:
         env = self.environment
-        names = sorted(set(env.history()["distribution"].astype(str))) if env is not None else []
+        names = sorted(set(env.inventory()["distribution"].astype(str))) if env is not None else []
         keep = self.dist_picker.value
         self.dist_picker.options = names
         self.dist_picker.value = keep if keep in names else (names[0] if names else None)
@@ -140,7 +142,7 @@ class Explorer(widgets.VBox):
             self.history_view.value = html.box('<span class="attini-muted">nothing deployed here</span>')
             self.revision_picker.options = self.compare_picker.options = []
             return
-        history = env.history(distribution=name)
+        history = env.history(distribution=name, limit=HISTORY_ROWS)
         self.history_view.value = html.box(
             f"<b>history of {html.esc(name)} in {html.esc(env.name)}</b>",
             html.frame_html(history, ["revision", "version", "distribution_id", "status", "started_at",
