@@ -93,3 +93,16 @@ def test_the_docstring_examples_of_the_notebook_modules_run():
     from attini_sdk.notebook import html
 
     assert doctest.testmod(html).failed == 0
+
+
+def test_with_graphviz_a_plan_shows_as_inline_svg(tmp_path, monkeypatch):
+    # a stand-in `dot` that answers like graphviz: SVG on stdout for the DOT text on stdin
+    dot = tmp_path / "dot"
+    dot.write_text("#!/bin/sh\ncat > /dev/null\necho '<svg xmlns=\"http://www.w3.org/2000/svg\"><g/></svg>'\n")
+    dot.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{__import__('os').environ['PATH']}")
+    plan = Plan(Runner("Only", commands=["true"]))
+
+    markup = plan._repr_html_()
+
+    assert markup.startswith("<div") and "<svg" in markup and "<script" not in markup
