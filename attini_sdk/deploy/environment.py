@@ -276,7 +276,7 @@ class Environment:
                             wait=wait and not live, approve=approve, wait_for_lock=wait_for_lock, reason=reason,
                             progress=progress, raise_on_failure=raise_on_failure and not live)
         if live:
-            deployment.watch().follow()
+            deployment = deployment.watch().follow()
             if raise_on_failure and deployment.status in ("failed", "aborted"):
                 from attini_sdk.deploy.flow import failure
 
@@ -291,11 +291,15 @@ class Environment:
         ``to``: None (the last good deployment: the current one when the latest attempt failed, else the
         successful one before it), a revision number, a version (``"1.2.0"``) or a distribution id. Refused
         when its artifact is gone (retention) or, unless ``force=True``, when it is not a successful
-        deployment or a dependency's range no longer holds.
+        deployment or a dependency's range no longer holds. In a notebook it shows the live widget, as
+        :meth:`deploy` does.
         """
         from attini_sdk.deploy.flow import rollback
 
-        return rollback(self, distribution, to, force=force, wait=wait, approve=approve, progress=progress)
+        live = wait and progress is None and _in_notebook()
+        deployment = rollback(self, distribution, to, force=force, wait=wait and not live, approve=approve,
+                              progress=progress)
+        return deployment.watch().follow() if live else deployment
 
     def resume(self, distribution: str, deployment_id: str | None = None, *, wait: bool = True,
                approve: bool | Callable[[str], bool] | None = None,

@@ -106,6 +106,7 @@ def test_promote_and_rollback_fails_rolls_back_and_approves_in_production(kernel
     assert WIDGET in data(book, "broken = acc.deploy(")
     assert "image/png" in data(book, "broken.timeline()")
     assert data(book, 'rolled = acc.rollback("app")')["text/plain"] == "('succeeded', 'Rollback to 1')"
+    assert WIDGET in data(book, 'rolled = acc.rollback("app")')  # rollback shows the live widget too
     assert data(book, "release = prod.deploy(")["text/plain"] == "('waiting_approval', ['ApproveRelease'])"
     assert data(book, 'release.approve("ApproveRelease"')["text/plain"] == "'succeeded'"
     assert "image/png" in data(book, "at.landscape_plot(")
