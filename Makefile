@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv bench soak clean
+.PHONY: demo test venv bench soak clean docs-img
 
 venv: $(STAMP)
 
@@ -23,6 +23,10 @@ soak: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) examples/demo.py
+
+# the pictures in README.md and docs/notebooks.md (docs/img/*.png), made from the demo's story
+docs-img: $(STAMP)
+	$(PY) examples/docs_images.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/packaging.py

@@ -51,6 +51,9 @@ _LAZY: dict[str, str] = {
     "list_environments": "attini_sdk.deploy.environment",
     "landscape": "attini_sdk.deploy.environment",
     "Deployment": "attini_sdk.deploy.deployment",
+    # the notebook surface (extra `notebook`: ipywidgets, matplotlib)
+    "explore": "attini_sdk.notebook.explorer",
+    "landscape_plot": "attini_sdk.notebook.plots",
 }
 
 __all__ = [

@@ -196,6 +196,11 @@ class Artifact:
     def __repr__(self) -> str:
         return f"Artifact({self.label} {self.id[:19]}…, path='{self.path}')"
 
+    def _repr_html_(self) -> str:
+        from attini_sdk.notebook.html import artifact_html  # up the chain: listed in docs/internals.md
+
+        return artifact_html(self)
+
     # --- doing things ---------------------------------------------------------------------------
 
     def extract(self, target: str | os.PathLike, *, limits: Limits | None = None) -> Path:

@@ -115,6 +115,11 @@ class Distribution:
         """
         return cls(path, version=version, strict=strict)
 
+    def _repr_html_(self) -> str:
+        from attini_sdk.notebook.html import distribution_html  # up the chain: listed in docs/internals.md
+
+        return distribution_html(self)
+
     def effective_config(self) -> AttiniConfig:
         """The config this distribution packages with: attini-config with this object's name,
         version, tags and dependencies (or a config made from them when there is no file)."""

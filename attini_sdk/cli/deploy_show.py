@@ -4,11 +4,12 @@ A deployment is the latest of its distribution unless ``-i`` (distribution id or
 ``--revision`` or ``--deployment-id`` names another.
 """
 
+from pathlib import Path
 from typing import Optional
 
 import typer
 
-from attini_sdk.cli import deployment_view, output, selection, tables
+from attini_sdk.cli import deployment_view, output, plots, selection, tables
 
 JSON = selection.JSON
 REVISION = typer.Option(None, "--revision", "-r", min=1, help="That revision of the distribution.")
@@ -47,6 +48,7 @@ def history(
                                                                 "(succeeded, failed, running, ...)."),
     json: bool = JSON,
     wide: bool = selection.WIDE,
+    plot: Optional[Path] = plots.option("the deployments over time (failures and rollbacks marked)"),
 ) -> None:
     """List deployments in an environment, newest first."""
     from attini_sdk.deploy import rows
@@ -54,6 +56,10 @@ def history(
     output.state.json = json
     env = selection.environment(environment)
     found = rows.history(env, distribution=distribution, status=status, limit=output_limit or None)
+    if plot is not None:
+        plots.save(plot, lambda p: p.history_figure(
+            env.history(distribution=distribution, status=status, limit=output_limit or None),
+            title=f"deployments in {env.name}"))
     if json:
         output.emit_json(tables.records(found))
         return
@@ -69,10 +75,13 @@ def describe(
     environment: Optional[str] = selection.ENVIRONMENT,
     json: bool = JSON,
     wide: bool = selection.WIDE,
+    plot: Optional[Path] = plots.option("the timeline of the steps (a Gantt chart coloured by status)"),
 ) -> None:
     """Show one deployment: what, where, who, how it ended, and every step with its timing."""
     output.state.json = json
     deployment = _pick(distribution, distribution_id, revision, deployment_id, environment)
+    if plot is not None:
+        plots.save(plot, lambda p: p.timeline(deployment))
     if json:
         output.emit_json(deployment_view.as_json(deployment, outputs=True))
         return

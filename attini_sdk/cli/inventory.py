@@ -5,11 +5,12 @@ attempted one. ``landscape`` is every environment side by side, with ``drift`` m
 whose environments run different artifacts (``behind`` says which environments differ from the newest).
 """
 
+from pathlib import Path
 from typing import Optional
 
 import typer
 
-from attini_sdk.cli import output, selection, tables
+from attini_sdk.cli import output, plots, selection, tables
 
 INVENTORY = tables.Layout(
     ("distribution", "version", "distribution_id", "revision", "deployed_at", "deployed_by", "status", "last_version",
@@ -47,6 +48,8 @@ def landscape(
                                           help="Only these environments, in this order (repeatable; default: all)."),
     json: bool = selection.JSON,
     wide: bool = selection.WIDE,
+    plot: Optional[Path] = plots.option("a heatmap: distribution x environment, coloured by versions behind the "
+                                        "newest"),
 ) -> None:
     """Every distribution's current version in every environment, with drift from the newest."""
     from attini_sdk.deploy import rows
@@ -56,6 +59,8 @@ def landscape(
         selection.environment(name)  # a clear error for a name that does not exist
     names = list(environment) or selection.environment_names()
     found = rows.landscape(names)
+    if plot is not None:
+        plots.save(plot, lambda p: p.landscape_plot(names))
     if json:
         output.emit_json(tables.records(found))
         return

@@ -15,7 +15,6 @@ A deployment paused at a ManualApproval (``status == "waiting_approval"``) conti
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -169,6 +168,15 @@ class Deployment:
                             hint="steps that ran: " + (", ".join(sorted(known)) or "none"))
 
     @property
+    def artifact(self):
+        """The :class:`~attini_sdk.artifacts.artifact.Artifact` this deployment ran, from the environment's store
+        (verified on opening). Raises :class:`~attini_sdk.errors.NotFoundError` once retention removed it."""
+        from attini_sdk.artifacts.artifact import Artifact
+
+        path = self._backend.artifacts.get(self.distribution_id)
+        return Artifact.open(path, expected_id=self.distribution_id)
+
+    @property
     def pending_approvals(self) -> list[str]:
         """Steps waiting for a manual approval."""
         orchestrator = self._backend.orchestrator
@@ -211,6 +219,26 @@ class Deployment:
 
     # -- display ------------------------------------------------------------------------------------------
 
+    def watch(self, interval: float = 0.5):
+        """A live widget (Jupyter, ipywidgets) that follows this deployment until it ends: progress over the
+        plan's steps, the steps table, the tail of the running step's log, Approve/Abort buttons when a
+        ManualApproval waits. Its polling thread stops when the deployment ends.
+
+        >>> env.deploy("examples/platform/app", wait=False).watch()        # doctest: +SKIP
+        """
+        from attini_sdk.notebook.live import DeploymentWatcher  # up the chain: listed in docs/internals.md
+
+        return DeploymentWatcher(self, interval=interval)
+
+    def timeline(self):
+        """A matplotlib Figure: a Gantt chart of the step runs, coloured by status, one row per step.
+
+        >>> deployment.timeline().savefig("timeline.png")                   # doctest: +SKIP
+        """
+        from attini_sdk.notebook.plots import timeline  # up the chain: listed in docs/internals.md
+
+        return timeline(self)
+
     def __repr__(self) -> str:
         r = self.record
         return (f"<Deployment {r.environment}/{r.label} revision {r.revision} {r.status}"
@@ -227,16 +255,6 @@ class Deployment:
                 "deployed_by": r.deployed_by, "parameters": dict(r.parameters), "tags": dict(r.tags)}
 
     def _repr_html_(self) -> str:
-        r = self.record
-        colour = {"succeeded": "#1a7f37", "failed": "#cf222e", "aborted": "#cf222e",
-                  "waiting_approval": "#9a6700", "interrupted": "#9a6700"}.get(r.status, "#0969da")
-        head = (f"<b>{html.escape(r.distribution)}</b> {html.escape(r.version or '')} → "
-                f"<b>{html.escape(r.environment)}</b>, revision {r.revision}: "
-                f"<span style='color:{colour}'>{html.escape(r.status)}</span>")
-        if r.error:
-            head += f"<br><code>{html.escape(r.error)}</code> {html.escape(r.cause or '')[:500]}"
-        try:
-            table = self.steps[["step", "type", "status", "duration", "error"]].to_html(index=False)
-        except Exception:  # a display must never fail
-            table = ""
-        return f"<div>{head}{table}</div>"
+        from attini_sdk.notebook.html import deployment_html  # up the chain: listed in docs/internals.md
+
+        return deployment_html(self)

@@ -213,6 +213,11 @@ class Environment:
     def __repr__(self) -> str:
         return f"<Environment {self.name} ({self.type}, {self.backend} in {self.home})>"
 
+    def _repr_html_(self) -> str:
+        from attini_sdk.notebook.html import environment_html  # up the chain: listed in docs/internals.md
+
+        return environment_html(self)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Environment) and (self.name, self.home) == (other.name, other.home)
 
@@ -256,6 +261,9 @@ class Environment:
         deployment of the distribution runs (else :class:`~attini_sdk.errors.LockError` at once).
         ``progress(event)`` receives step events. A failed deployment is returned with status ``failed``;
         ``raise_on_failure=True`` raises :class:`~attini_sdk.errors.StepFailed` instead.
+
+        In a Jupyter notebook (ipywidgets installed), a waiting deploy without ``progress`` shows the live
+        widget of :meth:`Deployment.watch` while it runs; elsewhere nothing is shown.
         """
         from attini_sdk.deploy.flow import deploy
 
@@ -263,9 +271,17 @@ class Environment:
             warnings.warn("Environment.deploy(force=...) is deprecated: pass rerun_unchanged=... (same meaning)",
                           DeprecationWarning, stacklevel=2)
             rerun_unchanged = rerun_unchanged or force
-        return deploy(self, target, parameters=parameters, rerun_unchanged=rerun_unchanged, wait=wait,
-                      approve=approve, wait_for_lock=wait_for_lock, reason=reason, progress=progress,
-                      raise_on_failure=raise_on_failure)
+        live = wait and progress is None and _in_notebook()
+        deployment = deploy(self, target, parameters=parameters, rerun_unchanged=rerun_unchanged,
+                            wait=wait and not live, approve=approve, wait_for_lock=wait_for_lock, reason=reason,
+                            progress=progress, raise_on_failure=raise_on_failure and not live)
+        if live:
+            deployment = deployment.watch().follow()
+            if raise_on_failure and deployment.status in ("failed", "aborted"):
+                from attini_sdk.deploy.flow import failure
+
+                raise failure(deployment.record)
+        return deployment
 
     def rollback(self, distribution: str, to: int | str | None = None, *, force: bool = False, wait: bool = True,
                  approve: bool | Callable[[str], bool] | None = None,
@@ -275,11 +291,15 @@ class Environment:
         ``to``: None (the last good deployment: the current one when the latest attempt failed, else the
         successful one before it), a revision number, a version (``"1.2.0"``) or a distribution id. Refused
         when its artifact is gone (retention) or, unless ``force=True``, when it is not a successful
-        deployment or a dependency's range no longer holds.
+        deployment or a dependency's range no longer holds. In a notebook it shows the live widget, as
+        :meth:`deploy` does.
         """
         from attini_sdk.deploy.flow import rollback
 
-        return rollback(self, distribution, to, force=force, wait=wait, approve=approve, progress=progress)
+        live = wait and progress is None and _in_notebook()
+        deployment = rollback(self, distribution, to, force=force, wait=wait and not live, approve=approve,
+                              progress=progress)
+        return deployment.watch().follow() if live else deployment
 
     def resume(self, distribution: str, deployment_id: str | None = None, *, wait: bool = True,
                approve: bool | Callable[[str], bool] | None = None,
@@ -331,6 +351,15 @@ class Environment:
         self._backend.detect_interrupted(self.name)
         return frames.history(self._backend.state, self.name, distribution=distribution, since=since,
                                  status=status, limit=limit)
+
+    def history_plot(self, distribution: str | None = None):
+        """A matplotlib Figure of the deployments here over time: successes, failures and rollbacks marked.
+
+        >>> at.Environment.local("acc").history_plot().savefig("history.png")     # doctest: +SKIP
+        """
+        from attini_sdk.notebook.plots import history_plot  # up the chain: listed in docs/internals.md
+
+        return history_plot(self, distribution)
 
     def deployment(self, id_or_revision: str | int, distribution: str | None = None) -> Deployment:
         """One deployment: by id, or by revision number of ``distribution``."""
@@ -386,6 +415,17 @@ class Environment:
             rows.append({"deployment_id": d.id, "distribution": d.distribution, "revision": d.revision,
                          "step": approval.step, "requested_at": approval.requested_at})
         return pd.DataFrame(rows, columns=["deployment_id", "distribution", "revision", "step", "requested_at"])
+
+
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel that can show widgets (ipywidgets installed)."""
+    import importlib.util
+    import sys
+
+    if "ipykernel" not in sys.modules:
+        return False
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    return getattr(shell, "kernel", None) is not None and importlib.util.find_spec("ipywidgets") is not None
 
 
 def _never_deployed(environment: str, distribution: str, *, succeeded: bool = False) -> NotFoundError:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from attini_sdk.deploy.deployment import Deployment
     from attini_sdk.deploy.environment import Environment
 
-__all__ = ["deploy", "rollback", "resume", "resolve_target"]
+__all__ = ["deploy", "failure", "rollback", "resume", "resolve_target"]
 
 
 def resolve_target(env: Environment, target: Any) -> Artifact:
@@ -100,11 +100,12 @@ def deploy(env: Environment, target: Any, *, parameters: Mapping[str, Any] | Non
                                          wait=wait)
     deployment = Deployment(env, record)
     if raise_on_failure and record.status in ("failed", "aborted"):
-        raise _failure(record)
+        raise failure(record)
     return deployment
 
 
-def _failure(record: DeploymentRecord) -> StepFailed:
+def failure(record: DeploymentRecord) -> StepFailed:
+    """The error ``raise_on_failure=True`` raises for a failed or aborted deployment."""
     return StepFailed(f"{record.label} {record.status} in '{record.environment}' "
                       f"(revision {record.revision}): {record.error}", error=record.error, cause=record.cause,
                       where=f"environment '{record.environment}', deployment {record.id}",

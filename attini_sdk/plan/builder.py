@@ -107,5 +107,11 @@ class Plan:
         except PlanError:
             return None
 
+    def _repr_html_(self) -> str | None:
+        try:
+            return self.compile()._repr_html_()
+        except PlanError:
+            return None
+
     def __repr__(self) -> str:
         return f"Plan({', '.join(s.name for s in self._steps)})"

@@ -38,7 +38,7 @@ def canonical_json(definition: Any) -> str:
     return json.dumps(definition, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-@attrs.frozen(eq=False)
+@attrs.frozen(eq=False, repr=False)
 class PlanDefinition:
     """A compiled plan (ASL ``definition``) with its origin and the dependencies between its steps.
 
@@ -124,8 +124,24 @@ class PlanDefinition:
     def _repr_markdown_(self) -> str:
         return "```mermaid\n" + self.to_mermaid() + "\n```"
 
+    def __repr__(self) -> str:
+        """One line: how many states, the first few names, where it came from.
+
+        >>> PlanDefinition({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}})
+        PlanDefinition(1 state: A)
+        """
+        names = self.state_names()
+        shown = ", ".join(names[:8]) + (f", … {len(names) - 8} more" if len(names) > 8 else "")
+        source = f", source={self.source!r}" if self.source else ""
+        return f"PlanDefinition({len(names)} state{'s' if len(names) != 1 else ''}: {shown}{source})"
+
     def _repr_svg_(self) -> str | None:
         return render_svg(self.to_dot())
+
+    def _repr_html_(self) -> str | None:
+        """The diagram as inline SVG when graphviz is installed; else None, so Jupyter shows the mermaid."""
+        svg = self._repr_svg_()
+        return None if svg is None else f'<div style="max-width:100%;overflow:auto">{svg}</div>'
 
 
 def render_svg(dot: str) -> str | None:
