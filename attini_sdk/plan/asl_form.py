@@ -5,7 +5,8 @@ Attini steps become ``Task`` states on ``attini:`` resources (see
 references; plain states pass through, Parallel branches and Map iterators are
 compiled recursively::
 
-    >>> from attini_sdk.plan.cfn_intrinsics import Resolver
+    >>> from attini_sdk.plan.cdk_diff import expand_cdk_diffs
+from attini_sdk.plan.cfn_intrinsics import Resolver
     >>> out = compile_states_form({"StartAt": "Vpc", "States": {"Vpc": {"Type": "AttiniCfn", "End": True,
     ...     "Properties": {"StackName": {"Fn::Sub": "${AttiniEnvironmentName}-vpc"}, "Template": "/vpc.yaml"}}}},
     ...     Resolver())
@@ -36,7 +37,7 @@ def compile_states_form(definition: dict, resolver: Resolver, *, default_runner:
     if not isinstance(states, dict):
         return dict(definition)
     out["States"] = {name: _state(name, body, resolver, default_runner) for name, body in states.items()}
-    return out
+    return expand_cdk_diffs(out)
 
 
 def _state(name: str, body: Any, resolver: Resolver, default_runner: str | None) -> Any:
