@@ -31,7 +31,7 @@ from attini_sdk.plan.refs import (
     stack_parameter,
 )
 from attini_sdk.plan.states import Choice, Fail, Map, Parallel, Pass, Succeed, Task, Wait
-from attini_sdk.plan.steps import Cfn, Import, LambdaInvoke, ManualApproval, MergeOutput, Runner, Step
+from attini_sdk.plan.steps import Cdk, Cfn, Import, LambdaInvoke, ManualApproval, MergeOutput, Runner, Sam, Step
 from attini_sdk.plan.validate import check_definition, validate_definition
 
 __all__ = [
@@ -44,6 +44,8 @@ __all__ = [
     "ManualApproval",
     "Import",
     "MergeOutput",
+    "Sam",
+    "Cdk",
     "Pass",
     "Choice",
     "Wait",

@@ -21,6 +21,7 @@ from typing import Any
 from attini_sdk.errors import PlanError, Problem
 from attini_sdk.plan import properties as props
 from attini_sdk.plan.attini_types import ATTINI_TYPES, attini_task
+from attini_sdk.plan.cdk_diff import expand_cdk_diffs
 from attini_sdk.plan.cfn_intrinsics import Resolver
 from attini_sdk.plan.refs import Expr, Reference
 

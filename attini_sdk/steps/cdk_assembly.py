@@ -162,15 +162,17 @@ def read_assembly(directory: str | Path, *, step: str = "") -> Assembly:
         props = artifact.get("properties") or {}
         deps = tuple(artifact.get("dependencies") or ())
         assets: list[FileAsset] = []
+        template_file = directory / props["templateFile"]
         for dep in deps:
             if dep in asset_manifests:
                 found, odd = _file_assets(directory, asset_manifests[dep]["properties"]["file"], step)
-                assets.extend(found)
+                # the template itself is an asset too (for `cdk deploy`); we deploy it ourselves
+                assets.extend(a for a in found if a.path != template_file)
                 unsupported.extend(f"{o} (stack {artifact_id})" for o in odd)
         stacks[artifact_id] = CdkStack(
             artifact_id=artifact_id,
             stack_name=props.get("stackName") or artifact_id,
-            template_file=directory / props["templateFile"],
+            template_file=template_file,
             dependencies=tuple(d for d in deps if artifacts.get(d, {}).get("type") == STACK),
             assets=tuple(assets),
             parameters=dict(props.get("parameters") or {}),

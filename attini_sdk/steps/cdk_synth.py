@@ -138,6 +138,8 @@ def _environment(ctx: DeploymentContext, out: Path, context: dict, extra: dict |
     env["CDK_OUTDIR"] = str(out)
     env["CDK_CONTEXT_JSON"] = json.dumps(context)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    for quiet in ("DEPRECATED", "END_OF_LIFE", "UNTESTED"):  # jsii warns about Node versions on every run
+        env.setdefault(f"JSII_SILENCE_WARNING_{quiet}_NODE_VERSION", "1")
     if ctx.aws.region:
         env.setdefault("CDK_DEFAULT_REGION", ctx.aws.region)
     env.update({str(k): str(v) for k, v in (extra or {}).items()})
