@@ -32,6 +32,7 @@ import uuid
 from pathlib import Path
 
 from attini_sdk.steps import runner_container as containers
+from attini_sdk.steps import tools
 from attini_sdk.steps.base import CANCELLED, DeploymentContext, StepFailed, StepLog
 from attini_sdk.steps.container_engine import ENGINE_VARIABLE, find_engine
 from attini_sdk.steps.runner_container import Placement
@@ -150,10 +151,12 @@ def _announce(ctx: DeploymentContext, settings: RunnerSettings, placement: Place
 
 
 def _run(placement: Placement, image: str | None, script: str, *, cwd: Path, contract: dict, ctx: DeploymentContext,
-         log: StepLog, timeout: float, cancelled, kind: str) -> tuple[JobOutcome, str | None]:
+         log: StepLog, timeout: float, cancelled, kind: str, step: str = "") -> tuple[JobOutcome, str | None]:
     """Run ``script`` on this host or in a container of ``image``; returns how it ended and the container."""
     env = {**os.environ, **contract}
-    if not placement.in_container:
+    if not placement.in_container:  # the default runner's tools (aws, sam, cdk) as its image would have them
+        env["PATH"] = tools.job_path(contract.get("PATH") or os.environ.get("PATH"))
+        tools.ensure_tools(script, env, log=log, step=step)
         return run_script(script, cwd=cwd, env=env, log=log, timeout=timeout, cancelled=cancelled), None
     name = containers.container_name(kind, placement.runner)
     words = containers.launcher(placement, image, name=name, folder=cwd.parent, workdir=cwd, names=contract,
@@ -194,7 +197,7 @@ def _ensure_startup(ctx: DeploymentContext, settings: RunnerSettings, placement:
                                        "ATTINI_DISTRIBUTION_VERSION": ctx.distribution_version})
         outcome, container = _run(placement, settings.image, "\n".join(settings.startup_commands) + "\n", cwd=home,
                                   contract=contract, ctx=ctx, log=log, timeout=settings.startup_timeout,
-                                  cancelled=cancelled, kind="startup")
+                                  cancelled=cancelled, kind="startup", step=step)
         if not outcome.succeeded:
             if container:
                 containers.remove(placement.engine, container)
@@ -247,7 +250,8 @@ def _not_found(command: str, placement: Placement) -> tuple[str, str]:
                 f"start docker or podman so the runner's image is used ({ENGINE_VARIABLE} chooses one), or "
                 f"install '{command}' on this host")
     return (f"command '{command}' not found on this host",
-            f"install '{command}' on this host, or give the runner an Image with it")
+            f"{tools.how_to_get(command)}, or give the runner an Image with it" if command in tools.TOOLS
+            else f"install '{command}' on this host, or give the runner an Image with it")
 
 
 def _job_failure(outcome: JobOutcome, placement: Placement, *, step: str, what: str, error: str,
@@ -315,7 +319,7 @@ def _run_job(commands: list[str], user_env: dict, payload: dict, ctx: Deployment
     contract = _contract(ctx, user_env, _attini_env(ctx, step, source, input_file, output_file))
     log.info(f"job {job_dir.name} on runner {settings.name} {placement.where()}: {len(commands)} command(s)")
     outcome, _ = _run(placement, image, "\n".join(commands) + "\n", cwd=source, contract=contract, ctx=ctx, log=log,
-                      timeout=settings.job_timeout, cancelled=cancelled, kind="job")
+                      timeout=settings.job_timeout, cancelled=cancelled, kind="job", step=step)
     if not outcome.succeeded:
         log.info(f"job directory kept for inspection: {job_dir}")
         raise _job_failure(outcome, placement, step=step, what=f"the commands of step '{step}'",

@@ -121,3 +121,37 @@ def test_stacks_selects_a_stack_and_the_stacks_it_depends_on(cdk_home, inventory
     assert deployment.status == "succeeded"
     assert set(deployment.outputs["output"]["Infra"]) == {DATA}
     assert stack_status(API) is None
+
+
+PLAN_WITH_APP = '''\
+import aws_cdk as cdk
+from aws_cdk import aws_sqs as sqs
+
+from attini_sdk.plan import Plan
+
+app = cdk.App()
+stack = cdk.Stack(app, "Queues", stack_name="dev-queues")
+queue = sqs.Queue(stack, "Jobs")
+cdk.CfnOutput(stack, "QueueUrl", value=queue.queue_url)
+
+plan = Plan()
+plan.cdk("Queues", app=app)
+'''
+
+
+def test_a_python_plan_hands_plan_cdk_an_app_object(cdk_home, project):
+    import yaml
+
+    source = project("queues").write("deployment_plan.py", PLAN_WITH_APP)
+    source.write("attini-config.yaml", yaml.safe_dump({"distributionName": "queues", "version": "1.0.0",
+                                                      "plan": "deployment_plan.py"}))
+    artifact = at.Distribution.from_path(source.root).package(source.root.parent / "dist")
+    env = at.Environment.local("dev")
+
+    deployment = env.deploy(artifact)
+
+    assert deployment.status == "succeeded", deployment.error
+    state = artifact.plan["States"]["Queues"]
+    assert state["Parameters"] == {"Path": "/", "App": "python -m attini_sdk.plan.cdk_app deployment_plan.py Queues"}
+    assert "Jobs" in deployment.outputs["output"]["Queues"]["dev-queues"]["QueueUrl"]
+    assert stack_status("dev-queues") == "CREATE_COMPLETE"
