@@ -5,8 +5,7 @@ Attini steps become ``Task`` states on ``attini:`` resources (see
 references; plain states pass through, Parallel branches and Map iterators are
 compiled recursively::
 
-    >>> from attini_sdk.plan.cdk_diff import expand_cdk_diffs
-from attini_sdk.plan.cfn_intrinsics import Resolver
+    >>> from attini_sdk.plan.cfn_intrinsics import Resolver
     >>> out = compile_states_form({"StartAt": "Vpc", "States": {"Vpc": {"Type": "AttiniCfn", "End": True,
     ...     "Properties": {"StackName": {"Fn::Sub": "${AttiniEnvironmentName}-vpc"}, "Template": "/vpc.yaml"}}}},
     ...     Resolver())
