@@ -586,8 +586,9 @@ class Cdk(AttiniStep):
             yield Problem('diff= must be {"Enabled": True|False}', state=self.name, field="Diff")
         if self.stack_configuration is not None and not (
                 isinstance(self.stack_configuration, (list, tuple))
-                and all(isinstance(c, dict) and "StackName" in c for c in self.stack_configuration)):
-            yield Problem("stack_configuration= must be a list of {'StackName': ..., 'Parameters': {...}}",
+                and all(isinstance(c, dict) for c in self.stack_configuration)):
+            yield Problem("stack_configuration= must be a list of {'StackName': ..., 'Parameters': {...}} "
+                          "(an entry without StackName is for every stack)",
                           state=self.name, field="StackConfiguration")
 
     def _json(self, field: str, value: Any) -> Any:

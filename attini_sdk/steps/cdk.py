@@ -66,7 +66,8 @@ def _check(properties: dict, step: str) -> None:
         raise _config_error("Stacks must be a list of stack names", step, "Stacks", 'e.g. Stacks: ["dev-api"]')
     config = properties.get("StackConfiguration")
     if config is not None and not (isinstance(config, list) and all(
-            isinstance(c, dict) and isinstance(c.get("StackName"), str) for c in config)):
+            isinstance(c, dict) and isinstance(c.get("StackName", ""), str)
+            and isinstance(c.get("Parameters", {}), dict) for c in config)):
         raise _config_error("StackConfiguration must be a list of {StackName, Parameters}", step,
                             "StackConfiguration", "e.g. [{StackName: dev-api, Parameters: {Size: '2'}}]")
 
@@ -154,8 +155,8 @@ def execute(properties: dict, payload: dict, ctx: DeploymentContext, *, step: st
 
 def _stack_parameters(stack: CdkStack, properties: dict) -> dict:
     values = {k: str(v) for k, v in stack.parameters.items()}
-    for entry in properties.get("StackConfiguration") or []:
-        if entry.get("StackName") in (stack.stack_name, stack.artifact_id):
+    for entry in properties.get("StackConfiguration") or []:  # an entry without StackName is for every stack
+        if entry.get("StackName") in (None, stack.stack_name, stack.artifact_id):
             values.update({k: str(v) for k, v in (entry.get("Parameters") or {}).items()})
     return values
 

@@ -150,12 +150,17 @@ def _build_ourselves(source: Path, out: Path, *, step: str, log: StepLog) -> Non
         props[field] = logical_id
         runtime = _runtime(template, props)
         requirements = origin / "requirements.txt"
-        if runtime.startswith("python") and requirements.is_file():
+        if runtime.startswith("python") and requirements.is_file() and _lists_something(requirements):
             _pip_install(requirements, out / logical_id, runtime, step=step, log=log)
         elif (origin / "package.json").is_file():
             log.info(f"{logical_id}: copied as it is (npm dependencies are not installed without the SAM CLI)")
     (out / "template.yaml").write_text(yaml.safe_dump(template, sort_keys=False), encoding="utf-8")
     log.info(f"built {len(code_locations(template))} code folder(s) into the build dir")
+
+
+def _lists_something(requirements: Path) -> bool:
+    """True when the file names a requirement (not only comments and blank lines): pip costs seconds."""
+    return any(line.split("#", 1)[0].strip() for line in requirements.read_text(encoding="utf-8").splitlines())
 
 
 def _pip_install(requirements: Path, target: Path, runtime: str, *, step: str, log: StepLog) -> None:

@@ -5,4 +5,6 @@ from attini_sdk.plan import Cdk, Plan, env, fmt
 
 plan = Plan()
 infra = plan.add(Cdk("Infra", path="/infra", app="python app.py", diff={"Enabled": True},
-                     context={"environment": env.name}))
+                     context={"environment": env.name},
+                     stack_configuration=[{"StackName": fmt("{}-inventory-api", env.name),
+                                           "Parameters": {"Greeting": "hej"}}]))

@@ -56,7 +56,8 @@ def s3():
 def test_both_stacks_deploy_in_dependency_order_with_the_asset_in_the_artifact_store(cdk_home, inventory):
     env = at.Environment.local("dev")
 
-    deployment = env.deploy(inventory.package(one_step("Infra", cdk_step())))
+    deployment = env.deploy(inventory.package(one_step("Infra", cdk_step(
+        StackConfiguration=[{"StackName": API, "Parameters": {"Greeting": "hej"}}]))))
 
     assert deployment.status == "succeeded", deployment.error
     result = deployment.outputs["output"]["Infra"]
@@ -64,7 +65,8 @@ def test_both_stacks_deploy_in_dependency_order_with_the_asset_in_the_artifact_s
     assert stack_status(DATA) == stack_status(API) == "CREATE_COMPLETE"
     function = boto3.client("lambda", region_name=REGION, endpoint_url=s3().meta.endpoint_url).get_function(
         FunctionName=result[API]["FunctionName"])
-    assert function["Configuration"]["Environment"]["Variables"]["TABLE"] == result[DATA]["TableName"]
+    assert function["Configuration"]["Environment"]["Variables"] == {"TABLE": result[DATA]["TableName"],
+                                                                     "GREETING": "hej"}
     bucket = "attini-artifact-store-eu-west-1-123456789012"
     assets = [o["Key"] for o in s3().list_objects_v2(Bucket=bucket, Prefix="dev/inventory/cdk-assets/")["Contents"]]
     assert len(assets) == 1 and assets[0].endswith(".zip")

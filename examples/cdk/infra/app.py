@@ -20,9 +20,10 @@ class DataStack(cdk.Stack):
 class ApiStack(cdk.Stack):
     def __init__(self, scope: Construct, id: str, *, table: dynamodb.Table, **kwargs):
         super().__init__(scope, id, **kwargs)
+        greeting = cdk.CfnParameter(self, "Greeting", type="String", default="hello")  # StackConfiguration sets it
         handler = lambda_.Function(self, "Handler", runtime=lambda_.Runtime.PYTHON_3_12, handler="index.handler",
                                    code=lambda_.Code.from_asset("handler"),
-                                   environment={"TABLE": table.table_name})
+                                   environment={"TABLE": table.table_name, "GREETING": greeting.value_as_string})
         table.grant_read_write_data(handler)
         cdk.CfnOutput(self, "FunctionName", value=handler.function_name)
 
