@@ -121,7 +121,8 @@ def synthesise(folder: Path, ctx: DeploymentContext, *, app: str | None, context
         if not is_assembly(out):
             raise StepFailed(f"the CDK app ran but wrote no cloud assembly (command: {command})", step=step,
                              error=_ERROR, cause="no manifest.json in CDK_OUTDIR",
-                             hint="the app must call app.synth() (and not set its own outdir)")
+                             hint="the app must synthesise into CDK_OUTDIR: call synth on its App, and give the App "
+                                  "no outdir of its own")
         try:
             out.rename(target)
         except OSError:  # another deployment synthesised the same app meanwhile: theirs is as good
