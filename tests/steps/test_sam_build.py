@@ -92,3 +92,25 @@ def test_a_missing_code_folder_names_the_function(project, log, monkeypatch):
         sam_build.build(project, template=None, build_dir=None, step="Svc", log=log)
 
     assert failed.value.error == "Sam.ConfigError" and "Writer's CodeUri 'writer/'" in str(failed.value)
+
+
+@pytest.mark.usefixtures("moto")
+def test_the_sam_step_deploys_then_deletes_its_stack(project, ctx, log, monkeypatch, dist):
+    import shutil
+
+    from attini_sdk.steps import sam
+
+    monkeypatch.setattr(sam_build.shutil, "which", lambda name: None)
+    shutil.copytree(project, dist.root / "svc")
+    (dist.root / "svc" / "template.yaml").write_text(TEMPLATE.replace(
+        "  Spec:\n    Type: AWS::Serverless::Api\n    Properties: {StageName: prod, DefinitionUri: api.yaml}\n", "")
+        + "Outputs:\n  Reader: {Value: !Ref Reader}\n")
+    properties = {"Project": {"Path": "/svc"}, "StackName": "dev-svc"}
+
+    outputs = sam.execute(properties, {}, ctx, step="Svc", log=log)
+    deleted = sam.execute({**properties, "Action": "Delete"}, {}, ctx, step="Svc", log=log)
+
+    assert outputs["Reader"].startswith("dev-svc-Reader")
+    assert deleted == {}
+    stacks = boto3.client("cloudformation", region_name=REGION).list_stacks()["StackSummaries"]
+    assert [s["StackStatus"] for s in stacks if s["StackName"] == "dev-svc"] == ["DELETE_COMPLETE"]
