@@ -102,6 +102,19 @@ def _assembly(properties: dict, ctx: DeploymentContext, *, step: str, log: StepL
     return assembly
 
 
+class _Clients:
+    """A CloudFormation client per region: a stack may be pinned to a region other than the deployment's."""
+
+    def __init__(self, ctx: DeploymentContext):
+        self._ctx, self._made, self._lock = ctx, {}, threading.Lock()
+
+    def __call__(self, region: str | None):
+        with self._lock:
+            if region not in self._made:
+                self._made[region] = self._ctx.aws.client("cloudformation", region=region)
+            return self._made[region]
+
+
 class _StackLog:
     """A step log whose lines name the stack they are about (stacks deploy in parallel)."""
 
@@ -131,7 +144,7 @@ def execute(properties: dict, payload: dict, ctx: DeploymentContext, *, step: st
             log.info(f"{name} has no effect here: the step synthesises and deploys without `cdk deploy`")
     assembly = _assembly(properties, ctx, step=step, log=log)
     chosen = assembly.select(properties.get("Stacks"), step=step)
-    cf = ctx.aws.client("cloudformation")
+    cf = _Clients(ctx)
     if properties.get("DiffOnly"):
         return _diff(assembly, chosen, properties, ctx, cf, step=step, log=log)
     store = AssetStore.for_context(ctx, step=step, log=log)
@@ -194,17 +207,19 @@ def _replace_strings(value, replacements: dict[str, str]):
     return value
 
 
-def _stack_fingerprint(body: str, parameters: dict, properties: dict, ctx: DeploymentContext) -> str:
+def _stack_fingerprint(body: str, parameters: dict, properties: dict, ctx: DeploymentContext,
+                       region: str | None = None) -> str:
     declared = (json.loads(body).get("Parameters") or {}).keys()
     document = {"template": hashlib.sha256(body.encode()).hexdigest(), "parameters": parameters,
-                "role": properties.get("RoleArn"), "region": ctx.aws.region, "endpoint": ctx.aws.endpoint_url,
+                "role": properties.get("RoleArn"), "region": region or ctx.aws.region,
+                "endpoint": ctx.aws.endpoint_url,
                 "framework": {k: v for k, v in framework_values(ctx).items() if k in declared}}
     return "sha256:" + hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
 
-def _deployed_unchanged(cf, stack_name: str, fp: str) -> dict | None:
+def _deployed_unchanged(cf, stack: CdkStack, fp: str) -> dict | None:
     """The deployed stack when it is settled and was last deployed with fingerprint ``fp``, else None."""
-    current = describe_stack(cf, stack_name)
+    current = describe_stack(cf(stack.region), stack.stack_name)
     if current is None or current["StackStatus"] not in SUCCEEDED - {"UPDATE_ROLLBACK_COMPLETE"}:
         return None
     tags = {t["Key"]: t["Value"] for t in current.get("Tags") or []}
@@ -237,9 +252,9 @@ def _deploy_stack(stack: CdkStack, properties: dict, ctx: DeploymentContext, cf,
     slog = _StackLog(log, stack.stack_name)
     body = _body(stack, properties, store, step=step)
     parameters = _stack_parameters(stack, properties)
-    fp = _stack_fingerprint(body, parameters, properties, ctx)
+    fp = _stack_fingerprint(body, parameters, properties, ctx, stack.region)
     if not properties.get("Force"):
-        current = _deployed_unchanged(cf, stack.stack_name, fp)
+        current = _deployed_unchanged(cf, stack, fp)
         if current is not None:
             slog.info("unchanged since it was last deployed: skipped")
             return stack_outputs(current)
@@ -250,6 +265,8 @@ def _deploy_stack(stack: CdkStack, properties: dict, ctx: DeploymentContext, cf,
                       "Tags": {FINGERPRINT_TAG: fp}}
     if properties.get("RoleArn"):
         cfn_properties["StackRoleArn"] = properties["RoleArn"]
+    if stack.region:
+        cfn_properties["Region"] = stack.region
     return cfn.execute(cfn_properties, {}, ctx, step=step, log=slog, cancelled=cancelled)
 
 
@@ -260,9 +277,9 @@ def _diff(assembly: Assembly, chosen: list[CdkStack], properties: dict, ctx: Dep
     changes = {}
     for stack in assembly.in_order(chosen):
         body = _body(stack, properties, store, step=step)
-        fp = _stack_fingerprint(body, _stack_parameters(stack, properties), properties, ctx)
-        if _deployed_unchanged(cf, stack.stack_name, fp) is None:
-            changes[stack.stack_name] = "update" if describe_stack(cf, stack.stack_name) else "create"
+        fp = _stack_fingerprint(body, _stack_parameters(stack, properties), properties, ctx, stack.region)
+        if _deployed_unchanged(cf, stack, fp) is None:
+            changes[stack.stack_name] = "update" if describe_stack(cf(stack.region), stack.stack_name) else "create"
     for name, change in changes.items():
         log.info(f"stack {name} would be {'created' if change == 'create' else 'updated'}")
     if not changes:

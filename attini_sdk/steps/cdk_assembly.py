@@ -61,6 +61,8 @@ class CdkStack:
     dependencies: tuple[str, ...] = ()
     assets: tuple[FileAsset, ...] = ()
     parameters: dict = attrs.field(factory=dict)
+    region: str | None = None
+    """The region the app pinned the stack to (``env=``), None for an environment-agnostic stack."""
 
 
 @attrs.frozen
@@ -145,6 +147,16 @@ def _file_assets(directory: Path, manifest_file: str, step: str) -> tuple[list[F
     return assets, unsupported
 
 
+def _region(environment: str | None) -> str | None:
+    """The region of ``aws://<account>/<region>``; None when the app left it open.
+
+    >>> _region("aws://123456789012/eu-north-1"), _region("aws://unknown-account/unknown-region")
+    ('eu-north-1', None)
+    """
+    region = (environment or "").rsplit("/", 1)[-1]
+    return None if not region or region.startswith("unknown-") or "${" in region else region
+
+
 def read_assembly(directory: str | Path, *, step: str = "") -> Assembly:
     """Read the cloud assembly in ``directory`` (the folder holding ``manifest.json``)."""
     directory = Path(directory)
@@ -176,5 +188,6 @@ def read_assembly(directory: str | Path, *, step: str = "") -> Assembly:
             dependencies=tuple(d for d in deps if artifacts.get(d, {}).get("type") == STACK),
             assets=tuple(assets),
             parameters=dict(props.get("parameters") or {}),
+            region=_region(artifact.get("environment")),
         )
     return Assembly(directory=directory, stacks=stacks, unsupported=tuple(unsupported))
