@@ -10,7 +10,8 @@ What it does, printing every command as you would type it:
    AWS_ENDPOINT_URL (and have credentials and a region), and the same commands talk to your account.
 2. uses a fresh ATTINI_HOME in a temporary folder (printed), so your ~/.attini is not touched;
 3. creates environments dev and acc (test) and prod (production);
-4. packages and deploys examples/platform network -> database -> app to dev;
+4. packages and deploys examples/platform network -> database -> app to dev, then examples/sam (a SAM
+   app) and examples/cdk (a Python CDK app with two stacks, behind a Diff approval) to dev;
 5. promotes the very same artifacts, by distribution id, to acc;
 6. deploys a broken app 0.4.0 (a typo in its template, built in a temporary copy) to acc, which fails;
 7. shows the failure and rolls app back in acc;
@@ -119,6 +120,15 @@ def walkthrough(workdir: Path) -> None:
     say("Package and deploy network -> database -> app to dev (each folder is packaged first)")
     for name in ("network", "database", "app"):
         attini("deploy", "run", str(PLATFORM / name), "-e", "dev")
+
+    say("Serverless: a SAM app (AttiniSam) and a Python CDK app (AttiniCdk, two stacks) to dev")
+    attini("deploy", "run", str(EXAMPLES / "sam"), "-e", "dev")
+    attini("deploy", "run", str(EXAMPLES / "cdk"), "-e", "dev")  # Diff: a new stack waits for an approval
+    attini("deploy", "continue", "-n", "cdk-inventory", "-e", "dev", "--step-name", "InfraApproveChanges",
+           "-m", "two new stacks, approved in the demo")
+    say("Deploy the CDK app again: nothing changed, so no approval is asked and the step is skipped")
+    attini("deploy", "run", str(EXAMPLES / "cdk"), "-e", "dev")
+    attini("deploy", "describe", "-n", "cdk-inventory", "-e", "dev")
 
     say("Promote the very same artifacts to acc, by distribution id")
     tested = current_ids("dev")

@@ -25,7 +25,7 @@ _LAZY: dict[str, str] = {
     **dict.fromkeys(("Condition", "Expr", "Reference", "all_of", "any_of", "dependency", "deployment", "env", "fmt",
                      "intrinsic", "not_", "stack_parameter"), "attini_sdk.plan.refs"),
     **dict.fromkeys(("Choice", "Fail", "Map", "Parallel", "Pass", "Succeed", "Task", "Wait"), "attini_sdk.plan.states"),
-    **dict.fromkeys(("Cfn", "Import", "LambdaInvoke", "ManualApproval", "MergeOutput", "Runner", "Step"),
+    **dict.fromkeys(("Cdk", "Cfn", "Import", "LambdaInvoke", "ManualApproval", "MergeOutput", "Runner", "Sam", "Step"),
                     "attini_sdk.plan.steps"),
     **dict.fromkeys(("check_definition", "validate_definition"), "attini_sdk.plan.validate"),
 }
@@ -40,6 +40,8 @@ __all__ = [
     "ManualApproval",
     "Import",
     "MergeOutput",
+    "Sam",
+    "Cdk",
     "Pass",
     "Choice",
     "Wait",

@@ -20,6 +20,7 @@ from typing import Any
 from attini_sdk.errors import PlanError, Problem
 from attini_sdk.plan import properties as props
 from attini_sdk.plan.attini_types import ATTINI_TYPES, attini_task
+from attini_sdk.plan.cdk_diff import expand_cdk_diffs
 from attini_sdk.plan.cfn_intrinsics import Resolver
 from attini_sdk.plan.refs import Expr, Reference
 
@@ -36,7 +37,7 @@ def compile_states_form(definition: dict, resolver: Resolver, *, default_runner:
     if not isinstance(states, dict):
         return dict(definition)
     out["States"] = {name: _state(name, body, resolver, default_runner) for name, body in states.items()}
-    return out
+    return expand_cdk_diffs(out)
 
 
 def _state(name: str, body: Any, resolver: Resolver, default_runner: str | None) -> Any:

@@ -178,6 +178,23 @@ def _sam(props: dict, *, files, dependencies, runners) -> Found:
 
 
 def _cdk(props: dict, *, files, dependencies, runners) -> Found:
+    path = props.get("Path")
+    if isinstance(path, str) and path.strip("/").removeprefix("./") and files is not None:
+        folder = distribution_path(path)
+        if folder is None:
+            yield f"Path '{path}' climbs out of the distribution", "Parameters.Path"
+        elif not any(f.startswith(folder.rstrip("/") + "/") for f in files):
+            yield f"Path '{path}' is not a folder in the distribution", "Parameters.Path"
+    stacks = props.get("Stacks")
+    if "Stacks" in props and not (isinstance(stacks, list) and all(isinstance(s, str) for s in stacks)):
+        yield "Stacks must be a list of stack names", "Parameters.Stacks"
+    diff = props.get("Diff")
+    if "Diff" in props and not (isinstance(diff, dict) and set(diff) <= {"Enabled"}
+                                and isinstance(diff.get("Enabled", False), bool)):
+        yield "Diff must be {Enabled: true|false}", "Parameters.Diff"
+    yield from _dict(props, "Context")
+    yield from _dict(props, "Environment")
+    yield from _flag(props, "SkipUnchanged")
     yield from _runner_name(props, runners)
 
 

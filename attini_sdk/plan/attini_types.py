@@ -46,7 +46,7 @@ ATTINI_TYPES: dict[str, AttiniType] = {
         _t("AttiniMergeOutput", "merge-output", ""),
         _t("AttiniSam", "sam", "Project Runner " + _CFN, (("Project",), ("StackName", "ConfigFile"))),
         _t("AttiniCdk", "cdk", "Path App Stacks Context StackConfiguration Runner Build Plugins BuildExclude "
-           "NotificationArns Force Environment RoleArn Diff"),
+           "NotificationArns Force Environment RoleArn Diff DiffOnly SkipUnchanged"),
     ]
 }
 """Attini ``Type`` name -> :class:`AttiniType`."""

@@ -66,6 +66,17 @@ class Plan:
         self.runners[name] = properties
         return name
 
+    def cdk(self, name: str, *, app, **properties) -> Step:
+        """Add a :class:`~attini_sdk.plan.Cdk` step deploying ``app``: an ``aws_cdk.App`` built in the plan
+        module, or the command that synthesises the app in ``path=``. Returns the step.
+
+        >>> Plan().cdk("Infra", app="python app.py", path="/infra").properties()["App"]
+        'python app.py'
+        """
+        from attini_sdk.plan.steps import Cdk
+
+        return self.add(Cdk(name, app=app, **properties))
+
     def compile(self, *, validate: bool = True) -> PlanDefinition:
         """Compile to ASL; raises PlanError listing every problem.
 

@@ -27,6 +27,7 @@ import attrs
 
 from attini_sdk.errors import PlanError, Problem
 from attini_sdk.plan.attini_types import attini_task
+from attini_sdk.plan.cdk_diff import expand_cdk_diffs
 from attini_sdk.plan.graph import CycleError, Graph, Par, Seq
 from attini_sdk.plan.refs import import_step_name
 from attini_sdk.plan.states import Choice, Map, Parallel
@@ -306,7 +307,7 @@ def compile_steps(steps: Iterable[Step], *, comment: str | None = None, runners:
     definition: dict = {}
     if comment:
         definition["Comment"] = comment
-    definition.update(body)
+    definition.update(expand_cdk_diffs(body))
     if runners:
         definition["AttiniRunners"] = runners
     return Compiled(definition, compiler.depends_on, frozenset(compiler.lost))

@@ -25,7 +25,7 @@ from attini_sdk.plan.file_paths import path_problem
 from attini_sdk.plan.paths import step_output_path
 from attini_sdk.plan.refs import Expr, Reference, StepOutput
 
-__all__ = ["Step", "Cfn", "Runner", "LambdaInvoke", "ManualApproval", "Import", "MergeOutput"]
+__all__ = ["Step", "Cfn", "Runner", "LambdaInvoke", "ManualApproval", "Import", "MergeOutput", "Sam", "Cdk"]
 
 _PARENT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 """A nested step (in a branch or a catch handler) -> the step that holds it."""
@@ -457,3 +457,139 @@ class MergeOutput(AttiniStep):
 
     def result_location(self) -> str | None:
         return None
+
+
+@attrs.frozen(eq=False, kw_only=True)
+class Sam(Cfn):
+    """Build a SAM project, package its code and deploy it: ``AttiniSam``. Result: the stack outputs.
+
+    ``project`` is ``{"Path": "/counter", "BuildDir": ..., "Template": ...}`` (Path required); every
+    other argument is a :class:`Cfn` argument.
+
+    >>> Sam("Counter", project={"Path": "/counter"}, stack_name="counter").properties()
+    {'StackName': 'counter', 'Project': {'Path': '/counter'}}
+    """
+
+    type_name: ClassVar[str] = "AttiniSam"
+
+    project: dict | None = prop("Project")
+    runner: str | None = prop("Runner")
+
+    def _problems(self) -> Iterable[Problem]:
+        yield from Guarded._problems(self)
+        if not isinstance(self.project, dict) or not isinstance(self.project.get("Path"), str):
+            yield Problem('project= must be {"Path": "/folder", ...}', state=self.name, field="Project")
+        if self.stack_name is None and self.config_file is None:
+            yield Problem("stack_name= is required (or a config_file= that sets it)", state=self.name,
+                          field="StackName")
+
+
+_CDK_APPS: dict[str, Any] = {}
+"""Step name -> the ``aws_cdk.App`` a plan gave ``Cdk(app=...)``, for ``attini_sdk.plan.cdk_app`` to synthesise."""
+
+
+def _distribution_root(folder: Any) -> Any:
+    """The nearest folder at or above ``folder`` holding an attini-config file (else ``folder``)."""
+    from pathlib import Path
+
+    start = Path(folder).resolve()
+    for candidate in (start, *start.parents):
+        if any((candidate / f"attini-config.{ext}").is_file() for ext in ("yaml", "yml", "json")):
+            return candidate
+    return start
+
+
+def _caller_file() -> str | None:
+    """The file of the code that built the step: the first frame outside attini_sdk, attrs and generated code."""
+    import sys
+    from pathlib import Path
+
+    import attr
+
+    libraries = tuple(str(Path(m.__file__).resolve().parents[i]) for m, i in ((sys.modules[__name__], 1), (attrs, 0),
+                                                                               (attr, 0)))
+    frame = sys._getframe(1)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.startswith("<") and not str(Path(name).resolve()).startswith(libraries):
+            return name
+        frame = frame.f_back
+    return None
+
+
+@attrs.frozen(eq=False, kw_only=True)
+class Cdk(AttiniStep):
+    """Synthesise a CDK app and deploy its stacks: ``AttiniCdk``. Result: ``{<stack name>: {<output>: value}}``.
+
+    ``app`` is the command that synthesises the app in ``path`` (as in cdk.json), or an ``aws_cdk.App``
+    built in the plan module itself: the step then synthesises that App by running the plan module
+    again at deploy time (see ``docs/steps.md``). ``diff={"Enabled": True}`` asks for an approval first,
+    only when a stack would change.
+
+    >>> Cdk("Infra", path="/infra", app="python app.py", stacks=["dev-api"]).properties()
+    {'Path': '/infra', 'App': 'python app.py', 'Stacks': ['dev-api']}
+    """
+
+    type_name: ClassVar[str] = "AttiniCdk"
+
+    path: str | None = prop("Path")
+    app: Any = prop("App")
+    stacks: list | None = prop("Stacks")
+    context: dict | None = prop("Context")
+    stack_configuration: list | None = prop("StackConfiguration")
+    build: str | None = prop("Build")
+    environment: dict | None = prop("Environment")
+    role_arn: str | Reference | Expr | None = prop("RoleArn")
+    diff: dict | None = prop("Diff")
+    force: bool | None = prop("Force")
+    runner: str | None = prop("Runner")
+    #: False deploys the stacks even when nothing changed since the step's last successful run (default: skip)
+    skip_unchanged: bool | None = prop("SkipUnchanged")
+
+    def __attrs_post_init__(self) -> None:
+        if self.app is not None and not isinstance(self.app, (str, Reference, Expr)):
+            self._adopt_app()
+        super().__attrs_post_init__()
+
+    def _adopt_app(self) -> None:
+        """An ``aws_cdk.App`` object: remember it and synthesise it at deploy time from the plan module."""
+        from pathlib import Path
+
+        if not hasattr(self.app, "synth"):
+            raise PlanError([Problem(f"app= must be a command or an aws_cdk.App, got {type(self.app).__name__}",
+                                     state=self.name, field="App")])
+        _CDK_APPS[self.name] = self.app
+        module = _caller_file()
+        if module is None:
+            raise PlanError([Problem("Cdk(app=<App>) must be called from a plan module (a .py file)",
+                                     state=self.name, field="App")],
+                            hint="write the plan in a file that attini-config's plan: names")
+        folder = Path(module).resolve().parent
+        root = _distribution_root(folder)
+        relative = folder.relative_to(root).as_posix()
+        object.__setattr__(self, "path", self.path or ("/" + relative if relative != "." else "/"))
+        object.__setattr__(self, "app", f"python -m attini_sdk.plan.cdk_app {Path(module).name} {self.name}")
+
+    def _problems(self) -> Iterable[Problem]:
+        yield from super()._problems()
+        yield from self._require("path", "Path", (str,), "a string")
+        yield from self._require("app", "App", (str, Reference, Expr), "a command or an aws_cdk.App")
+        yield from self._require("context", "Context", (dict,), "a dict")
+        yield from self._require("environment", "Environment", (dict,), "a dict")
+        yield from self._require("build", "Build", (str,), "a command")
+        yield from self._require("force", "Force", (bool,), "a bool")
+        yield from self._require("skip_unchanged", "SkipUnchanged", (bool,), "a bool")
+        if self.stacks is not None and not (isinstance(self.stacks, (list, tuple))
+                                            and all(isinstance(s, str) for s in self.stacks)):
+            yield Problem("stacks= must be a list of stack names", state=self.name, field="Stacks")
+        if self.diff is not None and not (isinstance(self.diff, dict) and isinstance(self.diff.get("Enabled"), bool)):
+            yield Problem('diff= must be {"Enabled": True|False}', state=self.name, field="Diff")
+        if self.stack_configuration is not None and not (
+                isinstance(self.stack_configuration, (list, tuple))
+                and all(isinstance(c, dict) for c in self.stack_configuration)):
+            yield Problem("stack_configuration= must be a list of {'StackName': ..., 'Parameters': {...}} "
+                          "(an entry without StackName is for every stack)",
+                          state=self.name, field="StackConfiguration")
+
+    def _json(self, field: str, value: Any) -> Any:
+        return list(value) if field in ("stacks", "stack_configuration") else super()._json(field, value)

@@ -43,6 +43,8 @@ MODULES: dict[str, str] = {
     "attini:merge-output": "attini_sdk.steps.merge",
     "attini:approval": "attini_sdk.steps.approval",
     "attini:import": "attini_sdk.steps.imports",
+    "attini:sam": "attini_sdk.steps.sam",
+    "attini:cdk": "attini_sdk.steps.cdk",
 }
 """Resource URI -> module holding its executor."""
 

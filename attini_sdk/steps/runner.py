@@ -32,6 +32,7 @@ import uuid
 from pathlib import Path
 
 from attini_sdk.steps import runner_container as containers
+from attini_sdk.steps import tools
 from attini_sdk.steps.base import CANCELLED, DeploymentContext, StepFailed, StepLog
 from attini_sdk.steps.container_engine import ENGINE_VARIABLE, find_engine
 from attini_sdk.steps.runner_container import Placement
@@ -150,12 +151,14 @@ def _announce(ctx: DeploymentContext, settings: RunnerSettings, placement: Place
 
 
 def _run(placement: Placement, image: str | None, script: str, *, cwd: Path, contract: dict, ctx: DeploymentContext,
-         log: StepLog, timeout: float, cancelled, kind: str, step: str) -> tuple[JobOutcome, str | None]:
+         log: StepLog, timeout: float, cancelled, kind: str, step: str = "") -> tuple[JobOutcome, str | None]:
     """Run ``script`` on this host or in a container of ``image``; returns how it ended and the container."""
     env = {**os.environ, **contract}
     monitor = ctx.job_monitor
     on_job = None if monitor is None else (lambda event, job: monitor(step, event, job))
-    if not placement.in_container:
+    if not placement.in_container:  # the default runner's tools (aws, sam, cdk) as its image would have them
+        env["PATH"] = tools.job_path(contract.get("PATH") or os.environ.get("PATH"))
+        tools.ensure_tools(script, env, log=log, step=step)
         return run_script(script, cwd=cwd, env=env, log=log, timeout=timeout, cancelled=cancelled,
                           on_job=on_job), None
     name = containers.container_name(kind, placement.runner)
@@ -250,7 +253,8 @@ def _not_found(command: str, placement: Placement) -> tuple[str, str]:
                 f"start docker or podman so the runner's image is used ({ENGINE_VARIABLE} chooses one), or "
                 f"install '{command}' on this host")
     return (f"command '{command}' not found on this host",
-            f"install '{command}' on this host, or give the runner an Image with it")
+            f"{tools.how_to_get(command)}, or give the runner an Image with it" if command in tools.TOOLS
+            else f"install '{command}' on this host, or give the runner an Image with it")
 
 
 def _job_failure(outcome: JobOutcome, placement: Placement, *, step: str, what: str, error: str,

@@ -20,7 +20,7 @@ CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "A
 def demo(tmp_path_factory):
     """Run the demo once (with --keep, so its ATTINI_HOME can be inspected); remove what it kept after."""
     result = subprocess.run([sys.executable, str(DEMO), "--keep"], capture_output=True, text=True,
-                            env=CLEAN_ENV, cwd=tmp_path_factory.mktemp("demo"), timeout=300)
+                            env=CLEAN_ENV, cwd=tmp_path_factory.mktemp("demo"), timeout=900)
     kept = re.search(r"ATTINI_HOME=(\S+) \(a fresh temporary folder, kept\)", result.stdout)
     yield result, Path(kept.group(1)) if kept else None
     if kept:
@@ -60,6 +60,20 @@ def test_the_demo_deploys_promotes_fails_rolls_back_and_approves(demo):
     assert "app 0.3.0 → prod: revision 1 succeeded" in out
     landscape = out[out.index("$ attini landscape"):]
     assert all(word in landscape for word in ("network", "database", "app", "dev", "acc", "prod"))
+
+
+def test_the_demo_deploys_a_sam_app_and_a_cdk_app_whose_rerun_asks_nothing(demo):
+    result, home = demo
+    out = result.stdout
+
+    assert "sam-counter 1.0.0 → dev: revision 1 succeeded" in out
+    assert "Waiting for approval at step InfraApproveChanges" in out
+    assert "cdk-inventory 1.0.0 → dev: revision 1 succeeded" in out
+    rerun = out[out.index("Deploy the CDK app again"):]
+    assert "cdk-inventory 1.0.0 → dev: revision 2 succeeded" in rerun
+    assert "Infra (AttiniCdk) skipped" in rerun and "InfraApproveChanges " not in rerun.split("$ attini deploy describe")[0]
+    dev = inventory(home, "dev")
+    assert dev["sam-counter"]["status"] == dev["cdk-inventory"]["status"] == "succeeded"
 
 
 def test_what_the_demo_leaves_is_the_same_artifacts_everywhere(demo):

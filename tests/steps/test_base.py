@@ -141,7 +141,7 @@ def test_a_cancelled_step_fails_with_step_cancelled():
 
 def test_the_registry_names_every_executor_and_its_fingerprint():
     assert set(steps.MODULES) == {"attini:cfn", "attini:runner", "attini:lambda-invoke", "attini:merge-output",
-                                  "attini:approval", "attini:import"}
+                                  "attini:approval", "attini:import", "attini:sam", "attini:cdk"}
     assert steps.fingerprinter("attini:cfn") is steps.module("attini:cfn").fingerprint
     assert steps.fingerprinter("attini:runner") is not None
     assert steps.fingerprinter("attini:lambda-invoke") is None

@@ -173,10 +173,10 @@ def test_a_missing_command_on_the_host_says_which_and_why_there(make_ctx, notes)
 
 def test_a_missing_command_of_a_runner_without_image_is_named_too(ctx, notes):
     with pytest.raises(StepFailed) as failed:
-        runner.execute({"Commands": ["echo before", "cdk deploy --all"]}, {}, ctx, step="Cdk", log=notes)
+        runner.execute({"Commands": ["echo before", "helmfile-nowhere apply"]}, {}, ctx, step="Cdk", log=notes)
 
     assert failed.value.error == "ScriptExecutionError"
-    assert failed.value.what == "the commands of step 'Cdk' failed: command 'cdk' not found on this host"
+    assert failed.value.what == "the commands of step 'Cdk' failed: command 'helmfile-nowhere' not found on this host"
     assert notes.notices == []
 
 

@@ -67,15 +67,17 @@ class RunOptions:
 
 
 def skippable(resource: str, properties: Any) -> bool:
-    """Whether a step may be skipped when unchanged: Cfn unless ``SkipUnchanged: false``, Runner only with
-    ``SkipUnchanged: true``.
+    """Whether a step may be skipped when unchanged: Cfn, Sam and Cdk unless ``SkipUnchanged: false`` (never a
+    Cdk diff), Runner only with ``SkipUnchanged: true``.
 
     >>> skippable("attini:cfn", {}), skippable("attini:runner", {}), skippable("attini:runner", {"SkipUnchanged": True})
     (True, False, True)
     """
     flag = properties.get(SKIP_UNCHANGED) if isinstance(properties, dict) else None
-    if resource == "attini:cfn":
+    if resource in ("attini:cfn", "attini:sam"):
         return flag is not False
+    if resource == "attini:cdk":  # a diff must look at the stacks every time
+        return flag is not False and not properties.get("DiffOnly")
     if resource == "attini:runner":
         return flag is True
     return False
