@@ -123,6 +123,21 @@ def default_backend(home: str | os.PathLike | None = None):
     return _backend(chosen_backend(), home, **_aws_settings())
 
 
+def _forget(name: str, home: str | os.PathLike | None) -> None:
+    """Stop remembering where ``name`` lives (it was removed)."""
+    import json
+
+    from attini_sdk.home import attini_home
+
+    known = remembered_backends(home)
+    if known.pop(name, None) is None:
+        return
+    path = attini_home(home) / _REMEMBERED
+    tmp = path.with_suffix(".part")
+    tmp.write_text(json.dumps(known, indent=2, sort_keys=True))
+    os.replace(tmp, path)
+
+
 def _backend_of(name: str, home: str | os.PathLike | None, backend: str | None = None, **aws: Any):
     """The backend environment ``name`` lives on: the one asked for (or chosen for the process, see
     :func:`use_backend`), else the one remembered for it, else local."""
@@ -363,6 +378,8 @@ class Environment:
         state.remove_environment(self.name)
         for deployment_id in ids:
             backend.forget_files(deployment_id, logs=True)
+        if self.backend != "local":
+            _forget(self.name, getattr(backend, "home_root", None))
 
     # -- deploying ----------------------------------------------------------------------------------------
 

@@ -41,7 +41,9 @@ class AwsBackend:
 
         self.session = session
         self.contract = contract
-        self.home = attini_home(home) / "cache" / "aws" / contract["artifact_bucket"]
+        #: the ATTINI_HOME this backend was opened with (where remembered environments are listed)
+        self.home_root = attini_home(home)
+        self.home = self.home_root / "cache" / "aws" / contract["artifact_bucket"]
         self.state = DynamoStateStore.from_contract(session, contract)
         self.artifacts = S3ArtifactStore(session, contract["artifact_bucket"], self.home)
         self._orchestrator = None

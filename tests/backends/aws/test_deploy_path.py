@@ -120,3 +120,13 @@ def test_an_aws_environment_is_remembered_and_found_by_the_cli(backend, home, ca
     assert [(r["distribution"], r["revision"]) for r in rows] == [("network", 1)]
     assert main(["deploy", "history", "-e", "qa", "--json"]) == 0
     assert [r["revision"] for r in json.loads(capsys.readouterr().out)] == [1]
+
+
+def test_removing_an_aws_environment_forgets_where_it_lived(backend, home):
+    from attini_sdk.deploy.environment import remembered_backends
+
+    qa = at.Environment.aws("qa", region=REGION, home=home)
+    assert remembered_backends(home)["qa"]["backend"] == "aws"
+    qa.remove()
+    assert "qa" not in remembered_backends(home)
+    assert [e.name for e in backend.state.list_environments()] == []
