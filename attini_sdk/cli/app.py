@@ -151,7 +151,7 @@ def _is_click_exception(err: Exception) -> bool:
     return isinstance(err, tuple(classes))
 
 
-_GLOBAL_VALUED = ("--backend", "--endpoint-url", "--region", "--profile")
+from attini_sdk.cli.commands import ROOT_VALUED as _GLOBAL_VALUED  # noqa: E402  (one list for both)
 
 
 def _debug_first(args: list[str]) -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["MODULES", "COMMANDS", "ROOT_FLAGS", "command_token", "modules_for"]
+__all__ = ["MODULES", "COMMANDS", "ROOT_FLAGS", "ROOT_VALUED", "command_token", "modules_for"]
 
 MODULES: tuple[str, ...] = ("distribution", "key", "config_cmd", "configure", "plan", "environment", "deploy",
                             "inventory")
@@ -32,7 +32,10 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 """Top-level name (hidden aliases too) -> the modules that build it (tests/cli/test_root.py keeps it true)."""
 
 ROOT_FLAGS = frozenset({"--debug", "--version"})
-"""The root's options; none takes a value, so the first other word is the command."""
+"""The root's options that take no value."""
+
+ROOT_VALUED = frozenset({"--backend", "--endpoint-url", "--region", "--profile"})
+"""The root's options that take a value (``--region eu-west-1`` or ``--region=eu-west-1``)."""
 
 
 def command_token(args: Sequence[str]) -> str | None:
@@ -40,9 +43,16 @@ def command_token(args: Sequence[str]) -> str | None:
 
     >>> command_token(["--debug", "inventory", "-e", "dev"]), command_token(["-h", "deploy"]), command_token([])
     ('inventory', None, None)
+    >>> command_token(["--backend", "aws", "--region=eu-west-1", "environment", "list"])
+    'environment'
     """
+    skip = False
     for arg in args:
-        if arg in ROOT_FLAGS:
+        if skip or arg in ROOT_FLAGS or arg.split("=", 1)[0] in ROOT_VALUED and "=" in arg:
+            skip = False
+            continue
+        if arg in ROOT_VALUED:
+            skip = True
             continue
         return None if arg.startswith("-") else arg  # -h/--help, "--" or another option: the root answers
     return None
