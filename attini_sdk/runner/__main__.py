@@ -36,7 +36,7 @@ def state_store(session, contract: dict):
     """The DynamoDB state store of the backend."""
     from attini_sdk.backends.aws.state import DynamoStateStore
 
-    return DynamoStateStore(session, contract)
+    return DynamoStateStore.from_contract(session, contract)
 
 
 def main(argv: list[str] | None = None) -> int:

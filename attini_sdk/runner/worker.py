@@ -75,12 +75,65 @@ class JobOutcome:
 
 
 class _Prepared:
-    """One deployment as the worker runs its steps: record, context, secrets (kept for the worker's life)."""
+    """One deployment as the worker runs its steps: record, context, secrets (kept for the worker's life).
 
-    def __init__(self, deployment, ctx, secret_values):
+    ``secrets`` maps each secret parameter's reference (``{{attini:secret:KEY}}``, the only form in which a
+    secret travels through Step Functions and SQS) to its value, read from SSM when the deployment's first
+    job arrives.
+    """
+
+    def __init__(self, deployment, ctx, secret_values, secrets: dict[str, Any]):
         self.deployment = deployment
         self.ctx = ctx
         self.secret_values = secret_values
+        self.secrets = secrets
+
+    def resolve(self, value: Any) -> Any:
+        """``value`` with every secret reference replaced by the secret (what the step executor needs).
+
+        >>> p = _Prepared(None, None, (), {"{{attini:secret:Pw}}": "hunter2"})
+        >>> p.resolve({"Parameters": {"Pw": "{{attini:secret:Pw}}", "Url": "db://u:{{attini:secret:Pw}}@h"}})
+        {'Parameters': {'Pw': 'hunter2', 'Url': 'db://u:hunter2@h'}}
+        """
+        if not self.secrets:
+            return value
+        return _walk(value, self._resolve_text)
+
+    def protect(self, value: Any) -> Any:
+        """``value`` with every secret (as text) replaced by its reference: what goes back to Step Functions.
+
+        >>> p = _Prepared(None, None, (), {"{{attini:secret:Pw}}": "hunter2"})
+        >>> p.protect({"log": "connected with hunter2"})
+        {'log': 'connected with {{attini:secret:Pw}}'}
+        """
+        if not self.secrets:
+            return value
+        return _walk(value, self._protect_text)
+
+    def _resolve_text(self, text: str) -> Any:
+        if text in self.secrets:
+            return self.secrets[text]
+        for reference, secret in self.secrets.items():
+            if reference in text:
+                text = text.replace(reference, secret if isinstance(secret, str) else json.dumps(secret))
+        return text
+
+    def _protect_text(self, text: str) -> str:
+        for reference, secret in self.secrets.items():
+            secret_text = secret if isinstance(secret, str) else json.dumps(secret)
+            if secret_text and secret_text in text:
+                text = text.replace(secret_text, reference)
+        return text
+
+
+def _walk(value: Any, on_text) -> Any:
+    if isinstance(value, str):
+        return on_text(value)
+    if isinstance(value, dict):
+        return {k: _walk(v, on_text) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_walk(v, on_text) for v in value]
+    return value
 
 
 class RunnerWorker:
@@ -180,9 +233,9 @@ class RunnerWorker:
             self._answer_failure(job, error, str(exc))
             return JobOutcome(job.step, deployment_id, "failed", error)
         recorder = StepRecorder(self.state, prepared.deployment, prepared.ctx, RunOptions(), prepared.secret_values)
-        payload = job.get("payload")
+        payload = prepared.resolve(job.get("payload"))
         invocation = SimpleNamespace(state_name=job.step, resource=job.resource, state_input=payload,
-                                     input=job["properties"] if job.has_properties else payload,
+                                     input=prepared.resolve(job["properties"]) if job.has_properties else payload,
                                      attempt=job.attempt, token=job.token, cancelled=threading.Event())
         try:
             result = recorder.run(job.resource, invocation)
@@ -190,18 +243,18 @@ class RunnerWorker:
             self._waiting(deployment_id)
             return JobOutcome(job.step, deployment_id, "waiting")
         except TaskFailed as failed:
-            self._answer_failure(job, failed.error, failed.cause)
+            self._answer_failure(job, failed.error, prepared.protect(failed.cause))
             return JobOutcome(job.step, deployment_id, "failed", failed.error)
         except KeyError:
             self._answer_failure(job, "Attini.UnsupportedStep",
                                  f"step '{job.step}' uses {job.resource}, which this runner cannot run")
             return JobOutcome(job.step, deployment_id, "failed", "Attini.UnsupportedStep")
         except Exception as exc:  # the recorder recorded it as failed; Step Functions must hear it too
-            self._answer_failure(job, "States.TaskFailed", f"{type(exc).__name__}: {exc}")
+            self._answer_failure(job, "States.TaskFailed", prepared.protect(f"{type(exc).__name__}: {exc}"))
             return JobOutcome(job.step, deployment_id, "failed", "States.TaskFailed")
         finally:
             self._upload_log(prepared, job.step)
-        self._answer(job, "success", output=json.dumps(result, default=str))
+        self._answer(job, "success", output=json.dumps(prepared.protect(result), default=str))
         return JobOutcome(job.step, deployment_id, "succeeded")
 
     def _waiting(self, deployment_id: str) -> None:
@@ -260,7 +313,10 @@ class RunnerWorker:
             work_dir=work, log_dir=work / "logs", variables=dict(inputs.variables),
             parameters=dict(inputs.parameters), dependency_outputs=inputs.dependency_outputs(),
             runners=dict(inputs.runners), aws=self._aws)
-        prepared = _Prepared(deployment, ctx, inputs.secret_values)
+        from attini_sdk.backends.aws.state_environments import secret_reference
+
+        secrets = {secret_reference(k): inputs.parameters[k] for k in inputs.secret_keys if k in inputs.parameters}
+        prepared = _Prepared(deployment, ctx, inputs.secret_values, secrets)
         with self._guard:
             self._prepared.setdefault(deployment_id, prepared)
             return self._prepared[deployment_id]
