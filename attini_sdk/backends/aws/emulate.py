@@ -147,14 +147,14 @@ class Emulator:
     def _run_worker(self) -> None:
         import tempfile
 
-        from attini_sdk.runner.worker import RunnerSettings, RunnerWorker
+        from attini_sdk.runner import worker as runner
         from attini_sdk.steps.base import AwsSettings
 
-        settings = RunnerSettings.from_contract(self.contract, idle_ttl_seconds=self.runner_idle_ttl,
-                                                wait_time_seconds=1)
+        settings = runner.RunnerSettings.from_contract(self.contract, idle_ttl_seconds=self.runner_idle_ttl,
+                                                       wait_time_seconds=1)
         cache = self.cache_dir or Path(tempfile.mkdtemp(prefix="attini-runner-"))
-        RunnerWorker(self.session, self.state, self.contract, cache_dir=cache, settings=settings,
-                     aws=AwsSettings(region=self.region, endpoint_url=self.endpoint_url)).run(stop=self._stop)
+        runner.RunnerWorker(self.session, self.state, self.contract, cache_dir=cache, settings=settings,
+                            aws=AwsSettings(region=self.region, endpoint_url=self.endpoint_url)).run(stop=self._stop)
 
     def _jobs_waiting(self) -> bool:
         attributes = self.session.client("sqs").get_queue_attributes(
