@@ -94,32 +94,52 @@ class Backend:
         raise AssertionError(f"deployment {deployment_id} is still {record.status}")
 
 
-@pytest.fixture
-def backend(moto_server, monkeypatch, tmp_path):
+_ENV_VARS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+             "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+             "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/creds"}
+
+
+@pytest.fixture(scope="session")
+def backend(moto_server, tmp_path_factory):
+    """The backend, installed once per test process (each test deploys into environments of its own)."""
     from infra_pulumi.emulate import install
 
     from attini_sdk.backends.aws.emulate import enable_execution
 
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_SESSION_TOKEN": "testing", "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
-                        "AWS_ENDPOINT_URL": moto_server, "AWS_CONFIG_FILE": "/nonexistent/aws-config",
-                        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/creds",
-                        "ATTINI_HOME": str(tmp_path / "home")}.items():
-        monkeypatch.setenv(name, value)
-    requests.post(f"{moto_server}/moto-api/reset", timeout=30)
-    enable_execution(moto_server)
-    contract = install(moto_server, region=REGION, err=io.StringIO()).contract
-    return Backend(moto_server, contract)
+    saved = {name: os.environ.get(name) for name in [*_ENV_VARS, "AWS_ENDPOINT_URL", "AWS_PROFILE", "ATTINI_HOME"]}
+    os.environ.update(_ENV_VARS, AWS_ENDPOINT_URL=moto_server,
+                      ATTINI_HOME=str(tmp_path_factory.mktemp("attini-home")))
+    os.environ.pop("AWS_PROFILE", None)
+    try:
+        requests.post(f"{moto_server}/moto-api/reset", timeout=30)
+        enable_execution(moto_server)
+        contract = install(moto_server, region=REGION, err=io.StringIO()).contract
+        yield Backend(moto_server, contract)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
-@pytest.fixture
-def emulator(backend, tmp_path):
+@pytest.fixture(scope="session")
+def emulator(backend, tmp_path_factory):
     from attini_sdk.backends.aws.emulate import Emulator
 
     emulator = Emulator(backend.endpoint, region=REGION, runner="thread", runner_idle_ttl=5,
-                        cache_dir=tmp_path / "runner")
+                        cache_dir=tmp_path_factory.mktemp("runner"))
     emulator.start()
     yield emulator
     emulator.stop()
+
+
+_COUNT = iter(range(1, 10_000))
+
+
+@pytest.fixture
+def env(backend, emulator) -> str:
+    """A fresh environment for this test (``e<n>``) in the shared backend."""
+    name = f"e{next(_COUNT)}"
+    backend.state.create_environment(name)
+    return name
