@@ -34,15 +34,73 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Environment", "EnvironmentParameters", "list_environments", "landscape"]
 
 
-def _backend(backend: str, home: str | os.PathLike | None):
+_BACKENDS = ("local", "aws")
+#: remembered AWS environments: ``$ATTINI_HOME/backends.json`` (name -> backend and where to reach it)
+_REMEMBERED = "backends.json"
+
+
+def _backend(backend: str, home: str | os.PathLike | None, **aws: Any):
+    """The backend object: ``local`` (``$ATTINI_HOME``) or ``aws`` (found through SSM ``/attini/backend``;
+    ``aws``: profile, region, endpoint_url)."""
+    if backend == "aws":
+        from attini_sdk.backends.aws.backend import AwsBackend
+
+        return AwsBackend.open(home=home, **{k: v for k, v in aws.items() if v is not None})
     if backend != "local":
         raise ConfigError(f"backend {backend!r} is not available here", where="Environment.create(backend=...)",
-                          hint="use backend='local' (the AWS backend comes with `pulumi up` in infra_pulumi/)",
-                          cli_hint="environments made by the CLI are local (the AWS backend comes with `pulumi up` "
-                                   "in infra_pulumi/)")
+                          hint="use backend='local' or backend='aws'", cli_hint="use --backend local or --backend aws")
     from attini_sdk.backends.local.backend import LocalBackend
 
     return LocalBackend.open(home)
+
+
+def remembered_backends(home: str | os.PathLike | None = None) -> dict[str, dict]:
+    """Environments this machine knows to live on AWS: ``{name: {"backend": "aws", "profile", "region",
+    "endpoint_url"}}`` (written by :meth:`Environment.aws` and ``Environment.create(backend="aws")``).
+
+    >>> import tempfile
+    >>> remembered_backends(tempfile.mkdtemp())
+    {}
+    """
+    import json
+
+    from attini_sdk.home import attini_home
+
+    path = attini_home(home) / _REMEMBERED
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _remember(name: str, home: str | os.PathLike | None, **where: Any) -> None:
+    import json
+
+    from attini_sdk.home import attini_home
+
+    known = remembered_backends(home)
+    entry = {"backend": "aws", **{k: v for k, v in where.items() if v is not None}}
+    if known.get(name) == entry:
+        return
+    known[name] = entry
+    path = attini_home(home) / _REMEMBERED
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    tmp.write_text(json.dumps(known, indent=2, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def _backend_of(name: str, home: str | os.PathLike | None, backend: str | None = None, **aws: Any):
+    """The backend environment ``name`` lives on: the one asked for, else the one remembered, else local.
+    ``ATTINI_BACKEND`` (local or aws) stands for ``backend`` when it is None."""
+    backend = backend or os.environ.get("ATTINI_BACKEND") or None
+    remembered = remembered_backends(home).get(name)
+    if backend is None and remembered:
+        backend = remembered["backend"]
+    if backend == "aws" and remembered:
+        aws = {**{k: remembered.get(k) for k in ("profile", "region", "endpoint_url")},
+               **{k: v for k, v in aws.items() if v is not None}}
+    return _backend(backend or "local", home, **aws)
 
 
 class EnvironmentParameters(MutableMapping):
@@ -134,10 +192,34 @@ class Environment:
         return cls(name, backend)
 
     @classmethod
-    def existing(cls, name: str, home: str | os.PathLike | None = None) -> Environment:
-        """The local environment ``name``, which must exist (unlike :meth:`local`, it never creates one).
+    def aws(cls, name: str, *, profile: str | None = None, region: str | None = None,
+            endpoint_url: str | None = None, home: str | os.PathLike | None = None) -> Environment:
+        """The environment ``name`` on the AWS backend of this account and region, created as type ``test``
+        if it does not exist yet; the same methods and DataFrames as :meth:`local`.
 
-        A read: no write lock is taken, so it works while other processes deploy.
+        The backend is found through the SSM parameter ``/attini/backend`` (``pulumi up`` in
+        ``infra_pulumi/``, or ``python -m infra_pulumi.emulate --endpoint-url URL`` on a moto server).
+        ``profile``/``region``/``endpoint_url`` default to the usual AWS settings (``AWS_PROFILE``,
+        ``AWS_REGION``, ``AWS_ENDPOINT_URL``). This machine remembers that ``name`` lives there, so
+        :meth:`existing` and the CLI find it by name.
+
+        >>> prod = Environment.aws("prod", region="eu-west-1")     # doctest: +SKIP
+        >>> prod.deploy("examples/platform/network").status       # doctest: +SKIP
+        'succeeded'
+        """
+        backend = _backend("aws", home, profile=profile, region=region, endpoint_url=endpoint_url)
+        backend.state.create_environment(name, "test", exist_ok=True)
+        _remember(name, home, profile=profile, region=backend.session.region, endpoint_url=endpoint_url)
+        return cls(name, backend)
+
+    @classmethod
+    def existing(cls, name: str, home: str | os.PathLike | None = None, *, backend: str | None = None,
+                 **aws: Any) -> Environment:
+        """The environment ``name``, which must exist (unlike :meth:`local`, it never creates one).
+
+        It lives on ``backend`` if given (``ATTINI_BACKEND`` otherwise), else on the backend this machine
+        remembers for it (:meth:`aws`), else locally. ``aws``: profile, region, endpoint_url. A read: no
+        write lock is taken, so it works while other processes deploy.
 
         >>> import tempfile
         >>> home = tempfile.mkdtemp()
@@ -145,16 +227,19 @@ class Environment:
         >>> Environment.existing("dev", home=home).type
         'test'
         """
-        backend = _backend("local", home)
-        backend.state.get_environment(name)
-        return cls(name, backend)
+        found = _backend_of(name, home, backend, **aws)
+        found.state.get_environment(name)
+        return cls(name, found)
 
     @classmethod
     def create(cls, name: str, type: str = "test", backend: str = "local", home: str | os.PathLike | None = None,
                require_signature: bool = False, trusted_keys: Sequence[str] = (), keep_versions: int = 10,
-               keep_days: int = 10) -> Environment:
+               keep_days: int = 10, *, profile: str | None = None, region: str | None = None,
+               endpoint_url: str | None = None) -> Environment:
         """Create ``name`` (``type`` test or production) or, if it exists, bring its settings to these.
 
+        ``backend``: ``local`` (``$ATTINI_HOME``) or ``aws`` (the backend installed in the account; reached
+        with ``profile``/``region``/``endpoint_url``, and remembered for ``name``, as :meth:`aws` does).
         ``require_signature``/``trusted_keys``: the signature policy of deployments here (public keys as PEM
         text or file paths). ``keep_versions``/``keep_days``: artifact retention (0 and 0 keeps all).
 
@@ -162,7 +247,8 @@ class Environment:
         >>> Environment.create("prod", type="production", home=tempfile.mkdtemp(), keep_versions=5).record.keep_versions
         5
         """
-        store = _backend(backend, home).state
+        chosen = _backend(backend, home, profile=profile, region=region, endpoint_url=endpoint_url)
+        store = chosen.state
         keys = tuple(_key_text(k) for k in trusted_keys)
         settings = dict(require_signature=require_signature, trusted_keys=keys, keep_versions=keep_versions,
                         keep_days=keep_days)
@@ -170,7 +256,9 @@ class Environment:
         wanted = {"type": type, **settings}
         if any(getattr(record, k) != v for k, v in wanted.items()):
             store.update_environment(name, **wanted)
-        return cls(name, _backend(backend, home))
+        if backend == "aws":
+            _remember(name, home, profile=profile, region=chosen.session.region, endpoint_url=endpoint_url)
+        return cls(name, chosen)
 
     # -- what it is ---------------------------------------------------------------------------------------
 
@@ -190,7 +278,8 @@ class Environment:
 
     @property
     def home(self) -> Path:
-        """The folder the local backend keeps this environment's data in."""
+        """The folder the local backend keeps this environment's data in (on AWS: the local cache of what
+        this machine read from the backend)."""
         return self._backend.home
 
     @property
@@ -211,7 +300,8 @@ class Environment:
         return secret_texts(real[k] for k in secret)
 
     def __repr__(self) -> str:
-        return f"<Environment {self.name} ({self.type}, {self.backend} in {self.home})>"
+        where = self._backend.describe() if hasattr(self._backend, "describe") else self.home
+        return f"<Environment {self.name} ({self.type}, {self.backend} in {where})>"
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Environment) and (self.name, self.home) == (other.name, other.home)
@@ -434,7 +524,10 @@ def landscape(envs: Iterable[Any] | None = None, home: str | os.PathLike | None 
     from attini_sdk.deploy import frames
 
     envs = None if envs is None else list(envs)
-    if home is None and envs:
-        home = next((e.home for e in envs if isinstance(e, Environment)), None)
+    given = next((e for e in envs or () if isinstance(e, Environment)), None)
+    if given is not None and given.backend != "local":  # environments on AWS: that backend's table
+        return frames.landscape(given._backend.state, envs)
+    if home is None and given is not None:
+        home = given.home
     return frames.landscape(_backend("local", home).state, envs)
 

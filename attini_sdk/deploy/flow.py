@@ -89,6 +89,10 @@ def deploy(env: Environment, target: Any, *, parameters: Mapping[str, Any] | Non
     from attini_sdk.deploy.deployment import Deployment
 
     backend = env._backend
+    if getattr(backend, "remote", False):  # the AWS backend: upload, the account deploys it
+        return _deploy_remote(env, resolve_target(env, target), parameters=parameters,
+                              rerun_unchanged=rerun_unchanged, wait=wait, reason=reason, progress=progress,
+                              raise_on_failure=raise_on_failure, force=not check_dependencies)
     artifact = _store(env, resolve_target(env, target))
     inputs = resolve_inputs(backend.state, env.record, artifact, parameters, check=check_dependencies)
     record, lock = backend.state.start_deployment(
@@ -97,6 +101,31 @@ def deploy(env: Environment, target: Any, *, parameters: Mapping[str, Any] | Non
         wait_for_lock=wait_for_lock)
     record = backend.orchestrator.launch(record, lock, artifact, inputs, _options(rerun_unchanged, approve, progress),
                                          wait=wait)
+    deployment = Deployment(env, record)
+    if raise_on_failure and record.status in ("failed", "aborted"):
+        raise _failure(record)
+    return deployment
+
+
+def _deploy_remote(env: Environment, artifact: Artifact, *, parameters, rerun_unchanged: bool, wait: bool,
+                   reason: str | None, progress, raise_on_failure: bool, force: bool) -> Deployment:
+    """Deploy on a remote backend (:mod:`attini_sdk.backends.aws.submit`): upload the artifact (or, when the
+    backend stores it already, a request naming it), wait for the backend to record the deployment, then
+    follow it from the table until it finishes or waits for an approval (``wait=False``: return once it is
+    recorded)."""
+    from attini_sdk.artifacts.artifact import Artifact
+    from attini_sdk.backends.aws import submit
+    from attini_sdk.deploy.deployment import Deployment
+
+    policy = env.record  # the environment exists, and its signature policy holds before anything is uploaded
+    Artifact.open(artifact.path, expected_id=artifact.id, trusted_keys=policy.trusted_keys or None,
+                  require_signature=policy.require_signature)
+    backend = env._backend
+    request = submit.submit(backend, artifact, env.name, parameters=parameters, reason=reason, force=force,
+                            rerun_unchanged=rerun_unchanged)
+    record = submit.wait_for_request(backend.state, request)
+    if wait:
+        record = submit.follow(backend.state, record, progress)
     deployment = Deployment(env, record)
     if raise_on_failure and record.status in ("failed", "aborted"):
         raise _failure(record)

@@ -122,7 +122,36 @@ class DeploymentOps(DynamoCore):
     def find_request(self, request_id: str) -> DeploymentRecord | None:
         """The deployment a deployer's request (the ``request_id`` of its upload) started, if any yet."""
         item = self._get({"PK": {"S": f"REQ#{request_id}"}, "SK": {"S": "REQ"}})
-        return None if item is None else self._deployment(item["deployment_id"]["S"])
+        if item is None or "deployment_id" not in item:
+            return None
+        return self._deployment(item["deployment_id"]["S"])
+
+    def reject_request(self, request_id: str, error: BaseException) -> bool:
+        """Record why a deployer's request started no deployment (init-deploy calls this), so that the
+        deployer waiting for it gets the same error; False if the request already has an outcome."""
+        values = {"kind": "request", "error": type(error).__name__, "what": getattr(error, "what", str(error)),
+                  "where": getattr(error, "where", None), "hint": getattr(error, "hint", None),
+                  "cli_hint": getattr(error, "cli_hint", None), "recorded_at": self._now()}
+        return self._put({"PK": {"S": f"REQ#{request_id}"}, "SK": {"S": "REQ"}, **it.encode(values)},
+                         "attribute_not_exists(PK)")
+
+    def request_outcome(self, request_id: str) -> DeploymentRecord | None:
+        """The deployment a request started, None while nothing is recorded yet; raises the error recorded
+        by :meth:`reject_request` (as its own :class:`~attini_sdk.errors.AttiniError` subclass)."""
+        item = self._get({"PK": {"S": f"REQ#{request_id}"}, "SK": {"S": "REQ"}})
+        if item is None:
+            return None
+        v = it.decode(item)
+        if v.get("deployment_id"):
+            return self._deployment(v["deployment_id"])
+        from attini_sdk import errors
+
+        kind = getattr(errors, v.get("error") or "", None)
+        if not (isinstance(kind, type) and issubclass(kind, errors.AttiniError)) or kind in (
+                errors.PlanError, errors.StepFailed):
+            kind = errors.DeploymentError
+        raise kind(v.get("what") or "the backend refused the deployment", where=v.get("where"),
+                   hint=v.get("hint"), cli_hint=v.get("cli_hint"))
 
     def _refuse_repeated_request(self, request_id: str) -> None:
         first = self.find_request(request_id)
