@@ -62,10 +62,18 @@ def referenced_inputs(inputs: DeploymentInputs) -> DeploymentInputs:
 
 
 class SfnOrchestrator:
-    """Runs the deployments of one AWS backend (``contract``) on Step Functions; state in ``state``."""
+    """Runs the deployments of one AWS backend on Step Functions.
 
-    def __init__(self, session, state, contract: dict, *, poll_seconds: float = _POLL_SECONDS):
-        self.session = session
+    ``SfnOrchestrator(backend)`` (an :class:`~attini_sdk.backends.aws.backend.AwsBackend`), or
+    ``SfnOrchestrator(session, state, contract)`` where there is no backend object (the Lambda handlers).
+    """
+
+    def __init__(self, session_or_backend, state=None, contract: dict | None = None, *,
+                 poll_seconds: float = _POLL_SECONDS):
+        if state is None:
+            backend = session_or_backend
+            session_or_backend, state, contract = backend.session, backend.state, backend.contract
+        self.session = session_or_backend
         self.state = state
         self.contract = contract
         self.poll_seconds = poll_seconds
@@ -176,8 +184,16 @@ class SfnOrchestrator:
                                f"execution moved on ({type(exc).__name__})", where=f"deployment {deployment_id}",
                                hint="see how it ended with `attini deploy describe`") from exc
         if wait:
-            self.wait(deployment_id)
+            from attini_sdk.backends.aws.submit import follow
+
+            return follow(self.state, self.state.get_deployment(deployment_id),
+                          getattr(options, "progress", None), poll=self.poll_seconds)
         return self.state.get_deployment(deployment_id)
+
+    def _approvals(self, deployment_id: str) -> list:
+        """The approvals of a deployment still waiting (what ``Deployment.pending_approvals`` lists)."""
+        d = self.state.get_deployment(deployment_id)
+        return [a for a in self.state.pending_approvals(d.environment) if a.deployment_id == deployment_id]
 
     def _others_pending(self, deployment_id: str) -> bool:
         return any(a.pending for a in self.state.pending_approvals() if a.deployment_id == deployment_id)

@@ -17,9 +17,9 @@ with its ``request_id`` in one transaction; start the execution (:class:`SfnOrch
 deployment in the same transaction, so a second delivery of the same upload starts nothing.
 
 **Refusals** (a bad artifact, an unknown environment, a failed dependency, a held lock) are not retried: they
-would fail the same way five times. init-deploy writes ``artifacts/requests/<request_id>.rejected.json``
-(``{"request_id", "error", "message", "where", "hint"}``), which the deployer policy may read, so the
-deploying SDK can say what went wrong::
+would fail the same way five times. init-deploy records the error under the request id
+(``state.reject_request``), and the deploying SDK, waiting for that request (``submit.wait_for_request``),
+raises it::
 
     process_message(session, contract, state, sqs_message_body)   # -> [InitResult(...)]
 """
@@ -37,7 +37,7 @@ import attrs
 
 from attini_sdk.errors import AttiniError, ConflictError, DeploymentError
 
-__all__ = ["handler", "process_message", "init_deploy", "InitResult", "parse_key", "rejection_key"]
+__all__ = ["handler", "process_message", "init_deploy", "InitResult", "parse_key"]
 
 log = logging.getLogger("attini.init_deploy")
 
@@ -67,15 +67,6 @@ def parse_key(key: str) -> tuple[str, str, str] | None:
     if len(parts) != 4 or parts[0] != "deploy" or not all(parts[1:]):
         return None
     return parts[1], parts[2], parts[3]
-
-
-def rejection_key(request_id: str) -> str:
-    """Where a refused request's reason is written.
-
-    >>> rejection_key("r-1")
-    'artifacts/requests/r-1.rejected.json'
-    """
-    return f"artifacts/requests/{request_id}.rejected.json"
 
 
 def handler(event: dict, context: Any = None) -> dict:
@@ -136,9 +127,9 @@ def init_deploy(session, contract: dict, state, bucket: str, key: str, *, versio
             earlier = getattr(exc, "deployment", None)
             if earlier is not None:
                 return InitResult("repeated", key, request_id, earlier.id)
-            return _reject(s3, bucket, key, request_id, exc)
+            return _reject(state, key, request_id, exc)
         except AttiniError as exc:
-            return _reject(s3, bucket, key, request_id, exc)
+            return _reject(state, key, request_id, exc)
 
 
 def _request_from_metadata(metadata: dict) -> dict:
@@ -157,7 +148,10 @@ def _start(session, contract, state, bucket, key, environment, distribution, req
     from attini_sdk.backends.aws.orchestrator import SfnOrchestrator
     from attini_sdk.backends.inputs import resolve_inputs
 
-    earlier = state.find_request(request_id) if hasattr(state, "find_request") else None
+    try:
+        earlier = state.request_outcome(request_id)
+    except AttiniError as refused:  # refused before: a redelivery is refused the same way, once
+        return InitResult("repeated", key, request_id, error=type(refused).__name__)
     if earlier is not None:
         return InitResult("repeated", key, request_id, earlier.id)
     env = state.get_environment(environment)
@@ -201,11 +195,7 @@ def _exists(s3, bucket: str, key: str) -> bool:
         return False
 
 
-def _reject(s3, bucket: str, key: str, request_id: str, exc: AttiniError) -> InitResult:
+def _reject(state, key: str, request_id: str, exc: AttiniError) -> InitResult:
     log.warning("refused %s: %s", key, exc)
-    document = {"request_id": request_id, "key": key, "error": type(exc).__name__, "message": exc.what
-                if hasattr(exc, "what") else str(exc), "where": getattr(exc, "where", None),
-                "hint": getattr(exc, "hint", None)}
-    s3.put_object(Bucket=bucket, Key=rejection_key(request_id), Body=json.dumps(document).encode(),
-                  ContentType="application/json")
-    return InitResult("rejected", key, request_id, error=type(exc).__name__, message=document["message"])
+    state.reject_request(request_id, exc)
+    return InitResult("rejected", key, request_id, error=type(exc).__name__, message=getattr(exc, "what", str(exc)))

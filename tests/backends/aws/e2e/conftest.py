@@ -65,24 +65,14 @@ class Backend:
         return request["request_id"]
 
     def deployment(self, request_id: str, *, seconds: float = 60):
-        """The deployment a request started, once it has one."""
+        """The deployment a request started, once it has one (raises the error of a refused request)."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            found = self.state.find_request(request_id)
+            found = self.state.request_outcome(request_id)
             if found is not None:
                 return found
             time.sleep(0.1)
-        rejected = self.rejection(request_id)
-        raise AssertionError(f"request {request_id} started no deployment; rejection: {rejected}")
-
-    def rejection(self, request_id: str):
-        from attini_sdk.backends.aws.handlers.init_deploy import rejection_key
-
-        try:
-            body = self.client("s3").get_object(Bucket=self.bucket, Key=rejection_key(request_id))["Body"].read()
-        except Exception:
-            return None
-        return json.loads(body)
+        raise AssertionError(f"request {request_id} has no outcome after {seconds} s")
 
     def wait(self, deployment_id: str, *, until=("succeeded", "failed", "aborted"), seconds: float = 90):
         deadline = time.monotonic() + seconds

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from attini_sdk.backends.aws.orchestrator import SfnOrchestrator
+from attini_sdk.errors import DependencyError
 from tests.deploy.conftest import QUEUE_TEMPLATE, Project, runner_step
 
 
@@ -133,12 +134,9 @@ def test_a_dependency_must_be_deployed_first_and_import_reads_its_outputs(backen
                                    "Mapping": {"url": "$.output.Announce.url"}}, "End": True}}}
     artifact = app.package(plan)
 
-    refused = backend.upload(env, artifact)
-    deadline = time.monotonic() + 20
-    while backend.rejection(refused) is None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    rejection = backend.rejection(refused)
-    assert rejection["error"] == "DependencyError" and "network" in rejection["message"]
+    with pytest.raises(DependencyError) as refused:
+        backend.deployment(backend.upload(env, artifact))
+    assert "network" in refused.value.what and f"deploy network >=1.0.0 to {env}" in refused.value.hint
 
     backend.wait(backend.deployment(backend.upload(env, network(project))).id)
     record = backend.wait(backend.deployment(backend.upload(env, artifact)).id)
