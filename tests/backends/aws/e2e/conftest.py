@@ -117,7 +117,8 @@ def backend(moto_server, tmp_path_factory):
 def emulator(backend, tmp_path_factory):
     from attini_sdk.backends.aws.emulate import Emulator
 
-    emulator = Emulator(backend.endpoint, region=REGION, runner="thread", runner_idle_ttl=5,
+    # the runner as ECS runs it: `python -m attini_sdk.runner`, started while jobs wait, exiting when idle
+    emulator = Emulator(backend.endpoint, region=REGION, runner="subprocess", runner_idle_ttl=20,
                         cache_dir=tmp_path_factory.mktemp("runner"))
     emulator.start()
     yield emulator
