@@ -62,7 +62,7 @@ class Launch:
                                                         version=artifact.version)
         clients.client("s3").upload_file(str(artifact.path), "artifacts", f"artifacts/{artifact.id}.zip")
         sfn = clients.client("stepfunctions")
-        lowered = lower(artifact.plan, queue_url=contract["runner_jobs_queue_url"])
+        lowered = lower(artifact.plan, queue_url=contract["runner_jobs_queue_url"], heartbeat_seconds=None)
         machine = sfn.create_state_machine(name=state_machine_name("attini-", env, artifact.name),
                                            definition=json.dumps(lowered), roleArn=ROLE)["stateMachineArn"]
         self.arn = sfn.start_execution(stateMachineArn=machine, name=execution_name(self.record.id),

@@ -35,6 +35,10 @@ Two adaptations, both harmless on AWS:
 Heartbeats: the runner sends one every ``heartbeat_seconds`` (60) while a job runs, so a lowered step gets
 ``HeartbeatSeconds`` 360 (the runner's visibility timeout, 300 s, plus a minute: a job whose runner died is
 picked up again before Step Functions gives up on it). Approvals get none: nobody heartbeats a person.
+On an emulator the orchestrator lowers with ``heartbeat_seconds=None``: moto 5.2 starts listening for
+heartbeats only after it sent the job, so an answer that comes back faster than that is missed, and the step
+then hangs until its heartbeat times out; without ``HeartbeatSeconds`` moto waits for the answer itself,
+which it never misses.
 """
 
 from __future__ import annotations
@@ -63,8 +67,11 @@ _KEPT = ("Comment", "InputPath", "ResultSelector", "ResultPath", "OutputPath", "
 
 
 def lower(definition: dict, *, queue_url: str, retry_wrapper: bool = True,
-          heartbeat_seconds: int = HEARTBEAT_SECONDS) -> dict:
+          heartbeat_seconds: int | None = HEARTBEAT_SECONDS) -> dict:
     """The Step Functions definition of ``definition`` (not modified) sending its jobs to ``queue_url``.
+
+    ``heartbeat_seconds=None`` leaves ``HeartbeatSeconds`` out (the orchestrator does so on an emulator, see
+    the module's docstring).
 
     Raises :class:`~attini_sdk.errors.PlanError` for what Step Functions cannot run (an Attini step with
     JSONata ``Arguments``, a state machine without ``States``).
@@ -123,7 +130,7 @@ def _lower_task(name: str, state: dict, queue_url: str, wrap: bool, heartbeat: i
     if resource == APPROVAL:
         task.pop("HeartbeatSeconds", None)
         task.pop("HeartbeatSecondsPath", None)
-    elif "HeartbeatSeconds" not in task and "HeartbeatSecondsPath" not in task:
+    elif heartbeat and "HeartbeatSeconds" not in task and "HeartbeatSecondsPath" not in task:
         task["HeartbeatSeconds"] = heartbeat
     if isinstance(task.get("TimeoutSeconds"), int) and isinstance(task.get("HeartbeatSeconds"), int):
         if task["HeartbeatSeconds"] >= task["TimeoutSeconds"]:

@@ -109,3 +109,8 @@ def test_parity_local_engine_and_lowered_plan_on_moto_end_the_same(name, moto_ru
     remote = moto_run.run(definition, payload)
     assert comparable(remote) == comparable(local)
     assert local["status"] in ("SUCCEEDED", "FAILED")
+
+
+def test_on_an_emulator_the_lowering_leaves_heartbeats_out():
+    state = lower(PLANS["one step"][1], queue_url=QUEUE, heartbeat_seconds=None)["States"]["A"]
+    assert "HeartbeatSeconds" not in state and state["TimeoutSeconds"] == TIMEOUT_SECONDS
