@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv bench clean
+.PHONY: demo demo-aws test venv bench clean
 
 venv: $(STAMP)
 
@@ -19,6 +19,9 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) examples/demo.py
+
+demo-aws: $(STAMP)
+	$(PY) examples/aws_demo.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/packaging.py

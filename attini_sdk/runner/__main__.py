@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="where artifacts are extracted and steps work (default: a temporary folder)")
     parser.add_argument("--wait-time", type=int, default=None, help="SQS long-poll seconds (default 20)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("attini").setLevel(logging.INFO)
 
     from attini_sdk.backends.aws.session import AwsSession
     from attini_sdk.runner.worker import RunnerSettings, RunnerWorker
