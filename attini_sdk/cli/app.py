@@ -40,9 +40,30 @@ def _root(
         False, "--debug", envvar="ATTINI_DEBUG",
         help="Show full tracebacks on errors (also accepted after a command: attini deploy run X --debug)."
     ),
+    backend: str = typer.Option(
+        None, "--backend", envvar="ATTINI_BACKEND", metavar="local|aws",
+        help="Where environments live: local ($ATTINI_HOME) or aws (the backend installed in the account). "
+             "Default: the backend each environment was created on, else local."),
+    endpoint_url: str = typer.Option(
+        None, "--endpoint-url", envvar="AWS_ENDPOINT_URL",
+        help="AWS backend: another endpoint for every AWS service (a moto server with the emulated install)."),
+    region: str = typer.Option(None, "--region", envvar="AWS_REGION", help="AWS backend: the region."),
+    profile: str = typer.Option(None, "--profile", envvar="AWS_PROFILE",
+                                help="AWS backend: a profile from ~/.aws/config."),
 ) -> None:
     """Attini-compatible deployment framework (attini_sdk)."""
     output.state.debug = debug
+    _choose_backend(backend, profile=profile, region=region, endpoint_url=endpoint_url)
+
+
+def _choose_backend(backend: str | None, **aws: str | None) -> None:
+    from attini_sdk.deploy.environment import use_backend
+    from attini_sdk.errors import ConfigError
+
+    if backend is not None and backend not in ("local", "aws"):
+        raise ConfigError(f"unknown backend '{backend}'", where="option --backend (or ATTINI_BACKEND)",
+                          hint="use --backend local or --backend aws")
+    use_backend(backend, **aws)
 
 
 _registered: list[bool] = []
@@ -73,17 +94,35 @@ def _is_click_exception(err: Exception) -> bool:
     return isinstance(err, tuple(classes))
 
 
+_GLOBAL_VALUED = ("--backend", "--endpoint-url", "--region", "--profile")
+
+
 def _debug_first(args: list[str]) -> list[str]:
-    """``--debug`` is an option of ``attini`` itself; people also type it last (``attini deploy run X --debug``),
-    so it is moved in front of the command, wherever it stands before a ``--``.
+    """``--debug`` and the backend options (``--backend``, ``--endpoint-url``, ``--region``, ``--profile``)
+    belong to ``attini`` itself; people also type them last (``attini deploy run X --debug --backend aws``),
+    so they are moved in front of the command, wherever they stand before a ``--``.
 
     >>> _debug_first(["deploy", "run", "x", "--debug"])
     ['--debug', 'deploy', 'run', 'x']
+    >>> _debug_first(["inventory", "-e", "prod", "--backend", "aws", "--region=eu-west-1"])
+    ['--backend', 'aws', '--region=eu-west-1', 'inventory', '-e', 'prod']
     """
     end = args.index("--") if "--" in args else len(args)
-    if "--debug" not in args[:end]:
-        return list(args)
-    return ["--debug", *(a for a in args[:end] if a != "--debug"), *args[end:]]
+    front, rest = [], []
+    i = 0
+    while i < end:
+        arg = args[i]
+        if arg == "--debug" or any(arg.startswith(f"{name}=") for name in _GLOBAL_VALUED):
+            front.append(arg)
+        elif arg in _GLOBAL_VALUED and i + 1 < end:
+            front += [arg, args[i + 1]]
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    if "--debug" in front:
+        front = ["--debug", *(a for a in front if a != "--debug")]
+    return [*front, *rest, *args[end:]]
 
 
 def main(argv: list[str] | None = None) -> int:

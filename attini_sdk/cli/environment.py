@@ -74,7 +74,9 @@ def create(
     settings = {k: (v if v is not None or record is None else getattr(record, k)) for k, v in given.items()}
     settings = {k: v for k, v in settings.items() if v is not None}  # new environments: the API's defaults
     kind = env_type or (record.type if record else "production")
-    at.Environment.create(name, type=kind, backend="local", **settings)
+    from attini_sdk.deploy.environment import chosen_backend
+
+    at.Environment.create(name, type=kind, backend=chosen_backend(), **settings)
     row = _row(name)
     if json:
         output.emit_json({**row, "created": not existed})

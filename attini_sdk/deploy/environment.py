@@ -31,7 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from attini_sdk.artifacts.artifact import Artifact
     from attini_sdk.deploy.deployment import Deployment
 
-__all__ = ["Environment", "EnvironmentParameters", "list_environments", "landscape"]
+__all__ = ["Environment", "EnvironmentParameters", "list_environments", "landscape", "use_backend",
+           "chosen_backend", "default_backend", "remembered_backends"]
 
 
 _BACKENDS = ("local", "aws")
@@ -90,10 +91,43 @@ def _remember(name: str, home: str | os.PathLike | None, **where: Any) -> None:
     os.replace(tmp, path)
 
 
+_CHOSEN: dict[str, Any] = {}
+
+
+def use_backend(backend: str | None = None, *, profile: str | None = None, region: str | None = None,
+                endpoint_url: str | None = None) -> None:
+    """Choose the backend of this process (the CLI's ``--backend``, ``--profile``, ``--region``,
+    ``--endpoint-url``): environments named without a backend, listings and the landscape use it.
+    None everywhere: ``ATTINI_BACKEND``, else each environment's remembered backend, else local.
+
+    >>> use_backend(None); chosen_backend()
+    'local'
+    """
+    _CHOSEN.clear()
+    _CHOSEN.update({k: v for k, v in dict(backend=backend, profile=profile, region=region,
+                                          endpoint_url=endpoint_url).items() if v is not None})
+
+
+def chosen_backend() -> str:
+    """``local`` or ``aws``: what :func:`use_backend` chose, else ``ATTINI_BACKEND``, else ``local``."""
+    return _CHOSEN.get("backend") or os.environ.get("ATTINI_BACKEND") or "local"
+
+
+def _aws_settings(**given: Any) -> dict[str, Any]:
+    chosen = {k: v for k, v in _CHOSEN.items() if k != "backend"}
+    return {**chosen, **{k: v for k, v in given.items() if v is not None}}
+
+
+def default_backend(home: str | os.PathLike | None = None):
+    """The backend object listings use when no environment names one (see :func:`use_backend`)."""
+    return _backend(chosen_backend(), home, **_aws_settings())
+
+
 def _backend_of(name: str, home: str | os.PathLike | None, backend: str | None = None, **aws: Any):
-    """The backend environment ``name`` lives on: the one asked for, else the one remembered, else local.
-    ``ATTINI_BACKEND`` (local or aws) stands for ``backend`` when it is None."""
-    backend = backend or os.environ.get("ATTINI_BACKEND") or None
+    """The backend environment ``name`` lives on: the one asked for (or chosen for the process, see
+    :func:`use_backend`), else the one remembered for it, else local."""
+    backend = backend or _CHOSEN.get("backend") or os.environ.get("ATTINI_BACKEND") or None
+    aws = _aws_settings(**aws)
     remembered = remembered_backends(home).get(name)
     if backend is None and remembered:
         backend = remembered["backend"]
@@ -247,7 +281,8 @@ class Environment:
         >>> Environment.create("prod", type="production", home=tempfile.mkdtemp(), keep_versions=5).record.keep_versions
         5
         """
-        chosen = _backend(backend, home, profile=profile, region=region, endpoint_url=endpoint_url)
+        chosen = _backend(backend, home, **(_aws_settings(profile=profile, region=region, endpoint_url=endpoint_url)
+                                            if backend == "aws" else {}))
         store = chosen.state
         keys = tuple(_key_text(k) for k in trusted_keys)
         settings = dict(require_signature=require_signature, trusted_keys=keys, keep_versions=keep_versions,
@@ -257,7 +292,8 @@ class Environment:
         if any(getattr(record, k) != v for k, v in wanted.items()):
             store.update_environment(name, **wanted)
         if backend == "aws":
-            _remember(name, home, profile=profile, region=chosen.session.region, endpoint_url=endpoint_url)
+            _remember(name, home, profile=chosen.session.profile, region=chosen.session.region,
+                      endpoint_url=chosen.session.endpoint_url)
         return cls(name, chosen)
 
     # -- what it is ---------------------------------------------------------------------------------------
@@ -527,7 +563,7 @@ def landscape(envs: Iterable[Any] | None = None, home: str | os.PathLike | None 
     given = next((e for e in envs or () if isinstance(e, Environment)), None)
     if given is not None and given.backend != "local":  # environments on AWS: that backend's table
         return frames.landscape(given._backend.state, envs)
-    if home is None and given is not None:
-        home = given.home
-    return frames.landscape(_backend("local", home).state, envs)
+    if given is not None:
+        return frames.landscape(_backend("local", given.home).state, envs)
+    return frames.landscape(default_backend(home).state, envs)
 

@@ -72,25 +72,26 @@ def artifact_deployments(prefix: str, env: Environment | None = None, distributi
                          home: str | os.PathLike | None = None) -> list[DeploymentRecord]:
     """Deployments (records), newest first, of the artifacts whose id starts with ``prefix``: in ``env`` (or
     any local environment) and of ``distribution`` (or any). Expands a short id without reading a history."""
-    from attini_sdk.deploy.environment import _backend
+    from attini_sdk.deploy.environment import default_backend
 
-    backend = env._backend if env is not None else _backend("local", home)
+    backend = env._backend if env is not None else default_backend(home)
     return backend.state.artifact_deployments(prefix, None if env is None else env.name, distribution)
 
 
 def environment_names(home: str | os.PathLike | None = None) -> list[str]:
-    """Names of every local environment, by name: the environments table alone."""
-    from attini_sdk.deploy.environment import _backend
+    """Names of every environment (of the chosen backend, local by default), by name: the environments
+    table alone."""
+    from attini_sdk.deploy.environment import default_backend
 
-    return [e.name for e in _backend("local", home).state.list_environments()]
+    return [e.name for e in default_backend(home).state.list_environments()]
 
 
 def environments(home: str | os.PathLike | None = None) -> list[dict]:
     """Every local environment by name: name, type, backend, created_at, deployments, running, and its
     retention and signature policy (keep_versions, keep_days, require_signature, trusted_keys: how many)."""
-    from attini_sdk.deploy.environment import _backend
+    from attini_sdk.deploy.environment import default_backend
 
-    backend = _backend("local", home)
+    backend = default_backend(home)
     backend.detect_interrupted()
     counts = backend.state.environment_counts()
     return [{"name": e.name, "type": e.type, "backend": backend.name, "created_at": e.created_at,
@@ -103,9 +104,9 @@ def environments(home: str | os.PathLike | None = None) -> list[dict]:
 def landscape(envs: Iterable[Any] | None = None, home: str | os.PathLike | None = None) -> list[dict]:
     """``at.landscape(envs)`` as rows: one per distribution, a version column per environment, then
     ``newest``, ``drift`` and ``behind``."""
-    from attini_sdk.deploy.environment import _backend
+    from attini_sdk.deploy.environment import default_backend
 
-    return landscape_of(_backend("local", home).state, envs)
+    return landscape_of(default_backend(home).state, envs)
 
 
 def landscape_of(store, envs: Iterable[Any] | None = None) -> list[dict]:

@@ -168,11 +168,12 @@ class DynamoCore:
     def _query(self, pk: str, *, index: str | None = None, begins: str | None = None,
                between: tuple[str, str] | None = None, at_least: str | None = None, forward: bool = True,
                limit: int | None = None, consistent: bool = False, page_size: int | None = None,
-               filter: tuple[str, Mapping[str, Any], Mapping[str, str]] | None = None) -> Iterator[dict]:
+               filter: tuple[str, Mapping[str, Any], Mapping[str, str]] | None = None,
+               project: tuple[str, ...] | None = None) -> Iterator[dict]:
         """Items of one partition (of the table or of ``index``), paginated, in sort-key order.
 
         ``begins``/``between``/``at_least`` restrict the sort key; ``limit`` caps the items yielded (after
-        ``filter``: (expression, values, names)).
+        ``filter``: (expression, values, names)); ``project`` names the only attributes to read.
         """
         part = index or ""
         pk_name, sk_name = (f"{part}PK", f"{part}SK") if index else ("PK", "SK")
@@ -200,14 +201,17 @@ class DynamoCore:
             names.update(filter_names)
         kwargs["ExpressionAttributeValues"] = {k: it.attr(v) for k, v in values.items()}
         kwargs["ExpressionAttributeNames"] = names
+        if project:
+            kwargs["ProjectionExpression"] = ", ".join(f"#p{n}" for n in range(len(project)))
+            names.update({f"#p{n}": name for n, name in enumerate(project)})
         if index:
             kwargs["IndexName"] = index
         else:
             kwargs["ConsistentRead"] = consistent
-        if page_size:
+        if limit is not None and filter is None:
+            kwargs["Limit"] = max(1, min(limit, page_size or 1000))  # read no more than is wanted
+        elif page_size:
             kwargs["Limit"] = page_size
-        elif limit is not None and filter is None:
-            kwargs["Limit"] = max(1, min(limit, 1000))
         yielded = 0
         while True:
             page = self._call("query", **kwargs)

@@ -336,13 +336,14 @@ class DeploymentOps(DynamoCore):
         return [it.deployment_from_item(item) for item in items]
 
     def _history_items(self, environment: str | None, distribution: str | None, since: datetime | None,
-                       statuses: list[str], limit: int | None, page_size: int | None = None):
+                       statuses: list[str], limit: int | None, page_size: int | None = None,
+                       project: tuple[str, ...] | None = None):
         """Deployment items newest first: one environment's GSI1 partition (GSI2 for one distribution), or,
         for every environment, each environment's partition merged by start time."""
         if environment is None:
             import heapq
 
-            streams = [self._history_items(name, distribution, since, statuses, limit, page_size)
+            streams = [self._history_items(name, distribution, since, statuses, limit, page_size, project)
                        for name in self._environment_names()]
             merged = heapq.merge(*streams, key=lambda item: item["GSI1SK"]["S"], reverse=True)
             for n, item in enumerate(merged):
@@ -362,12 +363,12 @@ class DeploymentOps(DynamoCore):
                 values[":since"] = since_us
             filter = (" AND ".join(filters), values, names) if filters else None
             yield from self._query(it.revisions_pk(environment, distribution), index="GSI2", forward=False,
-                                   limit=limit, filter=filter, page_size=page_size)
+                                   limit=limit, filter=filter, page_size=page_size, project=project)
             return
         filter = (" AND ".join(filters), values, names) if filters else None
         yield from self._query(it.history_pk(environment), index="GSI1", forward=False, limit=limit, filter=filter,
                                at_least=None if since_us is None else it.time_key(since_us),
-                               page_size=page_size)
+                               page_size=page_size, project=project)
 
     # -- retention ------------------------------------------------------------------------------------
 

@@ -235,7 +235,9 @@ class EnvironmentOps(DynamoCore):
                 out[p["Name"]] = json.loads(p["Value"])
             for missing in page.get("InvalidParameters", []):
                 raise NotFoundError(f"secret parameter {missing} is missing from SSM", where=f"SSM {missing}",
-                                    hint="set the parameter again: env.parameters.set(KEY, VALUE, secret=True)")
+                                    hint="set the parameter again: env.parameters.set(KEY, VALUE, secret=True)",
+                                    cli_hint="set the parameter again: attini environment param set KEY VALUE "
+                                             "--secret -e ENV")
         return out
 
     def _delete_secret(self, name: str) -> None:

@@ -24,6 +24,10 @@ HISTORY_PAGE = 1000
 _STATUS = {s: i for i, s in enumerate(DEPLOYMENT_STATUSES)}
 _STEP_STATUS = {s: i for i, s in enumerate(STEP_STATUSES)}
 _CODED = ("environment", "distribution", "version", "distribution_id")
+#: what a history row reads of a deployment item (tags, parameters, outputs stay behind); GSI1SK orders the
+#: merge of several environments' histories
+_HISTORY_ATTRIBUTES = ("id", "environment", "distribution", "revision", "version", "distribution_id", "status",
+                       "started_at", "finished_at", "deployed_by", "reason", "error", "GSI1SK")
 
 
 class TableOps(DynamoCore):
@@ -38,7 +42,7 @@ class TableOps(DynamoCore):
         columns: dict[str, list] = {name: [] for name in HISTORY_COLUMNS}
         append = [columns[name].append for name in HISTORY_COLUMNS]
         for item in self._history_items(environment, distribution, since, _statuses(status), limit,
-                                        page_size=HISTORY_PAGE):
+                                        page_size=HISTORY_PAGE, project=_HISTORY_ATTRIBUTES):
             get = item.get
             version = get("version")
             finished = get("finished_at")

@@ -67,3 +67,13 @@ def backend(contract, home):
     from attini_sdk.backends.aws.backend import AwsBackend
 
     return AwsBackend.open(region=REGION, home=home)
+
+
+@pytest.fixture(autouse=True)
+def no_backend_chosen():
+    """The CLI's --backend is a process-wide choice: never let one test's choice reach the next."""
+    from attini_sdk.deploy.environment import use_backend
+
+    use_backend(None)
+    yield
+    use_backend(None)
