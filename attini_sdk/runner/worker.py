@@ -82,11 +82,12 @@ class _Prepared:
     job arrives.
     """
 
-    def __init__(self, deployment, ctx, secret_values, secrets: dict[str, Any]):
+    def __init__(self, deployment, ctx, secret_values, secrets: dict[str, Any], rerun_unchanged: bool = False):
         self.deployment = deployment
         self.ctx = ctx
         self.secret_values = secret_values
         self.secrets = secrets
+        self.rerun_unchanged = rerun_unchanged
 
     def resolve(self, value: Any) -> Any:
         """``value`` with every secret reference replaced by the secret (what the step executor needs).
@@ -232,7 +233,8 @@ class RunnerWorker:
             error = type(exc).__name__ if isinstance(exc, AttiniError) else "Runner.PrepareFailed"
             self._answer_failure(job, error, str(exc))
             return JobOutcome(job.step, deployment_id, "failed", error)
-        recorder = StepRecorder(self.state, prepared.deployment, prepared.ctx, RunOptions(), prepared.secret_values)
+        recorder = StepRecorder(self.state, prepared.deployment, prepared.ctx,
+                                RunOptions(rerun_unchanged=prepared.rerun_unchanged), prepared.secret_values)
         payload = prepared.resolve(job.get("payload"))
         invocation = SimpleNamespace(state_name=job.step, resource=job.resource, state_input=payload,
                                      input=prepared.resolve(job["properties"]) if job.has_properties else payload,
@@ -316,10 +318,19 @@ class RunnerWorker:
         from attini_sdk.backends.aws.state_environments import secret_reference
 
         secrets = {secret_reference(k): inputs.parameters[k] for k in inputs.secret_keys if k in inputs.parameters}
-        prepared = _Prepared(deployment, ctx, inputs.secret_values, secrets)
+        prepared = _Prepared(deployment, ctx, inputs.secret_values, secrets,
+                             rerun_unchanged=bool(self._run_options(deployment.id).get("rerun_unchanged")))
         with self._guard:
             self._prepared.setdefault(deployment_id, prepared)
             return self._prepared[deployment_id]
+
+    def _run_options(self, deployment_id: str) -> dict:
+        """The deployment's run options init-deploy left (``artifacts/runs/<id>.json``); none: the defaults."""
+        try:
+            body = self.session.client("s3").get_object(Bucket=self.bucket, Key=f"artifacts/runs/{deployment_id}.json")
+            return json.loads(body["Body"].read())
+        except Exception:
+            return {}
 
     def _artifact_zip(self, distribution_id: str) -> Path:
         path = self.cache_dir / "zips" / f"{_safe(distribution_id)}.zip"

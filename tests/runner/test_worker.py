@@ -164,3 +164,10 @@ def project(tmp_path):
         return Project(tmp_path / "projects", name, version)
 
     return make
+
+
+def test_the_worker_exits_after_its_idle_time_to_live(cloud, state, tmp_path):
+    clients, contract = cloud
+    settings = RunnerSettings(max_jobs=1, idle_ttl_seconds=0.2, wait_time_seconds=0)
+    worker = RunnerWorker(clients, state, contract, cache_dir=tmp_path / "cache", settings=settings)
+    assert worker.run() == 0  # returns by itself: nothing to do for longer than the time-to-live

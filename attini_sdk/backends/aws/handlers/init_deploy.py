@@ -11,7 +11,9 @@ The request JSON: ``{"request_id", "distribution_id", "deployed_by", "reason", "
 "parameters"}`` (all optional). Then, in order: skip ``s3:TestEvent``; URL-decode the key; open the artifact
 under the environment's signature policy (every file verified); store it as ``artifacts/<id>.zip``; resolve
 the environment's config and check dependencies (unless ``force``); take the lock and record the deployment
-with its ``request_id`` in one transaction; start the execution (:class:`SfnOrchestrator`).
+with its ``request_id`` in one transaction; start the execution (:class:`SfnOrchestrator`); delete the stored
+artifacts of the distribution that retention no longer keeps. A request with ``rerun_unchanged`` leaves
+``artifacts/runs/<deployment id>.json`` for the runner.
 
 **Idempotent on redelivery**: the request id (the deployer's, else ``s3:<key>@<version>``) is recorded with the
 deployment in the same transaction, so a second delivery of the same upload starts nothing.
@@ -37,7 +39,7 @@ import attrs
 
 from attini_sdk.errors import AttiniError, ConflictError, DeploymentError
 
-__all__ = ["handler", "process_message", "init_deploy", "InitResult", "parse_key"]
+__all__ = ["handler", "process_message", "init_deploy", "InitResult", "parse_key", "run_options_key"]
 
 log = logging.getLogger("attini.init_deploy")
 
@@ -183,8 +185,32 @@ def _start(session, contract, state, bucket, key, environment, distribution, req
                                "secret_keys": inputs.secret_keys, "request_id": request_id}
     record, lock = state.start_deployment(environment, artifact.name, distribution_id=artifact.id,
                                           version=artifact.version, **details)
+    if request.get("rerun_unchanged"):  # what the runner must know and cannot read from the table
+        s3.put_object(Bucket=bucket, Key=run_options_key(record.id), ContentType="application/json",
+                      Body=json.dumps({"rerun_unchanged": True}).encode())
     record = SfnOrchestrator(session, state, contract).launch(record, lock, artifact, inputs, None, wait=False)
+    _retire_expired(state, s3, bucket, artifact.name)
     return InitResult("started", key, request_id, record.id)
+
+
+def run_options_key(deployment_id: str) -> str:
+    """Where init-deploy leaves a deployment's run options for the runner (only when not the defaults).
+
+    >>> run_options_key("0001abc")
+    'artifacts/runs/0001abc.json'
+    """
+    return f"artifacts/runs/{deployment_id}.json"
+
+
+def _retire_expired(state, s3, bucket: str, distribution: str) -> None:
+    """Delete the stored artifacts of ``distribution`` that no environment's retention keeps any more (the
+    bucket's lifecycle rule removes the noncurrent versions later). A failure here never fails the deploy."""
+    try:
+        for artifact_id in state.expired_artifacts(distribution):
+            s3.delete_object(Bucket=bucket, Key=f"artifacts/{artifact_id}.zip")
+            log.info("retired artifact %s of %s", artifact_id, distribution)
+    except Exception:
+        log.exception("retention of %s failed; the next deployment tries again", distribution)
 
 
 def _exists(s3, bucket: str, key: str) -> bool:

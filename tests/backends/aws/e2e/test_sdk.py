@@ -55,3 +55,18 @@ def test_an_approval_is_answered_from_the_cli(backend, env, project):
     record = backend.wait(deployment.id)
     assert record.status == "succeeded"
     assert backend.state.outputs(record.id)["output"]["Approve"] == {"message": "from the cli"}
+
+
+def test_unchanged_steps_are_skipped_unless_rerun_and_a_rollback_is_a_new_revision(backend, env, project):
+    aws_env = at.Environment.aws(env, endpoint_url=backend.endpoint, region=REGION)
+    artifact = network(project)
+    assert aws_env.deploy(artifact).status == "succeeded"
+
+    again = aws_env.deploy(artifact)
+    rerun = aws_env.deploy(artifact, rerun_unchanged=True)
+
+    assert dict(zip(again.steps["step"], again.steps["status"]))["Queue"] == "skipped"
+    assert dict(zip(rerun.steps["step"], rerun.steps["status"]))["Queue"] == "succeeded"
+    rolled = aws_env.rollback("network", to=1)
+    assert (rolled.status, rolled.revision, rolled.record.reason) == ("succeeded", 4, "Rollback to 1")
+    assert list(aws_env.history()["revision"]) == [4, 3, 2, 1]
