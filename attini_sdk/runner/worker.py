@@ -66,7 +66,8 @@ class RunnerSettings:
 
 @attrs.frozen
 class JobOutcome:
-    """What the worker did with one job: ``succeeded``, ``failed``, ``waiting`` (an approval) or ``dropped``."""
+    """What the worker did with one job: ``succeeded``, ``failed``, ``waiting`` (an approval), ``dropped`` (not
+    a job) or ``error`` (not answered; the message returns to the queue)."""
 
     step: str
     deployment_id: str
@@ -212,8 +213,12 @@ class RunnerWorker:
             self._delete(message)
             return self._note(JobOutcome("", "", "dropped", str(exc)))
         keeper = _Heartbeat(self, job, message)
-        with keeper:
-            outcome = self._run(job)
+        try:
+            with keeper:
+                outcome = self._run(job)
+        except Exception as exc:  # the store or AWS failed us: the message comes back for another try
+            log.exception("job %s of %s failed before it was answered", job.step, job.execution_name)
+            return self._note(JobOutcome(job.step, job.execution_name, "error", type(exc).__name__))
         self._delete(message)
         return self._note(outcome)
 
@@ -226,7 +231,13 @@ class RunnerWorker:
         from attini_sdk.asl.failures import TaskFailed, WaitForCallback
         from attini_sdk.backends.local.step_recorder import RunOptions, StepRecorder
 
+        from attini_sdk import steps
+
         deployment_id = job.execution_name
+        if job.resource not in steps.MODULES:
+            self._answer_failure(job, "Attini.UnsupportedStep",
+                                 f"step '{job.step}' uses {job.resource}, which this runner cannot run yet")
+            return JobOutcome(job.step, deployment_id, "failed", "Attini.UnsupportedStep")
         try:
             prepared = self._prepare(deployment_id)
         except Exception as exc:  # no deployment, no artifact, a bad signature: the step fails, the plan decides
@@ -247,10 +258,6 @@ class RunnerWorker:
         except TaskFailed as failed:
             self._answer_failure(job, failed.error, prepared.protect(failed.cause))
             return JobOutcome(job.step, deployment_id, "failed", failed.error)
-        except KeyError:
-            self._answer_failure(job, "Attini.UnsupportedStep",
-                                 f"step '{job.step}' uses {job.resource}, which this runner cannot run")
-            return JobOutcome(job.step, deployment_id, "failed", "Attini.UnsupportedStep")
         except Exception as exc:  # the recorder recorded it as failed; Step Functions must hear it too
             self._answer_failure(job, "States.TaskFailed", prepared.protect(f"{type(exc).__name__}: {exc}"))
             return JobOutcome(job.step, deployment_id, "failed", "States.TaskFailed")

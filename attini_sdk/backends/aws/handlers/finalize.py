@@ -66,7 +66,7 @@ def finalize_execution(state, session, execution_arn: str, *, described: dict | 
         return record
     error, cause = described.get("error"), described.get("cause")
     status = deployment_status(described["status"], error)
-    _close_open_work(state, record.id)
+    _close_open_work(state, record.id, record.environment)
     if status != "succeeded" and not cause:
         cause = _failed_step_cause(state, record.id, error)
     if described["status"] == "TIMED_OUT" and not error:
@@ -86,10 +86,10 @@ def finalize_execution(state, session, execution_arn: str, *, described: dict | 
         raise
 
 
-def _close_open_work(state, deployment_id: str) -> None:
+def _close_open_work(state, deployment_id: str, environment: str) -> None:
     """Approvals nobody answered become aborted; step runs still running end aborted (cancelled with their
     branch, or their runner died)."""
-    for approval in state.pending_approvals():
+    for approval in state.pending_approvals(environment):
         if approval.deployment_id == deployment_id and approval.pending:
             try:
                 state.decide_approval(deployment_id, approval.step, "aborted",
