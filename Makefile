@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv bench soak clean docs-img
+.PHONY: demo demo-aws test venv bench soak clean docs-img
 
 venv: $(STAMP)
 
@@ -27,6 +27,9 @@ demo: $(STAMP)
 # the pictures in README.md and docs/notebooks.md (docs/img/*.png), made from the demo's story
 docs-img: $(STAMP)
 	$(PY) examples/docs_images.py
+
+demo-aws: $(STAMP)
+	$(PY) examples/aws_demo.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/packaging.py

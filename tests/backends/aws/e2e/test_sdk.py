@@ -1,0 +1,72 @@
+"""The SDK on the emulated AWS backend: ``Environment.aws`` deploys through an upload, and inventory, history,
+steps and landscape have the columns the local backend gives; an approval is answered from the CLI."""
+
+from __future__ import annotations
+
+import pytest
+
+import attini_sdk as at
+from tests.backends.aws.e2e.conftest import REGION
+from tests.backends.aws.e2e.test_deploy_flow import APPROVAL_PLAN, network
+from tests.deploy.conftest import Project
+
+
+@pytest.fixture
+def project(tmp_path):
+    def make(name: str, version: str = "1.0.0") -> Project:
+        return Project(tmp_path / "projects", name, version)
+
+    return make
+
+
+def test_environment_aws_deploys_and_its_frames_have_the_local_columns(backend, env, project, tmp_path):
+    artifact = network(project)
+    aws_env = at.Environment.aws(env, endpoint_url=backend.endpoint, region=REGION)
+    deployment = aws_env.deploy(artifact)
+    assert deployment.status == "succeeded", (deployment.record.error, deployment.record.cause)
+
+    local_env = at.Environment.create("localdev", home=tmp_path / "local-home")
+    local = local_env.deploy(artifact)
+    assert local.status == "succeeded"
+
+    assert list(aws_env.inventory().columns) == list(local_env.inventory().columns)
+    assert list(aws_env.history().columns) == list(local_env.history().columns)
+    assert list(deployment.steps.columns) == list(local.steps.columns)
+    assert list(deployment.steps["step"]) == ["Queue", "Announce"]
+    inventory = aws_env.inventory()
+    assert inventory.loc[0, "distribution"] == "network" and inventory.loc[0, "version"] == "1.0.0"
+    aws_landscape, local_landscape = at.landscape([aws_env]), at.landscape([local_env])
+    assert [c if c != env else "<env>" for c in aws_landscape.columns] == \
+        [c if c != "localdev" else "<env>" for c in local_landscape.columns]
+    assert aws_landscape.loc[0, env] == "1.0.0"
+
+
+def test_an_approval_is_answered_from_the_cli(backend, env, project):
+    from attini_sdk.cli import main
+
+    aws_env = at.Environment.aws(env, endpoint_url=backend.endpoint, region=REGION)
+    deployment = aws_env.deploy(project("app").package(APPROVAL_PLAN))
+    assert deployment.status == "waiting_approval"
+    assert deployment.pending_approvals == ["Approve"]
+
+    code = main(["deploy", "continue", "-e", env, "-n", "app", "--step-name", "Approve", "-m", "from the cli"])
+
+    assert code == 0
+    record = backend.wait(deployment.id)
+    assert record.status == "succeeded"
+    assert backend.state.outputs(record.id)["output"]["Approve"] == {"message": "from the cli"}
+
+
+def test_unchanged_steps_are_skipped_unless_rerun_and_a_rollback_is_a_new_revision(backend, env, project):
+    aws_env = at.Environment.aws(env, endpoint_url=backend.endpoint, region=REGION)
+    artifact = network(project)
+    assert aws_env.deploy(artifact).status == "succeeded"
+
+    again = aws_env.deploy(artifact)
+    rerun = aws_env.deploy(artifact, rerun_unchanged=True)
+
+    assert dict(zip(again.steps["step"], again.steps["status"]))["Queue"] == "skipped"
+    assert dict(zip(rerun.steps["step"], rerun.steps["status"]))["Queue"] == "succeeded"
+    rolled = aws_env.rollback("network", to=1)
+    assert (rolled.status, rolled.revision, rolled.record.reason) == ("succeeded", 4, "Rollback to 1")
+    assert list(aws_env.history()["revision"]) == [4, 3, 2, 1]
