@@ -259,8 +259,9 @@ class RunnerWorker:
             self._answer_failure(job, failed.error, prepared.protect(failed.cause))
             return JobOutcome(job.step, deployment_id, "failed", failed.error)
         except Exception as exc:  # the recorder recorded it as failed; Step Functions must hear it too
-            self._answer_failure(job, "States.TaskFailed", prepared.protect(f"{type(exc).__name__}: {exc}"))
-            return JobOutcome(job.step, deployment_id, "failed", "States.TaskFailed")
+            log.exception("step %s of %s raised", job.step, job.execution_name)
+            self._answer_failure(job, "Attini.StepCrashed", prepared.protect(f"{type(exc).__name__}: {exc}"))
+            return JobOutcome(job.step, deployment_id, "failed", "Attini.StepCrashed")
         finally:
             self._upload_log(prepared, job.step)
         self._answer(job, "success", output=json.dumps(prepared.protect(result), default=str))

@@ -27,8 +27,13 @@ class StepOps(DynamoCore):
     """Record step runs (with redacted output), find reusable ones, and keep manual approvals."""
 
     def start_step_run(self, deployment_id: str, step: str, type: str, *, attempt: int = 1,
-                       fingerprint: str | None = None, log_path: str | None = None) -> StepRun:
-        """Record that a step started running; finish it with :meth:`finish_step_run`."""
+                       fingerprint: str | None = None, log_path: str | None = None,
+                       position: str | None = None) -> StepRun:
+        """Record that a step started running; finish it with :meth:`finish_step_run`.
+
+        ``position`` (where in a local engine's execution the step runs) is accepted and not kept: on AWS,
+        Step Functions never runs a Task again once its token was answered, so no run is ever answered from it.
+        """
         return self.record_step_run(deployment_id, step, type, "running", attempt=attempt,
                                     fingerprint=fingerprint, log_path=log_path)
 

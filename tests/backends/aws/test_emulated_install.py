@@ -68,17 +68,17 @@ def test_an_upload_reaches_deploy_events_with_its_request(installed, tmp_path):
     artifact = Distribution.from_path(EXAMPLES / "network").package()
     sent = submit(dev._backend, artifact, "acc", reason="try")
     sqs = boto3.client("sqs", region_name=REGION, endpoint_url=endpoint)
-    records = []
-    for _ in range(10):
+    key = f"deploy/acc/network/{artifact.id}.zip"
+    keys: list[str] = []
+    for _ in range(20):  # the queue may still hold events of earlier uploads: read until ours arrives
         messages = sqs.receive_message(QueueUrl=contract["deploy_events_queue_url"], MaxNumberOfMessages=10,
                                        WaitTimeSeconds=1).get("Messages", [])
         for message in messages:
-            records += json.loads(message["Body"]).get("Records", [])
-        if records:
+            keys += [unquote(r["s3"]["object"]["key"]) for r in json.loads(message["Body"]).get("Records", [])]
+        if key in keys:
             break
-    keys = [unquote(r["s3"]["object"]["key"]) for r in records]
-    assert f"deploy/acc/network/{artifact.id}.zip" in keys
+    assert key in keys
     head = boto3.client("s3", region_name=REGION, endpoint_url=endpoint).head_object(
-        Bucket=contract["artifact_bucket"], Key=f"deploy/acc/network/{artifact.id}.zip")
-    request = request_from_object(keys[0], head["Metadata"])
+        Bucket=contract["artifact_bucket"], Key=key)
+    request = request_from_object(key, head["Metadata"])
     assert isinstance(request, DeployRequest) and request.request_id == sent.request_id and request.reason == "try"
