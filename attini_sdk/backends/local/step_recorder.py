@@ -30,7 +30,8 @@ import attrs
 
 from attini_sdk import steps
 from attini_sdk.asl.failures import TaskFailed, WaitForCallback
-from attini_sdk.backends.records import DeploymentRecord, redact_values
+from attini_sdk.backends.records import DeploymentRecord
+from attini_sdk.backends.redaction import Redactor
 from attini_sdk.errors import StepFailed
 from attini_sdk.steps.approval import ApprovalRequired
 from attini_sdk.steps.base import DeploymentContext, StepLog, step_log_path
@@ -91,14 +92,15 @@ class RedactingLog(StepLog):
     """
 
     def __init__(self, path, secret_values: Collection[str] = (), **kwargs):
-        self._secret_values = [s for s in secret_values if s]
+        self._redactor = secret_values if isinstance(secret_values, Redactor) else Redactor(secret_values)
         super().__init__(path, **kwargs)
 
     def write(self, line: str) -> None:
-        super().write(redact_values(str(line), self._secret_values))
+        # the whole block at once: a multi-line secret written in one call is found across its lines
+        super().write(self._redactor.text(str(line)))
 
     def notice(self, message: str) -> None:
-        super().notice(redact_values(str(message), self._secret_values))
+        super().notice(self._redactor.text(str(message)))
 
 
 class StepRecorder:
@@ -111,6 +113,7 @@ class StepRecorder:
         self.ctx = ctx
         self.options = options
         self.secret_values = tuple(secret_values)
+        self.redactor = Redactor(self.secret_values)
         self._warned = threading.Event()
 
     def handlers(self) -> dict[str, Callable]:
@@ -154,7 +157,7 @@ class StepRecorder:
             def notice(message: str) -> None:
                 self.emit("notice", step, resource, message=message)
 
-            with RedactingLog(log_path, self.secret_values, on_notice=notice) as log:
+            with RedactingLog(log_path, self.redactor, on_notice=notice) as log:
                 result = steps.module(resource).execute(properties, invocation.state_input, self.ctx, step=step,
                                                         log=log, cancelled=invocation.cancelled)
         except ApprovalRequired as wait:
@@ -182,7 +185,7 @@ class StepRecorder:
         self.state.record_step_run(self.deployment.id, step, resource, "skipped", attempt=invocation.attempt + 1,
                                    fingerprint=fingerprint, output=previous.output,
                                    secret_values=self.secret_values)
-        with RedactingLog(step_log_path(self.ctx.log_dir, step), self.secret_values) as log:
+        with RedactingLog(step_log_path(self.ctx.log_dir, step), self.redactor) as log:
             log.info(f"unchanged since deployment {previous.deployment_id}: skipped, its output reused")
         self.emit("step_skipped", step, resource, reused_from=previous.deployment_id)
         return fingerprint, previous.output
@@ -193,7 +196,7 @@ class StepRecorder:
         self.emit("step_failed", step, resource, error=error, cause=cause)
 
     def _clean(self, text: str | None) -> str | None:
-        return None if text is None else redact_values(text, self.secret_values)
+        return None if text is None else self.redactor.text(text)
 
     # -- approvals ---------------------------------------------------------------------------------------
 

@@ -1,0 +1,53 @@
+"""Every form a secret can take in text we show or store is redacted (issue 15, point 1)."""
+
+from __future__ import annotations
+
+import json
+
+from attini_sdk.backends.redaction import REDACTED, Redactor, secret_forms
+from attini_sdk.backends.records import redact_values
+
+PEM = ("-----BEGIN PRIVATE KEY-----\n"
+       "MC4CAQAwBQYDK2VwBCIEIOx3Vf0hZ7yQ8kqzJ3+a9bKpRt1nWx2oC4sLmUe5dFgh\n"
+       "-----END PRIVATE KEY-----\n")
+SPECIAL = 'p"a\\ss\tw\u00f6rd\u2603'
+
+
+def test_a_number_secret_is_redacted_as_text_and_as_a_json_number():
+    r = Redactor([987654321])
+    assert r.text("pin is 987654321.") == "pin is ***."
+    assert r.value({"pin": 987654321, "other": 12, "s": "987654321"}) == {"pin": REDACTED, "other": 12, "s": REDACTED}
+    assert redact_values([987654321.0 - 0.5, 987654321], ["987654321"]) == [987654320.5, REDACTED]
+
+
+def test_a_multi_line_secret_is_redacted_line_by_line_and_as_a_block():
+    r = Redactor([PEM])
+    block = "before\n" + PEM + "after"
+    assert r.text(block) == "before\n***after"  # the trailing newline belongs to the secret
+    for line in PEM.splitlines():
+        assert r.text(f"job: {line}") == "job: ***"
+    assert "MC4CAQAw" not in r.text(json.dumps({"key": PEM}))
+
+
+def test_the_json_escaped_form_of_a_secret_is_redacted():
+    r = Redactor([SPECIAL])
+    for dumped in (json.dumps({"p": SPECIAL}), json.dumps({"p": SPECIAL}, ensure_ascii=False)):
+        assert r.text(dumped) == '{"p": "***"}'
+    assert r.text(SPECIAL) == REDACTED
+
+
+def test_secret_references_are_shown_as_stars_and_nothing_else_changes():
+    r = Redactor([])
+    assert r.text("url=db://u:{{attini:secret:DbPassword}}@h") == "url=db://u:***@h"
+    assert r.value({"n": 1, "b": True, "s": "plain"}) == {"n": 1, "b": True, "s": "plain"}
+
+
+def test_short_lines_and_booleans_are_not_forms():
+    assert secret_forms(True) == set()
+    forms = secret_forms("ab\ncd\nlong-enough")
+    assert "ab" not in forms and "long-enough" in forms
+
+
+def test_longer_forms_win_over_their_parts():
+    r = Redactor(["abc", "abcdef"])
+    assert r.text("xabcdefx abc") == "x***x ***"
