@@ -70,9 +70,12 @@ def secret_forms(value: Any) -> set[str]:
 
 
 class Redactor:
-    """Redacts the secret ``values`` (any JSON-like values) from text and from JSON-like structures."""
+    """Redacts the secret ``values`` (any JSON-like values) from text and from JSON-like structures.
 
-    def __init__(self, values: Iterable[Any] = ()):
+    ``refs=False`` leaves secret references alone (for what is stored, where a reference is what we want).
+    """
+
+    def __init__(self, values: Iterable[Any] = (), *, refs: bool = True):
         forms: set[str] = set()
         self._scalars: set[str] = set()
         for value in values:
@@ -83,15 +86,15 @@ class Redactor:
             elif isinstance(value, str):
                 self._scalars.add(value)
         self.forms = tuple(sorted(forms, key=len, reverse=True))
-        parts = [re.escape(f) for f in self.forms] + [_REF.pattern]
-        self._pattern = re.compile("|".join(parts))
+        parts = [re.escape(f) for f in self.forms] + ([_REF.pattern] if refs else [])
+        self._pattern = re.compile("|".join(parts)) if parts else None
 
     def __bool__(self) -> bool:
         return bool(self.forms)
 
     def text(self, text: str) -> str:
         """``text`` with every form of every secret (and every secret reference) replaced by ``***``."""
-        if not isinstance(text, str):
+        if not isinstance(text, str) or self._pattern is None:
             return text
         return self._pattern.sub(REDACTED, text)
 

@@ -29,6 +29,7 @@ from typing import Any
 import attrs
 
 from attini_sdk import steps
+from attini_sdk.backends import secret_refs
 from attini_sdk.asl.failures import TaskFailed, WaitForCallback
 from attini_sdk.backends.records import DeploymentRecord
 from attini_sdk.backends.redaction import Redactor
@@ -118,7 +119,10 @@ class StepRecorder:
 
     def handlers(self) -> dict[str, Callable]:
         """``{resource: handler}`` for every step executor, plus ``attini:`` for step types not supported here."""
-        bound = {resource: self._bind(resource) for resource in steps.MODULES}
+        from attini_sdk.asl.integrations import default_handlers
+
+        bound = {name: self.wrap_integration(handler) for name, handler in default_handlers().items()}
+        bound.update({resource: self._bind(resource) for resource in steps.MODULES})
         bound["attini:"] = self._unsupported
         return bound
 
@@ -140,6 +144,13 @@ class StepRecorder:
         step = invocation.state_name
         # no Parameters: the engine hands the state input as the input (MergeOutput, a bare ManualApproval)
         properties = {} if invocation.input is invocation.state_input else invocation.input
+        secrets = self.secrets()
+        # secrets travel as references; the executor gets their values now, at the moment of use
+        try:
+            properties = secret_refs.resolve(properties, secrets, step=step)
+            state_input = secret_refs.resolve(invocation.state_input, secrets, step=step)
+        except secret_refs.MissingSecret as missing:
+            raise TaskFailed(missing.error, missing.cause) from None
         may_skip = skippable(resource, properties)
         if isinstance(properties, dict):
             properties = {k: v for k, v in properties.items() if k != SKIP_UNCHANGED}
@@ -158,7 +169,7 @@ class StepRecorder:
                 self.emit("notice", step, resource, message=message)
 
             with RedactingLog(log_path, self.redactor, on_notice=notice) as log:
-                result = steps.module(resource).execute(properties, invocation.state_input, self.ctx, step=step,
+                result = steps.module(resource).execute(properties, state_input, self.ctx, step=step,
                                                         log=log, cancelled=invocation.cancelled)
         except ApprovalRequired as wait:
             return self._approval(run, step, wait.message, invocation)
@@ -168,9 +179,41 @@ class StepRecorder:
         except Exception as exc:
             self._failed(run, step, resource, "States.TaskFailed", f"{type(exc).__name__}: {exc}")
             raise
+        result = self.to_refs(result, secrets)
         self.state.finish_step_run(run.id, "succeeded", output=result, secret_values=self.secret_values)
         self.emit("step_succeeded", step, resource)
         return result
+
+    # -- secrets -----------------------------------------------------------------------------------------
+
+    def secrets(self) -> dict[str, Any]:
+        """``{key: value}`` of the environment's secret parameters, read now (never keep or show these)."""
+        env = self.deployment.environment
+        keys = {p.key for p in self.state.parameters(env) if p.secret}
+        if not keys:
+            return {}
+        return {k: v for k, v in self.state.resolved_parameters(env).items() if k in keys}
+
+    def to_refs(self, result: Any, secrets: dict[str, Any]) -> Any:
+        """What the engine may keep of a step's result: secret values as references, other forms redacted."""
+        if not secrets and not self.secret_values:
+            return result
+        return Redactor([*secrets.values(), *self.secret_values], refs=False).value(
+            secret_refs.to_refs(result, secrets))
+
+    def wrap_integration(self, handler: Callable) -> Callable:
+        """An engine integration (aws-sdk, Lambda, SQS, ...) that gets secret values and returns references."""
+        def handle(invocation):
+            secrets = self.secrets()
+            try:
+                resolved = attrs.evolve(invocation, input=secret_refs.resolve(invocation.input, secrets,
+                                                                              step=invocation.state_name))
+            except secret_refs.MissingSecret as missing:
+                raise TaskFailed(missing.error, missing.cause) from None
+            return self.to_refs(handler(resolved), secrets)
+
+        handle.__name__ = getattr(handler, "__name__", "integration")
+        return handle
 
     def _reusable(self, resource: str, properties: dict, step: str, invocation) -> tuple[str | None, Any]:
         """(fingerprint, reused output or None). A fingerprint that cannot be computed means: run the step."""
