@@ -253,7 +253,7 @@ def _read_signature(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], where: st
 # --- extraction -------------------------------------------------------------------------------
 
 
-def extract_zip(artifact: Artifact, target: Path, limits: Limits) -> Path:
+def extract_zip(artifact: Artifact, target: Path, limits: Limits, *, private: bool = False) -> Path:
     """Write every entry of ``artifact`` under ``target``; see :meth:`Artifact.extract`."""
     where = str(artifact.path)
     created = not target.exists()
@@ -270,7 +270,7 @@ def extract_zip(artifact: Artifact, target: Path, limits: Limits) -> Path:
                 entry = expected.get(info.filename)
                 if entry is None and info.filename not in (PLAN_PATH, MANIFEST_PATH, SIGNATURE_PATH):
                     raise _err(f"entry '{info.filename}' is not listed in the manifest", where)
-                _extract_one(zf, info, root, entry, where)
+                _extract_one(zf, info, root, entry, where, private)
     except BaseException:
         if created:
             shutil.rmtree(target, ignore_errors=True)
@@ -281,7 +281,8 @@ def extract_zip(artifact: Artifact, target: Path, limits: Limits) -> Path:
     return target
 
 
-def _extract_one(zf: zipfile.ZipFile, info: zipfile.ZipInfo, root: Path, entry, where: str) -> None:
+def _extract_one(zf: zipfile.ZipFile, info: zipfile.ZipInfo, root: Path, entry, where: str,
+                 private: bool = False) -> None:
     dest = root.joinpath(*info.filename.split("/"))
     if os.path.commonpath([root, dest]) != str(root):  # defence in depth; check_name already refused this
         raise _err(f"entry '{info.filename}' would be written outside the target folder", where)
@@ -289,6 +290,8 @@ def _extract_one(zf: zipfile.ZipFile, info: zipfile.ZipInfo, root: Path, entry, 
     if dest.parent.resolve() != dest.parent or os.path.commonpath([root, dest.parent.resolve()]) != str(root):
         raise _err(f"entry '{info.filename}' would be written through a link", where)
     mode = 0o755 if entry is not None and entry.executable else 0o644
+    if private:
+        mode &= 0o700
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
     sha, count = hashlib.sha256(), 0
     with os.fdopen(fd, "wb") as out, zf.open(info) as src:

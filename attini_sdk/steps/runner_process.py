@@ -24,6 +24,7 @@ from pathlib import Path
 
 import attrs
 
+from attini_sdk.home import owner_only
 from attini_sdk.steps.base import StepLog
 
 __all__ = ["JobOutcome", "run_script", "KILL_GRACE_SECONDS"]
@@ -83,7 +84,8 @@ def run_script(script: str, *, cwd: Path, env: dict[str, str], log: StepLog, tim
     ``bash`` command line, and ``on_stop`` is called after a timeout or a cancellation stopped it.
     """
     script_file = Path(cwd).parent / f"script-{os.getpid()}-{threading.get_ident()}.sh"
-    script_file.write_text(script)
+    with owner_only():
+        script_file.write_text(script)
     process = subprocess.Popen(
         [*launcher, "bash", "-eo", "pipefail", str(script_file)],
         cwd=cwd,

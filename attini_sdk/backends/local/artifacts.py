@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from attini_sdk.errors import ArtifactError, NotFoundError
-from attini_sdk.home import attini_home
+from attini_sdk.home import attini_home, owner_only
 
 __all__ = ["FileArtifactStore"]
 
@@ -64,14 +64,15 @@ class FileArtifactStore:
         target = self.path(artifact_id)
         if target.exists():  # same id, same content: ids are content digests
             return target
-        self.root.mkdir(parents=True, exist_ok=True)
+        with owner_only():
+            self.root.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{target.stem[:16]}-", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as out:
                 self._copy(source, out)
                 out.flush()
                 os.fsync(out.fileno())
-            os.chmod(tmp, 0o644)
+            os.chmod(tmp, 0o600)  # owner-only, as everything under ATTINI_HOME
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

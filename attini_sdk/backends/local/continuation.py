@@ -115,6 +115,7 @@ class ContinuationOps:
             raise
         if record.status == "interrupted":
             self._interrupt_open_runs(record.id)
+            self._conceal_kept_jobs(run)
         run.deployment = self.state.set_deployment_status(record.id, "running")
         execution = run.execution if run.execution is not None and run.execution.status == "RUNNING" else None
         awaited = execution.pending_tokens if execution is not None else None
@@ -161,6 +162,18 @@ class ContinuationOps:
         return self._new_run(record, lock, self._source(record.id, artifact), inputs.variables,
                              payload.get("parameters") or {}, inputs.dependency_outputs(), inputs.runners,
                              inputs.secret_values, options)
+
+    def _conceal_kept_jobs(self, run: ActiveRun) -> None:
+        """The job folders a dead deployer left behind keep no resolved secret: their input (and output)
+        go back to secret references, as a failed job's kept folder does."""
+        jobs = self.backend.work_dir(run.deployment.id) / "jobs"
+        for path in [*jobs.glob("*/input.json"), *jobs.glob("*/output")]:
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+                path.write_text(json.dumps(run.recorder.conceal(json.loads(text)), default=str)
+                                if path.name == "input.json" else run.recorder.conceal(text))
+            except (OSError, ValueError):
+                path.unlink(missing_ok=True)  # unreadable or half written: nothing to keep
 
     def _interrupt_open_runs(self, deployment_id: str) -> None:
         """Step runs left 'running' by a dead deployer become 'interrupted' (waiting approvals stay open)."""

@@ -179,16 +179,22 @@ class LocalOrchestrator(ContinuationOps):
         return self._go(run, wait)
 
     def _source(self, deployment_id: str, artifact: Artifact):
+        from attini_sdk.home import owner_only
+
         source = self.backend.work_dir(deployment_id) / "source"
         if not source.is_dir() or not any(source.iterdir()):
-            source.parent.mkdir(parents=True, exist_ok=True)
-            artifact.extract(source)
+            with owner_only():
+                source.parent.mkdir(parents=True, exist_ok=True)
+                artifact.extract(source, private=True)
         return source
 
     def _write_settings(self, deployment_id: str, options: RunOptions) -> None:
         # what a resume in another process must know and cannot read from the store
+        from attini_sdk.home import owner_only
+
         path = self.backend.work_dir(deployment_id) / "run.json"
-        path.write_text(json.dumps({"rerun_unchanged": bool(options.rerun_unchanged)}))
+        with owner_only():
+            path.write_text(json.dumps({"rerun_unchanged": bool(options.rerun_unchanged)}))
 
     def _read_settings(self, deployment_id: str) -> dict:
         try:

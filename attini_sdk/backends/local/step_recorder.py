@@ -111,7 +111,7 @@ class StepRecorder:
                  secret_values: Collection[str] = ()):
         self.state = state
         self.deployment = deployment
-        self.ctx = ctx
+        self.ctx = attrs.evolve(ctx, conceal=self.conceal)
         self.options = options
         self.secret_values = tuple(secret_values)
         self.redactor = Redactor(self.secret_values)
@@ -200,6 +200,10 @@ class StepRecorder:
             return result
         return Redactor([*secrets.values(), *self.secret_values], refs=False).value(
             secret_refs.to_refs(result, secrets))
+
+    def conceal(self, value: Any) -> Any:
+        """``value`` (text or JSON-like) as a step may keep it on disk: secrets as references or ``***``."""
+        return self.to_refs(value, self.secrets())
 
     def wrap_integration(self, handler: Callable) -> Callable:
         """An engine integration (aws-sdk, Lambda, SQS, ...) that gets secret values and returns references."""
