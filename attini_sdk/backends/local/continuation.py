@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from attini_sdk.backends.local.step_recorder import RunOptions
 from attini_sdk.backends.records import DeploymentRecord, Lock
-from attini_sdk.errors import ConflictError, DeploymentError, LockError, NotFoundError
+from attini_sdk.errors import ConflictError, DeploymentError, LockError, NotFoundError, SignatureError
 
 if TYPE_CHECKING:  # pragma: no cover
     from attini_sdk.asl import Execution
@@ -106,6 +106,7 @@ class ContinuationOps:
         held = self.state.get_lock(record.environment, record.distribution)
         lock = self.state.claim_lock(deployment_id)
         try:
+            self._admit_again(record)
             run = self._run_for(record, lock, options, held)
         except BaseException:
             if record.status == "waiting_approval":
@@ -124,6 +125,22 @@ class ContinuationOps:
         run.execution = delivered or execution or run.engine.resume(record.execution_id)
         run.emit("deployment_resumed")
         return self._go(run, wait)
+
+    def _admit_again(self, record: DeploymentRecord) -> None:
+        """The environment's signature policy, checked again: it may have changed since the deployment began."""
+        from attini_sdk.backends.admission import admit
+
+        environment = self.state.get_environment(record.environment)
+        try:
+            admit(self.backend.artifacts, environment, None, artifact_id=record.distribution_id)
+        except SignatureError as refused:
+            raise SignatureError(
+                f"{record.distribution} revision {record.revision} cannot continue: {refused.what}",
+                where=f"environment '{record.environment}', deployment {record.id}",
+                hint="the environment's signature policy changed since it started; deploy a signed artifact "
+                     "instead (the deployment stays interrupted)",
+                cli_hint=f"deploy a signed artifact instead: attini deploy run SIGNED_ZIP -e {record.environment}"
+                ) from None
 
     def _run_for(self, record: DeploymentRecord, lock: Lock, options: RunOptions, held: Lock | None) -> ActiveRun:
         """The live run of this deployment in this process, or a new engine for it from the stored state.
