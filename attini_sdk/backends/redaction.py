@@ -60,8 +60,9 @@ def secret_forms(value: Any) -> set[str]:
         return set()
     text = _text(value)
     forms = {text, str(value)} | _escaped(text)
-    if "\n" in text or "\r" in text:
-        for line in text.splitlines():
+    lines = text.splitlines()  # every line break a log splits on (\n, \r, \x85, \u2028, ...)
+    if len(lines) > 1:
+        for line in lines:
             line = line.strip()
             if len(line) >= MIN_LINE:
                 forms.add(line)

@@ -51,3 +51,28 @@ def test_short_lines_and_booleans_are_not_forms():
 def test_longer_forms_win_over_their_parts():
     r = Redactor(["abc", "abcdef"])
     assert r.text("xabcdefx abc") == "x***x ***"
+
+
+def test_numbers_inside_other_numbers_and_words_are_redacted_as_text_only_where_they_occur():
+    r = Redactor([4711.5, 918273645501])
+    assert r.value({"a": 4711.5, "b": [918273645501, 1]}) == {"a": REDACTED, "b": [REDACTED, 1]}
+    assert r.text("x=918273645501;y=4711.5") == "x=***;y=***"
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_SECRETS = st.text(min_size=6, max_size=40).filter(lambda s: s.strip() == s and len(s.strip()) >= 6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(secret=_SECRETS, before=st.text(max_size=20), after=st.text(max_size=20))
+def test_no_text_or_json_rendering_of_a_secret_survives_redaction(secret, before, after):
+    r = Redactor([secret])
+    for shown in (before + secret + after, json.dumps({"k": before + secret + after}),
+                  json.dumps([secret], ensure_ascii=False)):
+        redacted = r.text(shown)
+        assert secret not in redacted
+        assert json.dumps(secret)[1:-1] not in redacted
+    for line in secret.splitlines():
+        if len(line.strip()) >= 4:
+            assert line.strip() not in r.text(f"job printed: {line.strip()}\n")
