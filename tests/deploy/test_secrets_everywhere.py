@@ -202,3 +202,45 @@ def test_a_deployment_that_used_secrets_resumes_after_its_deployer_was_killed(ho
     assert resumed.outputs["output"]["Before"] == {"p": "***", "n": "***"}
     assert file_leaks(home) == []
     assert not_owner_only(home) == []
+
+
+SECURE = "ssm-secure-9d2f61"
+NOECHO_TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  AttiniEnvironmentName: {Type: String}
+  ApiKey: {Type: String, NoEcho: true}
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: !Sub "${AttiniEnvironmentName}-keyed"
+Outputs:
+  QueueUrl: {Value: !Ref Queue}
+"""
+
+
+def test_a_securestring_from_ssm_reaches_the_stack_and_nothing_a_person_reads(home, project, cli, aws):
+    import boto3
+
+    from .conftest import cloudformation
+
+    boto3.client("ssm").put_parameter(Name="/app/api-key", Value=SECURE, Type="SecureString")
+    _env_with_secrets()
+    app = project("app").write("/keyed.yaml", NOECHO_TEMPLATE)
+    plan = {"StartAt": "Stack", "States": {"Stack": {
+        "Type": "Task", "Resource": "attini:cfn", "ResultPath": "$.output.Stack", "End": True,
+        "Parameters": {"StackName": "keyed", "Template": "/keyed.yaml",
+                       "Parameters": {"ApiKey": {"value": "/app/api-key", "type": "ssm-parameter"}}}}}}
+
+    code, out = cli("deploy", "run", app.package(plan).path, "-e", "dev", "--json")
+
+    assert code == 0 and json.loads(out)["status"] == "succeeded", out
+    stack = cloudformation().describe_stacks(StackName="keyed")["Stacks"][0]
+    assert "ApiKey" in {p["ParameterKey"] for p in stack["Parameters"]}
+    seen = [out]
+    for args in (["deploy", "describe", "--json"], ["deploy", "logs"], ["deploy", "output"]):
+        seen.append(cli(*args, "-e", "dev", "-n", "app")[1])
+    assert SECURE not in "\n".join(seen)
+    assert [p for p in home.rglob("*") if p.is_file() and SECURE.encode() in p.read_bytes()] == []
+    assert not_owner_only(home) == []
