@@ -244,3 +244,20 @@ def test_a_securestring_from_ssm_reaches_the_stack_and_nothing_a_person_reads(ho
     assert SECURE not in "\n".join(seen)
     assert [p for p in home.rglob("*") if p.is_file() and SECURE.encode() in p.read_bytes()] == []
     assert not_owner_only(home) == []
+
+
+def test_a_rotated_secret_runs_a_skip_unchanged_step_again(home, project, tmp_path):
+    counter = tmp_path / "runs.txt"
+    env = at.Environment.create("dev")
+    env.parameters.set("Token", "first-token-1a2b", secret=True)
+    plan = {"StartAt": "Use", "States": {"Use": {**runner_step("Use", [f"echo run >> {counter}"],
+                                                               SkipUnchanged=True), "End": True}}}
+    artifact = project("app").package(plan)
+
+    env.deploy(artifact)
+    env.deploy(artifact)  # nothing changed: skipped
+    env.parameters.set("Token", "second-token-3c4d", secret=True)
+    env.deploy(artifact)  # the payload holds the same reference, but the secret behind it changed
+
+    assert counter.read_text().split() == ["run", "run"]
+    assert [s for s in env.history("app")["status"].astype(str)] == ["succeeded"] * 3

@@ -222,8 +222,11 @@ class StepRecorder:
     def _reusable(self, resource: str, properties: dict, step: str, invocation) -> tuple[str | None, Any]:
         """(fingerprint, reused output or None). A fingerprint that cannot be computed means: run the step."""
         try:
-            fingerprint = steps.fingerprinter(resource)(properties, self.ctx, step=step)
-        except StepFailed:
+            # with the secret values: a changed secret changes the fingerprint (it is a digest, never stored clear)
+            ctx = attrs.evolve(self.ctx, parameters=secret_refs.resolve(self.ctx.parameters, self.secrets(),
+                                                                         step=step))
+            fingerprint = steps.fingerprinter(resource)(properties, ctx, step=step)
+        except StepFailed:  # MissingSecret too
             return None, None  # the executor reports the same problem, with its log
         previous = self.state.reusable_step_run(self.deployment.environment, self.deployment.distribution, step,
                                                 fingerprint)
