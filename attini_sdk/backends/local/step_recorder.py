@@ -30,7 +30,7 @@ import attrs
 
 from attini_sdk import steps
 from attini_sdk.backends import secret_refs
-from attini_sdk.asl.failures import TaskFailed, WaitForCallback
+from attini_sdk.asl.failures import Failure, TaskFailed, WaitForCallback
 from attini_sdk.backends.records import DeploymentRecord
 from attini_sdk.backends.redaction import Redactor
 from attini_sdk.errors import StepFailed
@@ -177,8 +177,10 @@ class StepRecorder:
             self._failed(run, step, resource, failed.error or "States.TaskFailed", failed.cause or failed.what)
             raise TaskFailed(failed.error or "States.TaskFailed", self._clean(failed.cause or failed.what)) from None
         except Exception as exc:
-            self._failed(run, step, resource, "States.TaskFailed", f"{type(exc).__name__}: {exc}")
-            raise
+            cause = f"{type(exc).__name__}: {exc}"
+            self._failed(run, step, resource, "States.TaskFailed", cause)
+            # what the engine records (events, checkpoints) is redacted too, not the raw exception's text
+            raise TaskFailed("States.TaskFailed", self._clean(cause)) from None
         result = self.to_refs(result, secrets)
         self.state.finish_step_run(run.id, "succeeded", output=result, secret_values=self.secret_values)
         self.emit("step_succeeded", step, resource)
@@ -214,7 +216,12 @@ class StepRecorder:
                                                                               step=invocation.state_name))
             except secret_refs.MissingSecret as missing:
                 raise TaskFailed(missing.error, missing.cause) from None
-            return self.to_refs(handler(resolved), secrets)
+            try:
+                return self.to_refs(handler(resolved), secrets)
+            except Failure as failed:  # a service's error message may quote the request: keep no value in it
+                failed.cause = self.to_refs(failed.cause, secrets)
+                failed.args = (f"{failed.error}: {failed.cause}",)
+                raise
 
         handle.__name__ = getattr(handler, "__name__", "integration")
         return handle
