@@ -87,8 +87,10 @@ class Redactor:
             elif isinstance(value, str):
                 self._scalars.add(value)
         self.forms = tuple(sorted(forms, key=len, reverse=True))
-        parts = [re.escape(f) for f in self.forms] + ([_REF.pattern] if refs else [])
-        self._pattern = re.compile("|".join(parts)) if parts else None
+        self._refs = refs
+        # a reference comes first: found whole, it is never cut by a secret that happens to be part of it
+        parts = [f"(?P<ref>{_REF.pattern})"] + [re.escape(f) for f in self.forms]
+        self._pattern = re.compile("|".join(parts)) if self.forms or refs else None
 
     def __bool__(self) -> bool:
         return bool(self.forms)
@@ -97,7 +99,12 @@ class Redactor:
         """``text`` with every form of every secret (and every secret reference) replaced by ``***``."""
         if not isinstance(text, str) or self._pattern is None:
             return text
-        return self._pattern.sub(REDACTED, text)
+        return self._pattern.sub(self._replace, text)
+
+    def _replace(self, match: re.Match) -> str:
+        if match.group("ref") is not None and not self._refs:
+            return match.group(0)  # kept: what is stored holds references
+        return REDACTED
 
     def value(self, value: Any) -> Any:
         """A copy of a JSON-like ``value`` with secrets redacted in every string and matching number."""

@@ -98,25 +98,29 @@ def _lookup(name: str, secrets: Mapping[str, Any], step: str) -> Any:
 
 
 def to_refs(value: Any, secrets: Mapping[str, Any]) -> Any:
-    """A copy of ``value`` with every secret value replaced by its reference (the longest value first)."""
+    """A copy of ``value`` with every secret value replaced by its reference (the longest value first).
+
+    References already in ``value`` are left whole, even when a secret's text is part of one:
+
+    >>> to_refs("{{attini:secret:DbPassword}} and Password", {"DbPassword": "Password"})
+    '{{attini:secret:DbPassword}} and {{attini:secret:DbPassword}}'
+    """
     pairs = sorted(((_text(v), make_ref(k)) for k, v in secrets.items() if v not in (None, "") and
                     not isinstance(v, bool)), key=lambda p: len(p[0]), reverse=True)
     if not pairs:
         return value
     scalars = {text: ref for text, ref in pairs}
-    return _to_refs(value, pairs, scalars)
+    pattern = re.compile("|".join([f"(?P<ref>{_REF.pattern})", *(re.escape(text) for text, _ in pairs)]))
+    return _to_refs(value, pattern, scalars)
 
 
-def _to_refs(value: Any, pairs: list[tuple[str, str]], scalars: dict[str, str]) -> Any:
+def _to_refs(value: Any, pattern: re.Pattern, scalars: dict[str, str]) -> Any:
     if isinstance(value, str):
-        for text, ref in pairs:
-            if text in value:
-                value = value.replace(text, ref)
-        return value
+        return pattern.sub(lambda m: m.group(0) if m.group("ref") is not None else scalars[m.group(0)], value)
     if isinstance(value, Mapping):
-        return {k: _to_refs(v, pairs, scalars) for k, v in value.items()}
+        return {k: _to_refs(v, pattern, scalars) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_to_refs(v, pairs, scalars) for v in value]
+        return [_to_refs(v, pattern, scalars) for v in value]
     if isinstance(value, (int, float)) and not isinstance(value, bool) and json.dumps(value) in scalars:
         return scalars[json.dumps(value)]
     return value

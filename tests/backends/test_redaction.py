@@ -76,3 +76,13 @@ def test_no_text_or_json_rendering_of_a_secret_survives_redaction(secret, before
     for line in secret.splitlines():
         if len(line.strip()) >= 4:
             assert line.strip() not in r.text(f"job printed: {line.strip()}\n")
+
+
+def test_a_secret_that_is_part_of_a_reference_never_cuts_the_reference():
+    from attini_sdk.backends.secret_refs import make_ref, resolve, to_refs
+
+    secrets = {"DbPassword": "Password", "Token": "secret"}
+    kept = Redactor(secrets.values(), refs=False).value(to_refs({"a": "Password and secret"}, secrets))
+    assert kept == {"a": f"{make_ref('DbPassword')} and {make_ref('Token')}"}
+    assert resolve(kept, secrets) == {"a": "Password and secret"}
+    assert Redactor(secrets.values()).text(kept["a"]) == "*** and ***"
