@@ -203,12 +203,13 @@ class Artifact:
 
     # --- doing things ---------------------------------------------------------------------------
 
-    def extract(self, target: str | os.PathLike, *, limits: Limits | None = None) -> Path:
+    def extract(self, target: str | os.PathLike, *, limits: Limits | None = None, private: bool = False) -> Path:
         """Extract every entry into ``target`` (which must be missing or empty), checking each file's
-        sha256 again while writing. Nothing is ever written outside ``target``."""
+        sha256 again while writing. Nothing is ever written outside ``target``. ``private`` makes every
+        file owner-only (0600, 0700 for executables), as the local backend keeps them."""
         from attini_sdk.artifacts.verify import extract_zip
 
-        return extract_zip(self, Path(target), limits or Limits())
+        return extract_zip(self, Path(target), limits or Limits(), private=private)
 
     def diff(self, other: Artifact):
         """What changed from ``self`` to ``other``, as a DataFrame with columns

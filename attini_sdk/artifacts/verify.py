@@ -312,7 +312,7 @@ def _read_signature(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], where: st
 # --- extraction -------------------------------------------------------------------------------
 
 
-def extract_zip(artifact: Artifact, target: Path, limits: Limits) -> Path:
+def extract_zip(artifact: Artifact, target: Path, limits: Limits, *, private: bool = False) -> Path:
     """Write every entry of ``artifact`` under ``target``; see :meth:`Artifact.extract`."""
     where = str(artifact.path)
     if target.is_symlink() and not target.exists():
@@ -333,7 +333,7 @@ def extract_zip(artifact: Artifact, target: Path, limits: Limits) -> Path:
                 entry = expected.get(info.filename)
                 if entry is None and info.filename not in (PLAN_PATH, MANIFEST_PATH, SIGNATURE_PATH):
                     raise _err(f"entry '{info.filename}' is not listed in the manifest", where)
-                _extract_one(zf, info, root, entry, where, made)
+                _extract_one(zf, info, root, entry, where, made, private)
     except OSError as err:
         _clean(target, created)
         raise _err(f"cannot write '{_short(err.filename or str(target))}': {err.strerror}", where,
@@ -353,7 +353,7 @@ def _clean(target: Path, created: bool) -> None:
 
 
 def _extract_one(zf: zipfile.ZipFile, info: zipfile.ZipInfo, root: Path, entry, where: str,
-                 made: set[str]) -> None:
+                 made: set[str], private: bool = False) -> None:
     # ``made`` holds the folders created (and checked) so far: each folder is resolved once, not once per file
     top = str(root)
     parts = info.filename.split("/")
@@ -368,6 +368,8 @@ def _extract_one(zf: zipfile.ZipFile, info: zipfile.ZipInfo, root: Path, entry, 
             raise _err(f"entry '{info.filename}' would be written through a link", where)
         made.add(parent)
     mode = 0o755 if entry is not None and entry.executable else 0o644
+    if private:
+        mode &= 0o700
     fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
     sha, count = hashlib.sha256(), 0
     with os.fdopen(fd, "wb") as out, zf.open(info) as src:

@@ -30,7 +30,7 @@ from attini_sdk.artifacts.archive import DEFLATED, STORED, Member, ZipWriter
 from attini_sdk.artifacts.manifest import FileEntry
 from attini_sdk.artifacts.selection import SourceFile
 from attini_sdk.errors import PackagingError
-from attini_sdk.home import cache_dir
+from attini_sdk.home import cache_dir, owner_only
 
 __all__ = ["ALREADY_COMPRESSED", "BuildResult", "PackCache", "write_zip"]
 
@@ -196,7 +196,8 @@ class PackCache:
                 "artifact": {"path": str(artifact.resolve()), "size": st.st_size,
                              "mtimeNs": st.st_mtime_ns, "inode": st.st_ino}, "files": rows}
         try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
+            with owner_only():
+                self.file.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=self.file.name, suffix=".tmp", dir=self.file.parent)
             with open(fd, "w", encoding="utf-8") as fh:
                 fh.write(json.dumps(data, separators=(",", ":")))

@@ -77,6 +77,8 @@ class DeploymentInputs:
     parameters: Mapping[str, Any] = attrs.field(factory=dict)
     secret_keys: frozenset[str] = frozenset()
     secret_values: tuple[str, ...] = ()
+    #: secret keys whose value comes from the environment's store: the payload carries them as references
+    referenced: frozenset[str] = frozenset()
     variables: Mapping[str, Any] = attrs.field(factory=dict)
     tags: Mapping[str, str] = attrs.field(factory=dict)
     dependencies: Mapping[str, DependencyState] = attrs.field(factory=dict)
@@ -156,6 +158,7 @@ def resolve_inputs(store: StateStore, environment: EnvironmentRecord, artifact: 
         environment=environment, distribution=artifact.name, distribution_id=artifact.id, version=artifact.version,
         distribution_tags=dict(artifact.tags), parameters=merged, secret_keys=frozenset(secret),
         secret_values=secret_texts(stored[k] for k in secret if k in stored),
+        referenced=frozenset(k for k in secret if k in stored and k not in (parameters or {})),
         variables=init.variables.for_environment(name) if init else {},
         tags={**artifact.tags, **(init.tags.for_environment(name) if init else {})},
         dependencies=dependencies, runners=dict(plan.get("AttiniRunners") or {}))
@@ -197,12 +200,17 @@ def build_payload(inputs: DeploymentInputs, deployment: DeploymentRecord, *, ran
                   custom_data: Mapping[str, Any] | None = None) -> dict:
     """The execution input of the plan (Attini's payload layout, see ``docs/internals.md``).
 
+    Secret environment parameters appear as references (``{{attini:secret:NAME}}``,
+    :mod:`attini_sdk.backends.secret_refs`), resolved by the step recorder when a step uses them.
     ``stackParameters`` holds the parameters plus the framework's ``AttiniEnvironmentName``,
     ``AttiniDistributionName``, ``AttiniDistributionId`` and ``AttiniRandomString`` (which win over a
     parameter of the same name). ``dependencies.<name>.outputs`` is the ``output`` section of the
     dependency's final payload (Import and ``sourceType: Distribution`` read the whole payload).
     """
+    from attini_sdk.backends.secret_refs import make_ref
+
     env = inputs.environment
+    parameters = {k: make_ref(k) if k in inputs.referenced else v for k, v in inputs.parameters.items()}
     started = deployment.started_at or datetime.now(timezone.utc)
     framework = {"AttiniEnvironmentName": env.name, "AttiniDistributionName": inputs.distribution,
                  "AttiniDistributionId": inputs.distribution_id,
@@ -221,8 +229,8 @@ def build_payload(inputs: DeploymentInputs, deployment: DeploymentRecord, *, ran
         "dependencies": {name: {"distributionId": dep.distribution_id, "version": dep.version,
                                 "outputs": _output_section(dep.outputs)}
                          for name, dep in inputs.dependencies.items()},
-        "parameters": dict(inputs.parameters),
-        "stackParameters": {**inputs.parameters, **framework},
+        "parameters": parameters,
+        "stackParameters": {**parameters, **framework},
     }
 
 

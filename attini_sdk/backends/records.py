@@ -21,6 +21,8 @@ from typing import Any
 
 import attrs
 
+from attini_sdk.backends.redaction import Redactor
+
 __all__ = [
     "ENVIRONMENT_TYPES",
     "DEPLOYMENT_STATUSES",
@@ -51,7 +53,7 @@ FINAL_STATUSES = ("succeeded", "failed", "aborted")
 STEP_STATUSES = ("pending", "running", "succeeded", "failed", "skipped", "aborted", "interrupted")
 APPROVAL_DECISIONS = ("approved", "aborted")
 #: What a secret looks like wherever it is displayed or stored for display.
-REDACTED = "***"
+REDACTED = "***"  # the same as attini_sdk.backends.redaction.REDACTED
 
 
 def _one_of(choices: tuple[str, ...]):
@@ -249,29 +251,16 @@ def redact_keys(mapping: Mapping[str, Any] | None, secret_keys: Collection[str])
     return {k: (REDACTED if k in secret_keys else v) for k, v in (mapping or {}).items()}
 
 
-def redact_values(value: Any, secret_values: Collection[str]) -> Any:
-    """Replace every occurrence of a secret string inside a JSON-like value by ``***``.
+def redact_values(value: Any, secret_values: Collection[Any]) -> Any:
+    """Replace every form of a secret value inside a JSON-like value (or text) by ``***``.
+
+    The forms are those of :class:`attini_sdk.backends.redaction.Redactor`: the text, its JSON-escaped form,
+    each line of a multi-line secret, numbers; secret references are shown as ``***`` too.
 
     >>> redact_values({"url": "postgres://u:hunter2@db", "n": 1}, ["hunter2"])
     {'url': 'postgres://u:***@db', 'n': 1}
     """
-    secrets = sorted((s for s in secret_values if s), key=len, reverse=True)
-    if not secrets:
-        return value
-    return _redact(value, secrets)
-
-
-def _redact(value: Any, secrets: list[str]) -> Any:
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret in value:
-                value = value.replace(secret, REDACTED)
-        return value
-    if isinstance(value, Mapping):
-        return {k: _redact(v, secrets) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_redact(v, secrets) for v in value]
-    return value
+    return Redactor(secret_values).value(value)
 
 
 @attrs.frozen

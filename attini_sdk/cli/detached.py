@@ -49,8 +49,11 @@ def _command(env, subject: Any, args: list[str]) -> list[str]:
 
 
 def _log_file(env, distribution: str) -> Path:
+    from attini_sdk.home import owner_only
+
     folder = Path(env.home) / "logs" / "detached"
-    folder.mkdir(parents=True, exist_ok=True)
+    with owner_only():
+        folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{env.name}-{distribution}-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.log"
 
 
@@ -70,8 +73,10 @@ def _failure(log: Path, code: int) -> DeploymentError:
 def start_detached(env, subject: Any, distribution: str, args: list[str], *, timeout: float = START_TIMEOUT):
     """Start ``attini deploy`` in a new session; return the :class:`Deployment` it recorded (running)."""
     before = _latest_revision(env, distribution)
+    from attini_sdk.home import owner_only
+
     log = _log_file(env, distribution)
-    with open(log, "w") as out:
+    with owner_only(), open(log, "w") as out:
         proc = subprocess.Popen(_command(env, subject, args), stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + timeout

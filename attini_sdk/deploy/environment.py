@@ -539,13 +539,13 @@ class Environment:
 
         Deploy it elsewhere to promote exactly that artifact: ``acc.deploy(dev.current("app"))``.
         """
-        from attini_sdk.artifacts.artifact import Artifact
+        from attini_sdk.backends.admission import stored_copy
 
         record = self._backend.state.current_deployment(self.name, distribution)
         if record is None:
             raise _never_deployed(self.name, distribution, succeeded=True)
-        path = self._backend.artifacts.get(record.distribution_id)
-        return Artifact.open(path, expected_id=record.distribution_id)
+        # with the signature this environment trusts: the store keeps every valid signature of an id
+        return stored_copy(self._backend.artifacts, self.record, record.distribution_id)
 
     def pending_approvals(self) -> pd.DataFrame:
         """Manual approvals nobody answered yet: deployment_id, distribution, revision, step, requested_at."""

@@ -5,8 +5,10 @@
     resume(env, "app")                                 # an interrupted deployment, where it stopped
 
 Steps of :func:`deploy`, in order: resolve the target to an artifact (packaging a folder or Distribution,
-opening a zip, fetching a ``sha256:`` id from the store); store it (deduplicated by id); open the stored copy
-with the environment's signature policy (every file verified); resolve the per-environment inputs and check
+opening a zip, fetching a ``sha256:`` id from the store); admit it under the environment's signature policy
+(:mod:`attini_sdk.backends.admission`: the signature it brings or one kept for its id; a refusal stores
+nothing), then store it (content once per id, every valid signature beside it) and open the stored copy
+(every file verified); resolve the per-environment inputs and check
 the dependencies (:mod:`attini_sdk.backends.inputs`); take the (environment, distribution) lock and record
 revision n+1 in one transaction; hand it to the orchestrator, which extracts the artifact, builds the payload
 and runs the plan.
@@ -60,19 +62,11 @@ def resolve_target(env: Environment, target: Any) -> Artifact:
 
 
 def _store(env: Environment, artifact: Artifact) -> Artifact:
-    """Put the artifact in the environment's artifact store and open the stored copy under its policy."""
-    from attini_sdk.artifacts.artifact import Artifact
+    """Admit the artifact under the environment's signature policy (nothing is stored when it is refused),
+    store it, and return the stored copy with the signature this environment accepts."""
+    from attini_sdk.backends.admission import admit
 
-    store = env._backend.artifacts
-    record = env.record
-    stored = store.put(artifact.id, artifact.path)
-    if artifact.signature is not None and stored != Path(artifact.path).resolve():
-        kept = Artifact.open(stored, expected_id=artifact.id)
-        if kept.signature is None:  # an unsigned copy was stored first: keep the signed one
-            store.delete(artifact.id)
-            stored = store.put(artifact.id, artifact.path)
-    return Artifact.open(stored, expected_id=artifact.id, trusted_keys=record.trusted_keys or None,
-                         require_signature=record.require_signature)
+    return admit(env._backend.artifacts, env.record, artifact)
 
 
 def _options(rerun_unchanged: bool, approve, progress):

@@ -276,7 +276,12 @@ class RunnerWorker:
             pass
 
     def _answer_failure(self, job: JobMessage, error: str | None, cause: str | None) -> None:
-        self._answer(job, "failure", error=(error or "States.TaskFailed")[:256], cause=(cause or "")[:_CAUSE_LIMIT])
+        # names in the States. namespace are the service's own; a task may not report them (moto refuses them
+        # outright), so a step's States.TaskFailed travels as Attini.TaskFailed (Catch it, or States.ALL)
+        error = error or "States.TaskFailed"
+        if error.startswith("States."):
+            error = "Attini." + error[len("States."):]
+        self._answer(job, "failure", error=error[:256], cause=(cause or "")[:_CAUSE_LIMIT])
 
     def _answer(self, job: JobMessage, kind: str, **fields: Any) -> None:
         sfn = self.session.client("stepfunctions")

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from attini_sdk.home import owner_only
+
 from attini_sdk.errors import StepFailed
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -184,7 +186,8 @@ class DeploymentContext:
     ``source_dir`` is the extracted artifact (read-only); ``work_dir`` is scratch space that
     survives a resume of the same deployment; ``log_dir`` holds one log per step.
     ``variables`` are ``initDeployConfig.variables`` for this environment, ``runners`` the
-    plan's ``AttiniRunners`` definitions.
+    plan's ``AttiniRunners`` definitions. ``conceal`` turns a value that holds resolved secrets back into
+    what may be kept on disk (secret references): a step that keeps a file for inspection writes that.
 
     >>> ctx = DeploymentContext(environment="dev", distribution_name="app",
     ...                         source_dir=Path("src"), work_dir=Path("w"), log_dir=Path("l"),
@@ -207,6 +210,7 @@ class DeploymentContext:
     dependency_outputs: dict = attrs.field(factory=dict)
     runners: dict = attrs.field(factory=dict)
     default_runner: str = DEFAULT_RUNNER
+    conceal: Callable[[Any], Any] = attrs.field(default=lambda value: value, eq=False, repr=False)
     #: the AWS settings the host gives (``aws=``); None: :attr:`aws` reads them from the environment
     aws_settings: AwsSettings | None = attrs.field(default=None, alias="aws")
     #: ``job_monitor(step, "started"|"ended", ProcessIdentity)``: told of every runner job process, so the
@@ -245,10 +249,11 @@ class StepLog:
     def __init__(self, path: Path, *, keep: int = 200, on_notice: Callable[[str], None] | None = None):
         self.path = Path(path)
         self.on_notice = on_notice
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._tail: collections.deque[str] = collections.deque(maxlen=keep)
-        self._file = open(self.path, "a", encoding="utf-8", buffering=1)
+        with owner_only():  # a log may hold what a job printed: its owner's only
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "a", encoding="utf-8", buffering=1)
 
     @classmethod
     def for_step(cls, ctx: DeploymentContext, step: str) -> StepLog:

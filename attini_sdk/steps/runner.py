@@ -31,6 +31,7 @@ import threading
 import uuid
 from pathlib import Path
 
+from attini_sdk.home import owner_only
 from attini_sdk.steps import runner_container as containers
 from attini_sdk.steps import tools
 from attini_sdk.steps.base import CANCELLED, DeploymentContext, StepFailed, StepLog
@@ -192,7 +193,8 @@ def _ensure_startup(ctx: DeploymentContext, settings: RunnerSettings, placement:
         if done is not None and _still_valid(done, placement):
             return done.get("image")
         home = Path(ctx.work_dir) / "runners" / settings.name / "home"
-        home.mkdir(parents=True, exist_ok=True)
+        with owner_only():
+            home.mkdir(parents=True, exist_ok=True)
         log.info(f"runner {settings.name}: running its startup commands {placement.where()} (once per deployment)")
         contract = _contract(ctx, {}, {"ATTINI_ENVIRONMENT_NAME": ctx.environment,
                                        "ATTINI_DISTRIBUTION_NAME": ctx.distribution_name,
@@ -331,16 +333,21 @@ def _run_job(commands: list[str], user_env: dict, payload: dict, ctx: Deployment
              cancelled):
     job_dir = Path(ctx.work_dir) / "jobs" / f"{_safe(step)}-{uuid.uuid4().hex[:8]}"
     source = job_dir / "source"
-    job_dir.mkdir(parents=True)
-    _fresh_copy(Path(ctx.source_dir), source)
     input_file, output_file = job_dir / "input.json", job_dir / "output"
-    input_file.write_text(json.dumps(payload, default=str))
-    output_file.touch()
+    with owner_only():  # the input holds the step's resolved secrets while the job runs
+        job_dir.mkdir(parents=True)
+        _fresh_copy(Path(ctx.source_dir), source)
+        os.close(os.open(input_file, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600))
+        input_file.write_text(json.dumps(payload, default=str))
+        output_file.touch(mode=0o600)
     contract = _contract(ctx, user_env, _attini_env(ctx, step, source, input_file, output_file))
     log.info(f"job {job_dir.name} on runner {settings.name} {placement.where()}: {len(commands)} command(s)")
     outcome, _ = _run(placement, image, "\n".join(commands) + "\n", cwd=source, contract=contract, ctx=ctx, log=log,
                       timeout=settings.job_timeout, cancelled=cancelled, kind="job", step=step)
     if not outcome.succeeded:
+        # a kept job folder never holds a resolved secret: the input goes back to secret references
+        input_file.write_text(json.dumps(ctx.conceal(payload), default=str))
+        output_file.write_text(ctx.conceal(output_file.read_text(encoding="utf-8", errors="replace")))
         log.info(f"job directory kept for inspection: {job_dir}")
         raise _job_failure(outcome, placement, step=step, what=f"the commands of step '{step}'",
                            error="ScriptExecutionError", timeout=settings.job_timeout)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import attrs
 
+from attini_sdk.home import owner_only
 from attini_sdk.steps.base import StepFailed, StepLog, raise_if_cancelled
 
 __all__ = ["RunnerSettings", "slot", "startup_marker"]
@@ -156,8 +157,9 @@ def startup_done(work_dir: Path, settings: RunnerSettings) -> dict | None:
 def mark_startup_done(work_dir: Path, settings: RunnerSettings, *, image: str | None = None,
                       engine: str | None = None) -> None:
     marker = startup_marker(work_dir, settings)
-    marker.parent.mkdir(parents=True, exist_ok=True)
     temporary = marker.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"runner": settings.name, "commands_sha256": startup_digest(settings),
+    with owner_only():
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps({"runner": settings.name, "commands_sha256": startup_digest(settings),
                                      "image": image, "engine": engine}))
     temporary.replace(marker)  # atomic: a crash never leaves half a marker

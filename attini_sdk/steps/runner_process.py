@@ -29,6 +29,7 @@ from pathlib import Path
 
 import attrs
 
+from attini_sdk.home import owner_only
 from attini_sdk.steps import job_guard
 from attini_sdk.steps.base import StepLog
 from attini_sdk.steps.processes import ProcessIdentity, identity
@@ -91,7 +92,8 @@ def run_script(script: str, *, cwd: Path, env: dict[str, str], log: StepLog, tim
     ``bash`` command line, and ``on_stop`` is called after a timeout or a cancellation stopped it.
     """
     script_file = Path(cwd).parent / f"script-{os.getpid()}-{threading.get_ident()}.sh"
-    script_file.write_text(script)
+    with owner_only():
+        script_file.write_text(script)
     watch, lifeline = os.pipe()  # the guard reads `watch`; only this process holds `lifeline`
     try:
         process = subprocess.Popen(

@@ -25,7 +25,7 @@ def test_artifacts_live_under_attini_home_by_id(artifacts, home, tmp_path):
     path = artifacts.put(APP, zip_file)
     assert path == home / "artifacts" / ("a" * 64 + ".zip")
     assert artifacts.get(APP).read_bytes() == b"PK app"
-    assert oct(path.stat().st_mode & 0o777) == "0o644"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"  # owner-only, as everything under ATTINI_HOME
 
 
 def test_put_accepts_bytes_paths_and_streams_and_lists_ids(artifacts, tmp_path):

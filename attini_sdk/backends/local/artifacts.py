@@ -1,6 +1,9 @@
 """Artifacts on local disk: ``$ATTINI_HOME/artifacts/<id-hex>.zip``, stored by distribution id.
 
-The store keeps bytes only; opening and verifying an artifact is :meth:`attini_sdk.artifacts.artifact.Artifact.open`'s
+Content is kept once per id; every distinct valid signature of an id is kept beside it, one file per signing
+key (``<id-hex>.sig/<sha256 of the public key>.json``), because a signature is not part of the content id: the
+first copy stored must never decide which signature an environment sees (see
+:mod:`attini_sdk.backends.admission`). The store keeps bytes only; opening and verifying an artifact is :meth:`attini_sdk.artifacts.artifact.Artifact.open`'s
 job. Writes are atomic (a temporary file in the same directory, fsync, rename), so a reader never sees half
 a zip and a crash leaves at most a hidden ``.part`` file behind::
 
@@ -15,15 +18,19 @@ a zip and a crash leaves at most a hidden ``.part`` file behind::
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from attini_sdk.errors import ArtifactError, NotFoundError
-from attini_sdk.home import attini_home
+from attini_sdk.home import attini_home, owner_only
 
 __all__ = ["FileArtifactStore"]
 
@@ -64,14 +71,15 @@ class FileArtifactStore:
         target = self.path(artifact_id)
         if target.exists():  # same id, same content: ids are content digests
             return target
-        self.root.mkdir(parents=True, exist_ok=True)
+        with owner_only():
+            self.root.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{target.stem[:16]}-", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as out:
                 self._copy(source, out)
                 out.flush()
                 os.fsync(out.fileno())
-            os.chmod(tmp, 0o644)
+            os.chmod(tmp, 0o600)  # owner-only, as everything under ATTINI_HOME
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -107,12 +115,57 @@ class FileArtifactStore:
         return self.path(artifact_id).is_file()
 
     def delete(self, artifact_id: str) -> bool:
-        """Remove a stored artifact; False if it was not there."""
+        """Remove a stored artifact and its signatures; False if it was not there."""
+        shutil.rmtree(self._signature_dir(artifact_id), ignore_errors=True)
         try:
             self.path(artifact_id).unlink()
         except FileNotFoundError:
             return False
         return True
+
+    # -- signatures -----------------------------------------------------------------------------------
+
+    def _signature_dir(self, artifact_id: str) -> Path:
+        return self.root / f"{_hex(artifact_id)}.sig"
+
+    def add_signature(self, artifact_id: str, document: Mapping[str, Any]) -> Path:
+        """Keep a signature document of ``artifact_id`` (one per signing key; the caller checked it is valid).
+
+        >>> import tempfile
+        >>> store = FileArtifactStore(tempfile.mkdtemp())
+        >>> aid = "sha256:" + "ab" * 32
+        >>> _ = store.add_signature(aid, {"publicKey": "AAAA", "distributionId": aid})
+        >>> [d["publicKey"] for d in store.signatures(aid)]
+        ['AAAA']
+        """
+        key = base64.b64decode(str(document.get("publicKey", "")), validate=False)
+        target = self._signature_dir(artifact_id) / f"{hashlib.sha256(key).hexdigest()}.json"
+        if target.exists():
+            return target
+        with owner_only():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".sig-", suffix=".part")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(json.dumps(dict(document), sort_keys=True))
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    def signatures(self, artifact_id: str) -> list[dict[str, Any]]:
+        """Every signature document kept for ``artifact_id`` (in a stable order); unreadable ones are skipped."""
+        found = []
+        folder = self._signature_dir(artifact_id)
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            try:
+                doc = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(doc, dict):
+                found.append(doc)
+        return found
 
     def list(self) -> list[str]:
         """Every stored artifact id, sorted."""

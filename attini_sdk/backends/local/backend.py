@@ -23,7 +23,7 @@ import shutil
 import threading
 from pathlib import Path
 
-from attini_sdk.home import attini_home
+from attini_sdk.home import attini_home, private_dir
 
 __all__ = ["LocalBackend"]
 
@@ -41,6 +41,7 @@ class LocalBackend:
         from attini_sdk.backends.local.state import SqliteStateStore
 
         self.home = Path(home)
+        private_dir(self.home)  # everything under it is owner-only (docs/RELIABILITY.md, Secrets)
         self.state = SqliteStateStore.open(self.home)
         self.artifacts = FileArtifactStore.open(self.home)
         self._orchestrator = None

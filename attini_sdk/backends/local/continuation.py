@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from attini_sdk.backends.local.step_recorder import RunOptions
 from attini_sdk.backends.records import DeploymentRecord, Lock
-from attini_sdk.errors import ConflictError, DeploymentError, LockError, NotFoundError
+from attini_sdk.errors import ConflictError, DeploymentError, LockError, NotFoundError, SignatureError
 
 if TYPE_CHECKING:  # pragma: no cover
     from attini_sdk.asl import Execution
@@ -107,6 +107,7 @@ class ContinuationOps:
         lock = self.state.claim_lock(deployment_id)
         try:
             self._wait_for_jobs(record)
+            self._admit_again(record)
             run = self._run_for(record, lock, options, held)
         except BaseException:
             if record.status == "waiting_approval":
@@ -116,6 +117,7 @@ class ContinuationOps:
             raise
         if record.status == "interrupted":
             self._interrupt_open_runs(record.id)
+            self._conceal_kept_jobs(run)
         run.deployment = self.state.set_deployment_status(record.id, "running")
         execution = run.execution if run.execution is not None and run.execution.status == "RUNNING" else None
         awaited = execution.pending_tokens if execution is not None else None
@@ -131,6 +133,22 @@ class ContinuationOps:
             run.execution = delivered or execution or run.engine.resume(record.execution_id)
         run.emit("deployment_resumed")
         return self._go(run, wait)
+
+    def _admit_again(self, record: DeploymentRecord) -> None:
+        """The environment's signature policy, checked again: it may have changed since the deployment began."""
+        from attini_sdk.backends.admission import admit
+
+        environment = self.state.get_environment(record.environment)
+        try:
+            admit(self.backend.artifacts, environment, None, artifact_id=record.distribution_id)
+        except SignatureError as refused:
+            raise SignatureError(
+                f"{record.distribution} revision {record.revision} cannot continue: {refused.what}",
+                where=f"environment '{record.environment}', deployment {record.id}",
+                hint="the environment's signature policy changed since it started; deploy a signed artifact "
+                     "instead (the deployment stays interrupted)",
+                cli_hint=f"deploy a signed artifact instead: attini deploy run SIGNED_ZIP -e {record.environment}"
+                ) from None
 
     def _run_for(self, record: DeploymentRecord, lock: Lock, options: RunOptions, held: Lock | None) -> ActiveRun:
         """The live run of this deployment in this process, or a new engine for it from the stored state.
@@ -219,6 +237,18 @@ class ContinuationOps:
         return self._new_run(record, lock, self._source(record.id, artifact), inputs.variables,
                              payload.get("parameters") or {}, inputs.dependency_outputs(), inputs.runners,
                              inputs.secret_values, options)
+
+    def _conceal_kept_jobs(self, run: ActiveRun) -> None:
+        """The job folders a dead deployer left behind keep no resolved secret: their input (and output)
+        go back to secret references, as a failed job's kept folder does."""
+        jobs = self.backend.work_dir(run.deployment.id) / "jobs"
+        for path in [*jobs.glob("*/input.json"), *jobs.glob("*/output")]:
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+                path.write_text(json.dumps(run.recorder.conceal(json.loads(text)), default=str)
+                                if path.name == "input.json" else run.recorder.conceal(text))
+            except (OSError, ValueError):
+                path.unlink(missing_ok=True)  # unreadable or half written: nothing to keep
 
     def _interrupt_open_runs(self, deployment_id: str) -> None:
         """Step runs left 'running' by a dead deployer become 'interrupted' (waiting approvals stay open)."""

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from attini_sdk.errors import BackendError
-from attini_sdk.home import attini_home
+from attini_sdk.home import attini_home, owner_only
 
 __all__ = [
     "LATEST_VERSION",
@@ -275,6 +275,8 @@ def connect(path: str | os.PathLike, *, timeout: float = 30.0) -> sqlite3.Connec
             raise BackendError("the state database cannot use write-ahead logging", where=str(path),
                                hint="keep ATTINI_HOME on a local disk (not a network share)")
         conn.execute("PRAGMA synchronous = NORMAL")
+        # a freed page (an overwritten or deleted value) is zeroed, not left readable in the file
+        conn.execute("PRAGMA secure_delete = ON")
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.DatabaseError as exc:
         raise BackendError(f"cannot open the state database: {exc}", where=str(path),
@@ -286,7 +288,8 @@ def connect(path: str | os.PathLike, *, timeout: float = 30.0) -> sqlite3.Connec
 
 def _create_private(path: Path) -> None:
     """Create the file readable by its owner only: it holds secret environment parameters."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    with owner_only():
+        path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
 

@@ -241,13 +241,16 @@ class LocalOrchestrator(ContinuationOps):
         import os
         import shutil
 
+        from attini_sdk.home import owner_only
+
         source = self.backend.work_dir(deployment_id) / "source"
         if source.is_dir() and any(source.iterdir()):
             return source
-        source.parent.mkdir(parents=True, exist_ok=True)
         partial = source.with_name(f"source.partial-{os.getpid()}-{threading.get_ident()}")
-        shutil.rmtree(partial, ignore_errors=True)
-        artifact.extract(partial)
+        with owner_only():
+            source.parent.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(partial, ignore_errors=True)
+            artifact.extract(partial, private=True)
         if source.is_dir():
             source.rmdir()  # empty (checked above)
         partial.rename(source)
@@ -255,8 +258,11 @@ class LocalOrchestrator(ContinuationOps):
 
     def _write_settings(self, deployment_id: str, options: RunOptions) -> None:
         # what a resume in another process must know and cannot read from the store
+        from attini_sdk.home import owner_only
+
         path = self.backend.work_dir(deployment_id) / "run.json"
-        path.write_text(json.dumps({"rerun_unchanged": bool(options.rerun_unchanged)}))
+        with owner_only():
+            path.write_text(json.dumps({"rerun_unchanged": bool(options.rerun_unchanged)}))
 
     def _read_settings(self, deployment_id: str) -> dict:
         try:

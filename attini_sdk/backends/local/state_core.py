@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from attini_sdk.backends.local import db, locking
+from attini_sdk.backends.local.secret_box import PREFIX, SecretBox
 from attini_sdk.backends.records import DeploymentRecord, Lock
 from attini_sdk.errors import ConfigError, ConflictError, LockError, NotFoundError
 
@@ -107,7 +108,8 @@ class StoreCore:
         self._local = threading.local()
         self._connections: list[tuple[int, threading.Thread, sqlite3.Connection]] = []
         self._guard = threading.Lock()
-        self._conn()  # create and migrate now, so errors surface at open
+        self._box = SecretBox(self.path.parent)
+        self._seal_plain_secrets(self._conn())  # create and migrate now, so errors surface at open
 
     def _conn(self) -> sqlite3.Connection:
         """This thread's connection (a forked child opens its own: connections never cross processes)."""
@@ -184,13 +186,37 @@ class StoreCore:
                 where=f"environment '{d.environment}', deployment {d.id}",
                 hint="finished deployments never change; start a new deployment instead")
 
-    @staticmethod
-    def _secrets(conn: sqlite3.Connection, environment: str) -> tuple[set[str], list[str]]:
+    def _secrets(self, conn: sqlite3.Connection, environment: str) -> tuple[set[str], list[str]]:
         """(secret keys, secret values as text) of an environment, for redaction at the source."""
         rows = conn.execute("SELECT key, value FROM environment_parameters WHERE environment = ? AND secret = 1",
                             (environment,)).fetchall()
-        values = [json.loads(v) for _, v in rows]
+        values = [self._parameter_value(environment, k, v) for k, v in rows]
         return {k for k, _ in rows}, [v if isinstance(v, str) else json.dumps(v) for v in values]
+
+    # -- parameter values at rest ---------------------------------------------------------------------
+
+    def _stored_value(self, environment: str, key: str, value: Any, secret: bool) -> str:
+        """The column text of a parameter: JSON, sealed (AES-256-GCM) when it is secret."""
+        text = json.dumps(value)
+        return self._box.seal(text, f"{environment}/{key}") if secret else text
+
+    def _parameter_value(self, environment: str, key: str, stored: str) -> Any:
+        """A parameter's value from its column text (opening a sealed one)."""
+        if SecretBox.sealed(stored):
+            stored = self._box.open(stored, f"{environment}/{key}")
+        return json.loads(stored)
+
+    def _seal_plain_secrets(self, conn: sqlite3.Connection) -> None:
+        """Seal secret values a version before encryption at rest stored in clear; scrub their old pages."""
+        rows = conn.execute("SELECT environment, key, value FROM environment_parameters WHERE secret = 1 "
+                            "AND substr(value, 1, ?) != ?", (len(PREFIX), PREFIX)).fetchall()
+        if not rows:
+            return
+        with db.transaction(conn):
+            for environment, key, value in rows:
+                conn.execute("UPDATE environment_parameters SET value = ? WHERE environment = ? AND key = ?",
+                             (self._box.seal(value, f"{environment}/{key}"), environment, key))
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the old pages leave the write-ahead log too
 
     # -- lock rows ------------------------------------------------------------------------------------
 

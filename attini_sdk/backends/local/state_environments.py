@@ -112,7 +112,7 @@ class EnvironmentOps(StoreCore):
                 "INSERT INTO environment_parameters (environment, key, value, secret, updated_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (environment, key) DO UPDATE SET "
                 "value = excluded.value, secret = excluded.secret, updated_at = excluded.updated_at",
-                (environment, key, json.dumps(value), int(secret), self._now()))
+                (environment, key, self._stored_value(environment, key, value, secret), int(secret), self._now()))
         return Parameter(key, value, secret)
 
     def get_parameter(self, environment: str, key: str) -> Parameter:
@@ -124,7 +124,7 @@ class EnvironmentOps(StoreCore):
             raise NotFoundError(f"environment '{environment}' has no parameter '{key}'",
                                 where=f"environment '{environment}'", hint="set it with env.parameters[KEY] = VALUE",
                                 cli_hint=f"set it: attini environment param set KEY VALUE -e {environment}")
-        return Parameter(row[0], json.loads(row[1]), bool(row[2]))
+        return Parameter(row[0], self._parameter_value(environment, row[0], row[1]), bool(row[2]))
 
     def remove_parameter(self, environment: str, key: str) -> None:
         """Delete one parameter; :class:`NotFoundError` if it is not set."""
@@ -148,7 +148,7 @@ class EnvironmentOps(StoreCore):
         self._require_environment(conn, environment)
         rows = conn.execute("SELECT key, value, secret FROM environment_parameters WHERE environment = ? "
                             "ORDER BY key", (environment,)).fetchall()
-        return [Parameter(k, json.loads(v), bool(s)) for k, v, s in rows]
+        return [Parameter(k, self._parameter_value(environment, k, v), bool(s)) for k, v, s in rows]
 
 
 def _check_settings(name: str, type: str | None, keep_versions: int | None, keep_days: int | None) -> None:

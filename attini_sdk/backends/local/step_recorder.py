@@ -29,9 +29,11 @@ from typing import Any
 import attrs
 
 from attini_sdk import steps
-from attini_sdk.asl.failures import TaskFailed, WaitForCallback
+from attini_sdk.asl.failures import Failure, TaskFailed, WaitForCallback
+from attini_sdk.backends import secret_refs
 from attini_sdk.backends.local.pause_points import pause_point
-from attini_sdk.backends.records import DeploymentRecord, redact_values
+from attini_sdk.backends.records import DeploymentRecord
+from attini_sdk.backends.redaction import Redactor
 from attini_sdk.errors import StepFailed
 from attini_sdk.steps.approval import ApprovalRequired
 from attini_sdk.steps.base import DeploymentContext, StepLog, step_log_path
@@ -94,14 +96,15 @@ class RedactingLog(StepLog):
     """
 
     def __init__(self, path, secret_values: Collection[str] = (), **kwargs):
-        self._secret_values = [s for s in secret_values if s]
+        self._redactor = secret_values if isinstance(secret_values, Redactor) else Redactor(secret_values)
         super().__init__(path, **kwargs)
 
     def write(self, line: str) -> None:
-        super().write(redact_values(str(line), self._secret_values))
+        # the whole block at once: a multi-line secret written in one call is found across its lines
+        super().write(self._redactor.text(str(line)))
 
     def notice(self, message: str) -> None:
-        super().notice(redact_values(str(message), self._secret_values))
+        super().notice(self._redactor.text(str(message)))
 
 
 class StepRecorder:
@@ -111,9 +114,10 @@ class StepRecorder:
                  secret_values: Collection[str] = ()):
         self.state = state
         self.deployment = deployment
-        self.ctx = ctx
+        self.ctx = attrs.evolve(ctx, conceal=self.conceal)
         self.options = options
         self.secret_values = tuple(secret_values)
+        self.redactor = Redactor(self.secret_values)
         self._warned = threading.Event()
         #: set when this process stops the deployment without ending it (Ctrl-C): a step that gives up
         #: then is recorded ``interrupted`` (it runs again on resume), not failed
@@ -121,7 +125,10 @@ class StepRecorder:
 
     def handlers(self) -> dict[str, Callable]:
         """``{resource: handler}`` for every step executor, plus ``attini:`` for step types not supported here."""
-        bound = {resource: self._bind(resource) for resource in steps.MODULES}
+        from attini_sdk.asl.integrations import default_handlers
+
+        bound = {name: self.wrap_integration(handler) for name, handler in default_handlers().items()}
+        bound.update({resource: self._bind(resource) for resource in steps.MODULES})
         bound["attini:"] = self._unsupported
         return bound
 
@@ -143,6 +150,13 @@ class StepRecorder:
         step = invocation.state_name
         # no Parameters: the engine hands the state input as the input (MergeOutput, a bare ManualApproval)
         properties = {} if invocation.input is invocation.state_input else invocation.input
+        secrets = self.secrets()
+        # secrets travel as references; the executor gets their values now, at the moment of use
+        try:
+            properties = secret_refs.resolve(properties, secrets, step=step)
+            state_input = secret_refs.resolve(invocation.state_input, secrets, step=step)
+        except secret_refs.MissingSecret as missing:
+            raise TaskFailed(missing.error, missing.cause) from None
         may_skip = skippable(resource, properties)
         if isinstance(properties, dict):
             properties = {k: v for k, v in properties.items() if k != SKIP_UNCHANGED}
@@ -165,8 +179,8 @@ class StepRecorder:
             def notice(message: str) -> None:
                 self.emit("notice", step, resource, message=message)
 
-            with RedactingLog(log_path, self.secret_values, on_notice=notice) as log:
-                result = steps.module(resource).execute(properties, invocation.state_input, self.ctx, step=step,
+            with RedactingLog(log_path, self.redactor, on_notice=notice) as log:
+                result = steps.module(resource).execute(properties, state_input, self.ctx, step=step,
                                                         log=log, cancelled=invocation.cancelled)
         except ApprovalRequired as wait:
             return self._approval(run, step, wait.message, invocation)
@@ -179,9 +193,12 @@ class StepRecorder:
         except Exception as exc:
             if self.halting.is_set():
                 self._interrupted(run, step, resource)
-            else:
-                self._failed(run, step, resource, "States.TaskFailed", f"{type(exc).__name__}: {exc}")
-            raise
+                raise
+            cause = f"{type(exc).__name__}: {exc}"
+            self._failed(run, step, resource, "States.TaskFailed", cause)
+            # what the engine records (events, checkpoints) is redacted too, not the raw exception's text
+            raise TaskFailed("States.TaskFailed", self._clean(cause)) from None
+        result = self.to_refs(result, secrets)
         self.state.finish_step_run(run.id, "succeeded", output=result, secret_values=self.secret_values)
         pause_point("step-finished")
         self.emit("step_succeeded", step, resource)
@@ -192,7 +209,7 @@ class StepRecorder:
         finished = self.state.finished_at_position(self.deployment.id, step, position)
         if finished is None:
             return None
-        with RedactingLog(log_path, self.secret_values) as log:
+        with RedactingLog(log_path, self.redactor) as log:
             log.info("this step finished before its deployer stopped: its recorded output is used, "
                      "the step does not run again")
         self.emit("step_succeeded", step, resource)
@@ -203,11 +220,54 @@ class StepRecorder:
                                    cause="the deployment was interrupted while the step ran; it runs again on resume")
         self.emit("step_interrupted", step, resource)
 
+    # -- secrets -----------------------------------------------------------------------------------------
+
+    def secrets(self) -> dict[str, Any]:
+        """``{key: value}`` of the environment's secret parameters, read now (never keep or show these)."""
+        env = self.deployment.environment
+        keys = {p.key for p in self.state.parameters(env) if p.secret}
+        if not keys:
+            return {}
+        return {k: v for k, v in self.state.resolved_parameters(env).items() if k in keys}
+
+    def to_refs(self, result: Any, secrets: dict[str, Any]) -> Any:
+        """What the engine may keep of a step's result: secret values as references, other forms redacted."""
+        if not secrets and not self.secret_values:
+            return result
+        return Redactor([*secrets.values(), *self.secret_values], refs=False).value(
+            secret_refs.to_refs(result, secrets))
+
+    def conceal(self, value: Any) -> Any:
+        """``value`` (text or JSON-like) as a step may keep it on disk: secrets as references or ``***``."""
+        return self.to_refs(value, self.secrets())
+
+    def wrap_integration(self, handler: Callable) -> Callable:
+        """An engine integration (aws-sdk, Lambda, SQS, ...) that gets secret values and returns references."""
+        def handle(invocation):
+            secrets = self.secrets()
+            try:
+                resolved = attrs.evolve(invocation, input=secret_refs.resolve(invocation.input, secrets,
+                                                                              step=invocation.state_name))
+            except secret_refs.MissingSecret as missing:
+                raise TaskFailed(missing.error, missing.cause) from None
+            try:
+                return self.to_refs(handler(resolved), secrets)
+            except Failure as failed:  # a service's error message may quote the request: keep no value in it
+                failed.cause = self.to_refs(failed.cause, secrets)
+                failed.args = (f"{failed.error}: {failed.cause}",)
+                raise
+
+        handle.__name__ = getattr(handler, "__name__", "integration")
+        return handle
+
     def _reusable(self, resource: str, properties: dict, step: str, invocation) -> tuple[str | None, Any]:
         """(fingerprint, reused output or None). A fingerprint that cannot be computed means: run the step."""
         try:
-            fingerprint = steps.fingerprinter(resource)(properties, self.ctx, step=step)
-        except StepFailed:
+            # with the secret values: a changed secret changes the fingerprint (it is a digest, never stored clear)
+            ctx = attrs.evolve(self.ctx, parameters=secret_refs.resolve(self.ctx.parameters, self.secrets(),
+                                                                         step=step))
+            fingerprint = steps.fingerprinter(resource)(properties, ctx, step=step)
+        except StepFailed:  # MissingSecret too
             return None, None  # the executor reports the same problem, with its log
         previous = self.state.reusable_step_run(self.deployment.environment, self.deployment.distribution, step,
                                                 fingerprint)
@@ -216,7 +276,7 @@ class StepRecorder:
         self.state.record_step_run(self.deployment.id, step, resource, "skipped", attempt=invocation.attempt + 1,
                                    fingerprint=fingerprint, output=previous.output,
                                    secret_values=self.secret_values)
-        with RedactingLog(step_log_path(self.ctx.log_dir, step), self.secret_values) as log:
+        with RedactingLog(step_log_path(self.ctx.log_dir, step), self.redactor) as log:
             log.info(f"unchanged since deployment {previous.deployment_id}: skipped, its output reused")
         self.emit("step_skipped", step, resource, reused_from=previous.deployment_id)
         return fingerprint, previous.output
@@ -227,7 +287,7 @@ class StepRecorder:
         self.emit("step_failed", step, resource, error=error, cause=cause)
 
     def _clean(self, text: str | None) -> str | None:
-        return None if text is None else redact_values(text, self.secret_values)
+        return None if text is None else self.redactor.text(text)
 
     # -- approvals ---------------------------------------------------------------------------------------
 
