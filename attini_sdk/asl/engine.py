@@ -357,8 +357,10 @@ class _ValidDefinitions:
 
     def remember(self) -> None:
         _SEEN.add(self.key)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.touch()
+        try:  # owner-only, like everything under $ATTINI_HOME (asl/ sits below home's owner_only())
+            missing = [p for p in (self.path.parent, *self.path.parent.parents) if not p.exists()]
+            for folder in reversed(missing):
+                folder.mkdir(mode=0o700, exist_ok=True)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         except OSError:
             pass

@@ -166,11 +166,14 @@ def _cache_names(sha256: str, names: frozenset[str]) -> None:
     """Best effort: a cache that cannot be written only means parsing again next time."""
     import os
 
+    from attini_sdk.home import owner_only
+
     path = _names_file(sha256)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        partial.write_text(json.dumps(sorted(names)), encoding="utf-8")
+        with owner_only():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_text(json.dumps(sorted(names)), encoding="utf-8")
         os.replace(partial, path)
     except OSError:
         pass

@@ -12,12 +12,15 @@ Artifacts are immutable (their id is their digest), so a cached copy never goes 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import os
 import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Mapping
 
 from attini_sdk.backends.aws.session import AwsSession, client_error_code
 from attini_sdk.errors import ArtifactError, BackendError, NotFoundError
@@ -117,10 +120,14 @@ class S3ArtifactStore:
         return True
 
     def delete(self, artifact_id: str) -> bool:
-        """Remove a stored artifact (and its cached copy); False if it was not there."""
+        """Remove a stored artifact, its signatures (and its cached copy); False if it was not there."""
         existed = self.has(artifact_id)
         if existed:
             self._call("delete_object", Bucket=self.bucket, Key=object_key(artifact_id))
+        prefix = f"artifacts/{artifact_id}.sig/"
+        for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for entry in page.get("Contents", []):
+                self._call("delete_object", Bucket=self.bucket, Key=entry["Key"])
         self.path(artifact_id).unlink(missing_ok=True)
         return existed
 
@@ -133,6 +140,36 @@ class S3ArtifactStore:
                 if match:
                     found.append(match.group(1))
         return sorted(found)
+
+    def add_signature(self, artifact_id: str, document: Mapping[str, Any]) -> str:
+        """Keep a signature document of ``artifact_id`` beside its content, one per signing key:
+        ``artifacts/<id>.sig/<sha256 of the public key>.json`` (under ``artifacts/``, so the roles that may read
+        and write artifacts may read and write their signatures). The caller checked that it is valid.
+        Returns the object key."""
+        key = base64.b64decode(str(document.get("publicKey", "")), validate=False)
+        name = f"artifacts/{_check(artifact_id)}.sig/{hashlib.sha256(key).hexdigest()}.json"
+        self._call("put_object", Bucket=self.bucket, Key=name, ContentType="application/json",
+                   Body=json.dumps(dict(document), sort_keys=True).encode())
+        return name
+
+    def signatures(self, artifact_id: str) -> list[dict[str, Any]]:
+        """Every signature document kept for ``artifact_id``, in key order; unreadable ones are skipped."""
+        prefix = f"artifacts/{_check(artifact_id)}.sig/"
+        found = []
+        try:
+            pages = list(self._s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix))
+        except Exception as exc:
+            if client_error_code(exc) in ("403", "AccessDenied"):
+                return []
+            raise self._error("list", exc) from exc
+        for entry in sorted((e for page in pages for e in page.get("Contents", [])), key=lambda e: e["Key"]):
+            try:
+                doc = json.loads(self._call("get_object", Bucket=self.bucket, Key=entry["Key"])["Body"].read())
+            except (BackendError, ValueError):
+                continue
+            if isinstance(doc, dict):
+                found.append(doc)
+        return found
 
     def _cache_copy(self, artifact_id: str, source) -> Path:
         target = self.path(artifact_id)

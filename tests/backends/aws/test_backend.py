@@ -58,6 +58,19 @@ def test_s3_artifacts_are_stored_once_cached_and_listed(backend, contract):
     assert store.delete(ID) and not store.has(ID) and not store.delete(ID)
 
 
+def test_s3_keeps_every_signature_of_an_id_once_per_key_beside_the_content(backend):
+    store = backend.artifacts
+    store.put(ID, b"PK-zip-bytes")
+    first = {"publicKey": "QUFBQQ==", "distributionId": ID, "signature": "one"}
+    other = {"publicKey": "QkJCQg==", "distributionId": ID, "signature": "two"}
+    key = store.add_signature(ID, first)
+    assert key.startswith(f"artifacts/{ID}.sig/") and store.add_signature(ID, first) == key
+    store.add_signature(ID, other)
+    assert sorted(d["signature"] for d in store.signatures(ID)) == ["one", "two"]
+    assert store.list() == [ID]  # signatures are not artifacts
+    assert store.delete(ID) and store.signatures(ID) == []
+
+
 def test_secret_parameters_live_in_ssm_and_the_table_keeps_only_their_name(backend):
     state = backend.state
     state.create_environment("dev")
