@@ -91,6 +91,8 @@ def runner(n: Names, parameter_name: str, secrets_prefix: str) -> dict:
         allow("ReadArtifacts", ["s3:GetObject"], [n.objects_arn("artifacts/")]),
         allow("WriteOutputsAndLogs", ["s3:GetObject", "s3:PutObject"],
               [n.objects_arn("outputs/"), n.objects_arn("logs/")]),
+        # Sam and Cdk steps publish code and templates there; CloudFormation reads them with these credentials
+        allow("PublishStepAssets", ["s3:GetObject", "s3:PutObject"], [n.objects_arn("assets/")]),
         _table(n, TABLE_READ + TABLE_WRITE, "ReadWriteState"),
         allow("ConsumeRunnerJobs", QUEUE_CONSUME, [n.queue_arn(n.runner_jobs)]),
         grant("TaskTokenCallbacks"),

@@ -8,6 +8,7 @@ Key layout (the SDK writes and reads exactly these prefixes; IAM is scoped by th
 | ``artifacts/<id>.zip`` | the retained artifact store, one object per distribution id |
 | ``outputs/...`` | deployment outputs written by the runner and finalize |
 | ``logs/...`` | step logs written by the runner |
+| ``assets/<env>/<distribution>/...`` | code, CDK assets and templates the Sam and Cdk steps publish (the runner) |
 
 Lifecycle: a *noncurrent* version under ``deploy/`` or ``artifacts/`` expires ``retention_days``
 after it became noncurrent, and the newest ``retention_versions`` noncurrent versions are kept

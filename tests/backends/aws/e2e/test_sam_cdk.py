@@ -133,14 +133,23 @@ def test_diff_pauses_only_when_a_change_set_has_changes_and_the_sdk_approves(bac
     assert steps_of(unchanged) == {"InfraCdkDiff": "succeeded", "Infra": "skipped"}
     assert unchanged.outputs["output"]["InfraCdkDiff"] == {"result": "no-change", "changes": {}}
 
+    # the template's default spelled out: the stack's fingerprint changes, its change set has no changes
+    same = environment.deploy(inventory.package(one_step("Infra", cdk_step(
+        env, Diff={"Enabled": True}, StackConfiguration=[{"StackName": api, "Parameters": {"Greeting": "hello"}}])),
+        version="1.0.1"))
+
+    assert same.status == "succeeded", (same.record.error, same.record.cause)
+    assert steps_of(same) == {"InfraCdkDiff": "succeeded", "Infra": "succeeded"}
+    assert same.outputs["output"]["InfraCdkDiff"] == {"result": "no-change", "changes": {}}
+    assert backend.client("cloudformation").list_change_sets(StackName=api)["Summaries"] == []
+
     (inventory.root / "infra" / "handler" / "index.py").write_text(
         (inventory.root / "infra" / "handler" / "index.py").read_text() + "\n# changed\n")
     changed = environment.deploy(inventory.package(one_step("Infra", cdk_step(env, Diff={"Enabled": True})),
-                                                   version="1.0.1"))
+                                                   version="1.0.2"))
 
     assert changed.status == "waiting_approval"
     assert changed.pending_approvals == ["InfraApproveChanges"]
-    assert f"{api}: its change set has" in changed.logs("InfraCdkDiff")
     finished = changed.approve("InfraApproveChanges")
     assert finished.status == "succeeded", (finished.record.error, finished.record.cause)
     assert data not in finished.outputs["output"]["InfraCdkDiff"]["changes"]
