@@ -6,7 +6,9 @@ change set has changes, and the approval is answered from the SDK."""
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import sys
 import zipfile
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import requests
 
 import attini_sdk as at
 from tests.backends.aws.e2e.conftest import REGION
-from tests.deploy.conftest import Project, one_step
+from tests.deploy.conftest import Project, one_step, runner_step
 
 pytest.importorskip("aws_cdk", reason="aws-cdk-lib is in the dev extra; the Cdk step needs it for Python apps")
 pytestmark = pytest.mark.slow
@@ -154,3 +156,13 @@ def test_diff_pauses_only_when_a_change_set_has_changes_and_the_sdk_approves(bac
     assert finished.status == "succeeded", (finished.record.error, finished.record.cause)
     assert data not in finished.outputs["output"]["InfraCdkDiff"]["changes"]
     assert finished.outputs["output"]["InfraCdkDiff"]["changes"] == {api: "update"}
+
+
+def test_runner_jobs_get_the_default_runners_tools_on_their_path_as_locally(backend, env, tmp_path):
+    plan = one_step("Tools", runner_step("Tools", ['printf \'{"path": "%s"}\' "$PATH" > "$ATTINI_OUTPUT"']))
+    deployment = aws_env(backend, env).deploy(Project(tmp_path, "tools").package(plan))
+
+    assert deployment.status == "succeeded", (deployment.record.error, deployment.record.cause)
+    path = deployment.outputs["output"]["Tools"]["path"].split(os.pathsep)
+    tools = Path(os.environ["ATTINI_HOME"]) / "tools" / "node_modules" / ".bin"
+    assert path[:2] == [str(Path(sys.executable).parent), str(tools)]
