@@ -66,8 +66,10 @@ def assets(backend, prefix: str) -> list[str]:
     return sorted(o["Key"] for o in listed.get("Contents", []))
 
 
-def test_the_sam_example_deploys_with_its_code_in_the_backend_bucket(backend, env, sam_example):
-    deployment = aws_env(backend, env).deploy(sam_example)
+def test_the_sam_example_deploys_with_its_code_in_the_backend_bucket_and_a_second_deploy_skips(
+        backend, env, sam_example):
+    environment = aws_env(backend, env)
+    deployment = environment.deploy(sam_example)
 
     assert deployment.status == "succeeded", (deployment.record.error, deployment.record.cause)
     outputs = deployment.outputs["output"]["Counter"]
@@ -81,6 +83,12 @@ def test_the_sam_example_deploys_with_its_code_in_the_backend_bucket(backend, en
     body = backend.client("s3").get_object(Bucket=backend.bucket, Key=code[0])["Body"].read()
     assert "counter.py" in zipfile.ZipFile(io.BytesIO(body)).namelist()
     assert deployment.outputs["output"]["Smoke"]["result"] == {"id": "smoke"}
+
+    again = environment.deploy(sam_example)
+
+    assert steps_of(again)["Counter"] == "skipped"
+    assert again.outputs["output"]["Counter"] == outputs
+    assert assets(backend, f"assets/{env}/sam-counter/") == keys
 
 
 def test_the_cdk_example_deploys_both_stacks_and_a_second_deploy_skips(backend, env, inventory):
