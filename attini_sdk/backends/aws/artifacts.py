@@ -55,6 +55,14 @@ def request_key(environment: str, distribution: str, artifact_id: str) -> str:
     return f"deploy/{environment}/{distribution}/{_check(artifact_id)}.request.json"
 
 
+def request_body_key(environment: str, distribution: str, request_id: str) -> str:
+    """Where a request too large for object metadata travels, written before its zip:
+    ``deploy/<env>/<distribution>/requests/<request id>.json`` (one level deeper, so it starts nothing itself)."""
+    if not request_id or "/" in request_id or request_id.startswith("."):
+        raise ValueError(f"not a request id: {request_id!r}")
+    return f"deploy/{environment}/{distribution}/requests/{request_id}.json"
+
+
 class S3ArtifactStore:
     """The AWS backend's :class:`~attini_sdk.backends.base.ArtifactStore`.
 
