@@ -119,13 +119,17 @@ class S3ArtifactStore:
 
     def has(self, artifact_id: str) -> bool:
         """True if the bucket stores the artifact (a missing key answers 403 without ``s3:ListBucket``: False)."""
+        return self.size(artifact_id) is not None
+
+    def size(self, artifact_id: str) -> int | None:
+        """The stored artifact's size in bytes; None when the bucket does not store it."""
         try:
-            self._s3.head_object(Bucket=self.bucket, Key=object_key(artifact_id))
+            head = self._s3.head_object(Bucket=self.bucket, Key=object_key(artifact_id))
         except Exception as exc:
             if client_error_code(exc) in ("404", "NoSuchKey", "NotFound", "403", "Forbidden", "AccessDenied"):
-                return False
+                return None
             raise self._error("head", exc) from exc
-        return True
+        return int(head.get("ContentLength", 0))
 
     def delete(self, artifact_id: str) -> bool:
         """Remove a stored artifact, its signatures (and its cached copy); False if it was not there."""
