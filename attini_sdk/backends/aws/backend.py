@@ -150,6 +150,11 @@ class TableOrchestrator:
     def steps_table(self, record, secret_values=(), *, arrays: bool = True):
         return self.state.steps_table(record.id, arrays=arrays)
 
+    def step_log(self, record, step: str):
+        from attini_sdk.backends.aws.step_logs import read_step_log
+
+        return read_step_log(self.backend.session, self.backend.contract.get("runner_log_group"), record.id, step)
+
     def _approvals(self, deployment_id: str) -> list:
         d = self.state.get_deployment(deployment_id)
         return [a for a in self.state.pending_approvals(d.environment) if a.deployment_id == deployment_id]
