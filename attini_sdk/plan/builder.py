@@ -125,4 +125,26 @@ class Plan:
             return None
 
     def __repr__(self) -> str:
-        return f"Plan({', '.join(s.name for s in self._steps)})"
+        """One line: how many states the compiled plan has and their names, joined by arrows when they run one
+        after the other (by commas when branches run in parallel); a plan that does not compile says so.
+
+        >>> from attini_sdk.plan import Runner
+        >>> first = Runner("First", commands=["true"])
+        >>> Plan(Runner("Second", commands=["true"], after=[first]))
+        <Plan 2 states: First → Second>
+        >>> Plan(Runner("A", commands=["true"]), Runner("B", commands=["true"]))
+        <Plan 4 states: Parallel-1, A, B, Parallel-1-Merge (parallel branches)>
+        """
+        try:
+            compiled = self.compile(validate=False)
+        except Exception as err:  # a repr never raises: say what was added and that it does not compile
+            added = ", ".join(s.name for s in self._steps[:8]) + (", …" if len(self._steps) > 8 else "")
+            return f"<Plan {len(self._steps)} step(s) added: {added}; does not compile: {type(err).__name__}>"
+        names = compiled.state_names()
+        top = compiled.definition.get("States", {})
+        linear = len(top) == len(names) and all(
+            isinstance(b, dict) and b.get("Type") not in ("Parallel", "Map", "Choice") for b in top.values())
+        shown = names[:8]
+        text = (" → " if linear else ", ").join(shown) + (f", … {len(names) - len(shown)} more" if names[8:] else "")
+        return (f"<Plan {len(names)} state{'s' if len(names) != 1 else ''}: {text}"
+                + ("" if linear else " (parallel branches)") + ">")
