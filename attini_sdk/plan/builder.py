@@ -141,10 +141,9 @@ class Plan:
             added = ", ".join(s.name for s in self._steps[:8]) + (", …" if len(self._steps) > 8 else "")
             return f"<Plan {len(self._steps)} step(s) added: {added}; does not compile: {type(err).__name__}>"
         names = compiled.state_names()
-        top = compiled.definition.get("States", {})
-        linear = len(top) == len(names) and all(
-            isinstance(b, dict) and b.get("Type") not in ("Parallel", "Map", "Choice") for b in top.values())
-        shown = names[:8]
-        text = (" → " if linear else ", ").join(shown) + (f", … {len(names) - len(shown)} more" if names[8:] else "")
-        return (f"<Plan {len(names)} state{'s' if len(names) != 1 else ''}: {text}"
-                + ("" if linear else " (parallel branches)") + ">")
+        kinds = {b.get("Type") for b in compiled.definition.get("States", {}).values() if isinstance(b, dict)}
+        note = (" (parallel branches)" if kinds & {"Parallel", "Map"} else " (with choices)" if "Choice" in kinds
+                else "")
+        more = f", … {len(names) - 8} more" if len(names) > 8 else ""
+        text = (", " if note else " → ").join(names[:8]) + more
+        return f"<Plan {len(names)} state{'s' if len(names) != 1 else ''}: {text}{note}>"

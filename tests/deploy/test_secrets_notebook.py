@@ -23,6 +23,7 @@ from tests.notebook.kernels import execute, write_kernelspec
 from .conftest import runner_step
 from .test_secrets_everywhere import (ENVIRONMENT, PRINT, SECRETS, _env_with_secrets, file_leaks, forms,
                                      not_owner_only)
+from .test_secrets_everywhere import home  # noqa: F401  (the fixture: a private ATTINI_HOME the kernel inherits)
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
@@ -36,15 +37,6 @@ def every_form() -> list[str]:
 
 def leaks(text: str) -> list[str]:
     return [form for form in every_form() if form in text]
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    """A private ATTINI_HOME shared with the kernel (it inherits this environment); runner steps only."""
-    path = tmp_path / "attini-home"
-    monkeypatch.setenv("ATTINI_HOME", str(path))
-    monkeypatch.delenv("ATTINI_DEBUG", raising=False)
-    return path
 
 
 @pytest.fixture
