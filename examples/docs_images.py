@@ -1,6 +1,7 @@
 """`make docs-img`: the pictures in README.md and docs/notebooks.md, made from the demo's story.
 
     python examples/docs_images.py            # writes docs/img/timeline.png and docs/img/landscape.png
+    python examples/docs_images.py /tmp/img   # the same two files, into another folder
 
 It runs the notebooks' sandbox (a moto server and a temporary ATTINI_HOME), deploys the example platform to
 dev, acc and prod as the demo does (the app waits for its approval in prod and is approved; a broken app 0.4.0
@@ -17,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "img"
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    out = Path(argv[0]).resolve() if argv else OUT
     sys.path.insert(0, str(ROOT / "notebooks"))
     import sandbox
 
@@ -43,15 +45,15 @@ def main() -> int:
         broken = acc.deploy(box.broken_app(), progress=quiet)  # app 0.4.0: a typo in its template
         acc.rollback("app", progress=quiet)
         dev.deploy(at.Distribution.from_path(sandbox.PLATFORM / "network", version="1.1.0"), progress=quiet)
-        OUT.mkdir(parents=True, exist_ok=True)
-        broken.timeline().savefig(OUT / "timeline.png", dpi=100)
-        at.landscape_plot(envs).savefig(OUT / "landscape.png", dpi=100)
+        out.mkdir(parents=True, exist_ok=True)
+        broken.timeline().savefig(out / "timeline.png", dpi=100)
+        at.landscape_plot(envs).savefig(out / "landscape.png", dpi=100)
     finally:
         box.stop()
     for name in ("timeline.png", "landscape.png"):
-        print(f"wrote {(OUT / name).relative_to(ROOT)}")
+        print(f"wrote {out / name}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

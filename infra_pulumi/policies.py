@@ -60,7 +60,7 @@ def deployer(n: Names, parameter_name: str) -> dict:
     return document(
         allow("UploadDistributions", ["s3:PutObject"], [n.objects_arn("deploy/")]),
         allow("ReadArtifacts", ["s3:GetObject"],
-              [n.objects_arn("artifacts/"), n.objects_arn("outputs/"), n.objects_arn("logs/")]),
+              [n.objects_arn("artifacts/"), n.objects_arn("outputs/")]),
         _table(n, TABLE_READ, "ReadState"),
         _backend_parameter(n, parameter_name),
         allow("ReadRunnerLogs", ["logs:GetLogEvents", "logs:FilterLogEvents", "logs:DescribeLogStreams"],
@@ -89,10 +89,11 @@ def runner(n: Names, parameter_name: str, secrets_prefix: str) -> dict:
     tag_key, tag_value = STACK_TAG
     return document(
         allow("ReadArtifacts", ["s3:GetObject"], [n.objects_arn("artifacts/")]),
-        allow("WriteOutputsAndLogs", ["s3:GetObject", "s3:PutObject"],
-              [n.objects_arn("outputs/"), n.objects_arn("logs/")]),
+        allow("WriteOutputs", ["s3:GetObject", "s3:PutObject"], [n.objects_arn("outputs/")]),
         # Sam and Cdk steps publish code and templates there; CloudFormation reads them with these credentials
         allow("PublishStepAssets", ["s3:GetObject", "s3:PutObject"], [n.objects_arn("assets/")]),
+        # each step's log goes to a stream of its own in the runner's group (attini_sdk/runner/log_shipper.py)
+        allow("WriteStepLogs", LOG_WRITE, [n.log_group_arn("runner")]),
         _table(n, TABLE_READ + TABLE_WRITE, "ReadWriteState"),
         allow("ConsumeRunnerJobs", QUEUE_CONSUME, [n.queue_arn(n.runner_jobs)]),
         grant("TaskTokenCallbacks"),

@@ -26,7 +26,7 @@ from attini_sdk.artifacts.manifest import MANIFEST_PATH, PLAN_PATH, SIGNATURE_PA
 from attini_sdk.config.limits import MAX_ENTRIES
 from attini_sdk.errors import ArtifactError, SignatureError
 
-__all__ = ["Artifact", "Limits"]
+__all__ = ["Artifact", "Limits", "size_text"]
 
 _CHUNK = 1 << 20
 
@@ -47,6 +47,22 @@ class Limits:
     max_ratio: int = 200
     ratio_floor: int = 1 << 20
     max_manifest_size: int = 64 << 20
+
+
+def size_text(size: int) -> str:
+    """A byte count for people, in powers of 1024 with one decimal.
+
+    >>> size_text(512), size_text(4198), size_text(3 * 1024 ** 2)
+    ('512 B', '4.1 KB', '3.0 MB')
+    """
+    if size < 1024:
+        return f"{size} B"
+    value = size / 1024
+    for unit in ("KB", "MB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
 
 
 def _error(what: str, where: str, hint: str | None = None) -> ArtifactError:
@@ -194,7 +210,12 @@ class Artifact:
         return self.read_bytes(name).decode("utf-8")
 
     def __repr__(self) -> str:
-        return f"Artifact({self.label} {self.id[:19]}…, path='{self.path}')"
+        """One line: label, short id, size, signed or not, and the zip's path, e.g.
+        ``<Artifact network 1.2.0 sha256:3f2a9b1c0d4e… (12 files, 4.1 KB, signed) at dist/network.zip>``."""
+        files = self.manifest.files
+        signed = "signed" if self.signature is not None else "unsigned"
+        return (f"<Artifact {self.label} {self.id[:19]}… ({len(files)} file{'s' if len(files) != 1 else ''}, "
+                f"{size_text(self.manifest.total_size)}, {signed}) at {self.path}>")
 
     def _repr_html_(self) -> str:
         from attini_sdk.notebook.html import artifact_html  # up the chain: listed in docs/internals.md

@@ -115,6 +115,17 @@ class Distribution:
         """
         return cls(path, version=version, strict=strict)
 
+    def __repr__(self) -> str:
+        """One line: name, version (if any), the source folder and how many dependencies.
+
+        >>> Distribution("examples/platform/network", name="network", version="1.2.0")
+        <Distribution network 1.2.0 at examples/platform/network>
+        """
+        version = f" {self.version}" if self.version else " (no version)"
+        deps = len(self.dependencies)
+        needs = f", {deps} dependenc{'y' if deps == 1 else 'ies'}" if deps else ""
+        return f"<Distribution {self.name}{version} at {self.source}{needs}>"
+
     def _repr_html_(self) -> str:
         from attini_sdk.notebook.html import distribution_html  # up the chain: listed in docs/internals.md
 

@@ -134,7 +134,8 @@ class Orchestrator(Protocol):
     ``launch`` starts the plan of a deployment the state store just recorded (its lock taken);
     ``answer`` records a ManualApproval decision and runs the deployment on; ``resume`` continues a
     deployment that waited or was interrupted, from its last checkpoint; ``wait`` blocks until a
-    deployment finishes or pauses; ``steps_table`` lists what ran. The local backend runs the plan on the
+    deployment finishes or pauses; ``steps_table`` lists what ran; ``step_log`` is the text a step's runs
+    logged (every attempt, in order; None for a step that logged nothing), as written (the caller redacts). The local backend runs the plan on the
     embedded ASL engine (:class:`~attini_sdk.backends.local.orchestrator.LocalOrchestrator`); an AWS
     backend would start a Step Functions execution and answer task tokens instead.
     """
@@ -146,3 +147,4 @@ class Orchestrator(Protocol):
     def resume(self, deployment_id: str, options: Any, *, wait: bool = True) -> DeploymentRecord: ...
     def wait(self, deployment_id: str, timeout: float | None = None) -> bool: ...
     def steps_table(self, record: DeploymentRecord, secret_values: Any = (), *, arrays: bool = True) -> Any: ...
+    def step_log(self, record: DeploymentRecord, step: str) -> str | None: ...

@@ -152,20 +152,31 @@ class Deployment:
     def logs(self, step: str) -> str:
         """The log of ``step`` (every attempt, in order); ``""`` for a state that writes none.
 
+        The same call on both backends: the local backend reads its log files, the AWS backend the step's
+        CloudWatch Logs streams (while the step runs, what it logged so far). Secrets read ``***``.
+
         >>> d.logs("Migrate")                               # doctest: +SKIP
         '[attini] job Migrate-3f2a on runner AttiniDefaultRunner: 1 command(s)\\napplied 001_create_items.sql\\n…'
         """
-        from attini_sdk.steps.base import step_log_path
-
-        path = step_log_path(self._backend.log_dir(self.id), step)
-        if path.is_file():
-            return redact_values(path.read_text(encoding="utf-8", errors="replace"), self._env._secret_values())
+        text = self._backend.orchestrator.step_log(self.record, step)
+        if text is not None:
+            return redact_values(text, self._env._secret_values())
         known = set(self.steps["step"])
-        if step in known:
+        if step in known or step in self._plan_states():
             return ""
         raise NotFoundError(f"{self.distribution} revision {self.revision} has no step '{step}'",
                             where=f"environment '{self.environment}', deployment {self.id}",
                             hint="steps that ran: " + (", ".join(sorted(known)) or "none"))
+
+    def _plan_states(self) -> set[str]:
+        """Every state of the plan this deployment ran (a Pass state the AWS backend keeps no run of, too)."""
+        from attini_sdk.plan.definition import PlanDefinition
+
+        try:
+            plan = self.artifact.plan
+        except NotFoundError:  # retention removed the artifact: only the recorded runs are known
+            return set()
+        return set(PlanDefinition(plan).state_names()) if plan else set()
 
     @property
     def artifact(self):

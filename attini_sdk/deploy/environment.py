@@ -450,11 +450,15 @@ class Environment:
         """Continue an ``interrupted`` deployment (its deployer died) where it stopped, in this process.
 
         Steps that finished are not run again; the one in flight is run again (a Cfn step waits for its
-        stack to settle first). Default: the latest deployment of ``distribution``.
+        stack to settle first). Default: the latest deployment of ``distribution``. In a notebook it shows the
+        live widget, as :meth:`deploy` does.
         """
         from attini_sdk.deploy.flow import resume
 
-        return resume(self, distribution, deployment_id, wait=wait, approve=approve, progress=progress)
+        live = wait and progress is None and _in_notebook()
+        deployment = resume(self, distribution, deployment_id, wait=wait and not live, approve=approve,
+                            progress=progress)
+        return deployment.watch().follow() if live else deployment
 
     def unlock(self, distribution: str, force: bool = False):
         """Remove the lock of a deployment whose process is gone (``force``: even if it looks alive).

@@ -125,4 +125,25 @@ class Plan:
             return None
 
     def __repr__(self) -> str:
-        return f"Plan({', '.join(s.name for s in self._steps)})"
+        """One line: how many states the compiled plan has and their names, joined by arrows when they run one
+        after the other (by commas when branches run in parallel); a plan that does not compile says so.
+
+        >>> from attini_sdk.plan import Runner
+        >>> first = Runner("First", commands=["true"])
+        >>> Plan(Runner("Second", commands=["true"], after=[first]))
+        <Plan 2 states: First → Second>
+        >>> Plan(Runner("A", commands=["true"]), Runner("B", commands=["true"]))
+        <Plan 4 states: Parallel-1, A, B, Parallel-1-Merge (parallel branches)>
+        """
+        try:
+            compiled = self.compile(validate=False)
+        except Exception as err:  # a repr never raises: say what was added and that it does not compile
+            added = ", ".join(s.name for s in self._steps[:8]) + (", …" if len(self._steps) > 8 else "")
+            return f"<Plan {len(self._steps)} step(s) added: {added}; does not compile: {type(err).__name__}>"
+        names = compiled.state_names()
+        kinds = {b.get("Type") for b in compiled.definition.get("States", {}).values() if isinstance(b, dict)}
+        note = (" (parallel branches)" if kinds & {"Parallel", "Map"} else " (with choices)" if "Choice" in kinds
+                else "")
+        more = f", … {len(names) - 8} more" if len(names) > 8 else ""
+        text = (", " if note else " → ").join(names[:8]) + more
+        return f"<Plan {len(names)} state{'s' if len(names) != 1 else ''}: {text}{note}>"

@@ -16,7 +16,10 @@ For each, the worker
    for another ``visibility_timeout_seconds``; deletes the message once answered.
 
 Sam and Cdk steps publish code, assets and templates to this backend's bucket under ``assets/`` (see
-:mod:`attini_sdk.steps.asset_store`). The step's log is uploaded to ``logs/<deployment id>/<file>`` in the artifact bucket when the step ends.
+:mod:`attini_sdk.steps.asset_store`).
+While the step runs, its log goes to CloudWatch Logs every ``log_seconds`` and once more when it ends: the stream
+``<deployment id>/<step>/<attempt>`` of the contract's ``runner_log_group``
+(:class:`~attini_sdk.runner.log_shipper.LogShipper`); ``Deployment.logs(step)`` reads it back.
 
     >>> RunnerSettings().max_jobs, RunnerSettings().idle_ttl_seconds
     (4, 900.0)
@@ -53,6 +56,7 @@ class RunnerSettings:
     heartbeat_seconds: float = 60.0
     visibility_timeout_seconds: int = 300
     wait_time_seconds: int = 20
+    log_seconds: float = 5.0
 
     @classmethod
     def from_contract(cls, contract: dict, **overrides: Any) -> RunnerSettings:
@@ -251,6 +255,7 @@ class RunnerWorker:
         invocation = SimpleNamespace(state_name=job.step, resource=job.resource, state_input=payload,
                                      input=prepared.resolve(job["properties"]) if job.has_properties else payload,
                                      attempt=job.attempt, token=job.token, cancelled=threading.Event())
+        shipper = self._ship_log(prepared, job)
         try:
             result = recorder.run(job.resource, invocation)
         except WaitForCallback:
@@ -264,7 +269,7 @@ class RunnerWorker:
             self._answer_failure(job, "Attini.StepCrashed", prepared.protect(f"{type(exc).__name__}: {exc}"))
             return JobOutcome(job.step, deployment_id, "failed", "Attini.StepCrashed")
         finally:
-            self._upload_log(prepared, job.step)
+            shipper.close()
         self._answer(job, "success", output=json.dumps(prepared.protect(result), default=str))
         return JobOutcome(job.step, deployment_id, "succeeded")
 
@@ -366,17 +371,17 @@ class RunnerWorker:
             self._sources[artifact.id] = target
             return target
 
-    def _upload_log(self, prepared: _Prepared, step: str) -> None:
+    def _ship_log(self, prepared: _Prepared, job: JobMessage):
+        """Start sending the step's log to its CloudWatch stream (what this attempt appends to the file)."""
+        from attini_sdk.backends.aws.step_logs import stream_name
+        from attini_sdk.runner.log_shipper import LogShipper
         from attini_sdk.steps.base import step_log_path
 
-        path = step_log_path(prepared.ctx.log_dir, step)
-        if not path.is_file():
-            return
-        try:
-            self.session.client("s3").upload_file(str(path), self.bucket,
-                                                  f"logs/{prepared.deployment.id}/{path.name}")
-        except Exception as exc:  # logs are a convenience; the step's outcome is what matters
-            log.warning("could not upload the log of %s: %s", step, exc)
+        group = self.contract.get("runner_log_group")
+        client = self.session.client("logs") if group else None
+        return LogShipper(client, group, stream_name(prepared.deployment.id, job.step, job.attempt + 1),
+                          step_log_path(prepared.ctx.log_dir, job.step), interval=self.settings.log_seconds,
+                          secret_values=prepared.secret_values).start()
 
 
 class _Heartbeat:

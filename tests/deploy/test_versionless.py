@@ -34,7 +34,7 @@ def test_it_packages_with_a_null_version_and_deploys(home, tmp_path):
     deployment = at.Environment.local("dev").deploy(artifact)
 
     assert artifact.version is None and manifest["version"] is None
-    assert repr(artifact).startswith(f"Artifact(app {artifact.id[:19]}")
+    assert repr(artifact).startswith(f"<Artifact app {artifact.id[:19]}")
     assert (deployment.status, deployment.version, deployment.label) == ("succeeded", None, "app")
     assert deployment.summary()["version"] is None
 

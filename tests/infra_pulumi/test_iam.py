@@ -131,6 +131,21 @@ def test_the_runner_is_scoped_to_prefixes_queue_parameters_and_tagged_stacks(pro
         "StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}
 
 
+def test_step_logs_are_written_by_the_runner_and_read_by_deployers_in_the_runner_group_only(program):
+    group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/attini/attini/runner:*"
+    runner = statements(program, "runner")
+    deployer = {s["Sid"]: s for s in json.loads(
+        program.one("iam/policy:Policy", "attini-deployer").inputs["policy"])["Statement"]}
+
+    assert runner["WriteStepLogs"]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert runner["WriteStepLogs"]["Resource"] == [group]
+    assert set(deployer["ReadRunnerLogs"]["Action"]) == {"logs:GetLogEvents", "logs:DescribeLogStreams",
+                                                         "logs:FilterLogEvents"}
+    assert deployer["ReadRunnerLogs"]["Resource"] == [group]
+    # the logs are not in the bucket any more: nobody gets its logs/ prefix
+    assert not [s for s in [*runner.values(), *deployer.values()] if any("/logs/" in r for r in s["Resource"])]
+
+
 def test_the_escape_hatch_gives_the_runner_administrator_access(program, permissive):
     def attachments(chosen):
         return [r.inputs["policyArn"] for r in chosen.all("iam/rolePolicyAttachment:RolePolicyAttachment")]

@@ -3,6 +3,12 @@ its Approve/Abort buttons answer a waiting ManualApproval through the public Dep
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import ipywidgets as widgets
 
 from attini_sdk.notebook.live import DeploymentWatcher
@@ -75,6 +81,36 @@ def test_stop_ends_the_thread_of_a_deployment_that_keeps_waiting(envs, src):
 
     assert watcher.join(timeout=10)
     assert deployment.refresh().status == "waiting_approval"
+
+
+def test_resume_in_a_notebook_shows_the_live_widget_and_follows_the_deployment_to_its_end(envs, src, home,
+                                                                                          monkeypatch):
+    deployer = Path(__file__).parents[1] / "deploy" / "deployer.py"
+    folder = src("hello", "1.0.0")
+    proc = subprocess.Popen([sys.executable, str(deployer), "deploy", "dev", str(folder)],
+                            env={**os.environ, "ATTINI_TEST_PAUSE_AT": "after-engine-start"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    paused = home / "paused-after-engine-start"
+    deadline = time.monotonic() + 90
+    while not paused.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert paused.exists(), proc.stderr.read()
+    proc.kill()
+    proc.wait(30)
+    dev = envs["dev"]
+    assert dev.latest("hello").status == "interrupted"
+    shown = []
+    monkeypatch.setattr("attini_sdk.deploy.environment._in_notebook", lambda: True)
+    monkeypatch.setattr("IPython.display.display", lambda *objects, **_: shown.extend(objects))
+
+    resumed = dev.resume("hello")
+
+    assert resumed.status == "succeeded"
+    [watcher] = shown  # the live widget, displayed while it ran
+    assert isinstance(watcher, DeploymentWatcher) and watcher.deployment.id == resumed.id
+    assert watcher.join(timeout=30)  # its polling thread ended with the deployment
+    assert watcher.progress.bar_style == "success" and watcher.counter.value == f"{watcher.size}/{watcher.size}"
+    assert "Greet" in watcher.steps_view.value and "Check" in watcher.steps_view.value
 
 
 def test_outside_a_notebook_deploy_shows_nothing_and_loads_no_widget_or_plot_library(home, src):

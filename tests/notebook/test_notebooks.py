@@ -4,12 +4,13 @@ outputs."""
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from tests.notebook.kernels import execute as run_notebook
+from tests.notebook.kernels import write_kernelspec
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -19,15 +20,9 @@ WIDGET = "application/vnd.jupyter.widget-view+json"
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory) -> str:
-    """A kernelspec for this interpreter in a temporary folder, found through JUPYTER_PATH: the notebooks run in
-    the venv's python on a fresh clone, whatever kernels the machine has."""
-    name = "attini-sdk-test"
+    """A kernelspec for this interpreter in a temporary folder, found through JUPYTER_PATH (see kernels.py)."""
     folder = tmp_path_factory.mktemp("jupyter")
-    spec = folder / "kernels" / name
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "attini_sdk (test venv)", "language": "python"}))
+    name = write_kernelspec(folder)
     mp = pytest.MonkeyPatch()
     mp.setenv("JUPYTER_PATH", str(folder))
     yield name
@@ -35,11 +30,7 @@ def kernel(tmp_path_factory) -> str:
 
 
 def execute(path: Path, kernel: str) -> nbformat.NotebookNode:
-    from nbclient import NotebookClient
-
-    book = nbformat.read(path, as_version=4)
-    NotebookClient(book, kernel_name=kernel, timeout=120, resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
-    return book
+    return run_notebook(path, kernel, NOTEBOOKS)
 
 
 def outputs(book, source_part: str) -> list[dict]:

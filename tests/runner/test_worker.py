@@ -16,6 +16,7 @@ from tests.deploy.conftest import Project, runner_step
 
 REGION = "eu-west-1"
 ROLE = "arn:aws:iam::123456789012:role/attini-backend/attini-state-machine"
+LOG_GROUP = "/attini/attini/runner"
 
 
 class Clients:
@@ -47,7 +48,9 @@ def cloud(monkeypatch, tmp_path):
         clients = Clients()
         clients.client("s3").create_bucket(Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": REGION})
         queue = clients.client("sqs").create_queue(QueueName="attini-runner-jobs")["QueueUrl"]
+        clients.client("logs").create_log_group(logGroupName=LOG_GROUP)
         contract = {"artifact_bucket": "artifacts", "runner_jobs_queue_url": queue, "state_machine_prefix": "attini-",
+                    "runner_log_group": LOG_GROUP,
                     "runner": {"max_concurrent_jobs": 2, "heartbeat_seconds": 60, "idle_ttl_seconds": 1}}
         yield clients, contract
 
@@ -108,8 +111,8 @@ def test_runner_steps_run_with_the_local_executors_and_their_outputs_flow_on(clo
     assert output == {"Hello": {"greeting": "hi dev"}, "Echo": {"result": "hi dev"}}
     runs = {r.step: r for r in state.step_runs(launch.record.id)}
     assert runs["Hello"].status == "succeeded" and runs["Echo"].output == {"result": "hi dev"}
-    logs = clients.client("s3").list_objects_v2(Bucket="artifacts", Prefix=f"logs/{launch.record.id}/")
-    assert {o["Key"].rsplit("/", 1)[1] for o in logs["Contents"]} == {"Hello.log", "Echo.log"}
+    streams = clients.client("logs").describe_log_streams(logGroupName=LOG_GROUP)["logStreams"]
+    assert {s["logStreamName"] for s in streams} == {f"{launch.record.id}/Hello/1", f"{launch.record.id}/Echo/1"}
     assert (tmp_path / "cache" / "dist").is_dir()  # extracted once per distribution id
 
 

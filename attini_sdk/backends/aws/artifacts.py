@@ -55,6 +55,14 @@ def request_key(environment: str, distribution: str, artifact_id: str) -> str:
     return f"deploy/{environment}/{distribution}/{_check(artifact_id)}.request.json"
 
 
+def request_body_key(environment: str, distribution: str, request_id: str) -> str:
+    """Where a request too large for object metadata travels, written before its zip:
+    ``deploy/<env>/<distribution>/requests/<request id>.json`` (one level deeper, so it starts nothing itself)."""
+    if not request_id or "/" in request_id or request_id.startswith("."):
+        raise ValueError(f"not a request id: {request_id!r}")
+    return f"deploy/{environment}/{distribution}/requests/{request_id}.json"
+
+
 class S3ArtifactStore:
     """The AWS backend's :class:`~attini_sdk.backends.base.ArtifactStore`.
 
@@ -111,13 +119,17 @@ class S3ArtifactStore:
 
     def has(self, artifact_id: str) -> bool:
         """True if the bucket stores the artifact (a missing key answers 403 without ``s3:ListBucket``: False)."""
+        return self.size(artifact_id) is not None
+
+    def size(self, artifact_id: str) -> int | None:
+        """The stored artifact's size in bytes; None when the bucket does not store it."""
         try:
-            self._s3.head_object(Bucket=self.bucket, Key=object_key(artifact_id))
+            head = self._s3.head_object(Bucket=self.bucket, Key=object_key(artifact_id))
         except Exception as exc:
             if client_error_code(exc) in ("404", "NoSuchKey", "NotFound", "403", "Forbidden", "AccessDenied"):
-                return False
+                return None
             raise self._error("head", exc) from exc
-        return True
+        return int(head.get("ContentLength", 0))
 
     def delete(self, artifact_id: str) -> bool:
         """Remove a stored artifact, its signatures (and its cached copy); False if it was not there."""

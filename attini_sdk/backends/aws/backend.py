@@ -106,13 +106,16 @@ class AwsBackend:
         ids: set[str] = set()
         for name in (None,) if distributions is None else distributions:
             ids.update(self.state.expired_artifacts(name))
+        known = self.state.artifact_identities(sorted(ids)) if ids else {}
         removed = []
         for artifact_id in sorted(ids):
-            if not self.artifacts.has(artifact_id):
-                continue
+            size = self.artifacts.size(artifact_id)
+            if size is None:
+                continue  # already gone
             if not dry_run:
                 self.artifacts.delete(artifact_id)
-            removed.append({"distribution_id": artifact_id, "distribution": None, "version": None, "bytes": None,
+            name, version = known.get(artifact_id, (None, None))
+            removed.append({"distribution_id": artifact_id, "distribution": name, "version": version, "bytes": size,
                             "path": f"s3://{self.contract['artifact_bucket']}/artifacts/{artifact_id}.zip"})
         return removed
 
@@ -146,6 +149,11 @@ class TableOrchestrator:
 
     def steps_table(self, record, secret_values=(), *, arrays: bool = True):
         return self.state.steps_table(record.id, arrays=arrays)
+
+    def step_log(self, record, step: str):
+        from attini_sdk.backends.aws.step_logs import read_step_log
+
+        return read_step_log(self.backend.session, self.backend.contract.get("runner_log_group"), record.id, step)
 
     def _approvals(self, deployment_id: str) -> list:
         d = self.state.get_deployment(deployment_id)

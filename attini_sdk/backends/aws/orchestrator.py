@@ -8,7 +8,8 @@
 - ``answer`` records a ManualApproval decision and answers the token the runner stored with it;
 - ``resume`` finishes a deployment whose execution ended without being finalized (a lost EventBridge event);
 - ``wait`` polls the table until the deployment finished or waits for an approval;
-- ``steps_table`` reads the step runs the runner recorded.
+- ``steps_table`` reads the step runs the runner recorded;
+- ``step_log`` reads a step's log from CloudWatch Logs, where the runner wrote it (:mod:`.step_logs`).
 
 It runs inside init-deploy (launch), on an operator's machine (answer, wait) and in finalize (resume)::
 
@@ -242,3 +243,9 @@ class SfnOrchestrator:
     def steps_table(self, record: DeploymentRecord, secret_values: Any = (), *, arrays: bool = True):
         """The step runs the runner recorded, in the order they started."""
         return self.state.steps_table(record.id, arrays=arrays)
+
+    def step_log(self, record: DeploymentRecord, step: str) -> str | None:
+        """Every attempt's stream of ``step`` in the runner's log group, joined; None when there is none."""
+        from attini_sdk.backends.aws.step_logs import read_step_log
+
+        return read_step_log(self.session, self.contract.get("runner_log_group"), record.id, step)

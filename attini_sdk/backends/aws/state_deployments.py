@@ -393,6 +393,14 @@ class DeploymentOps(DynamoCore):
                     keep[d.distribution_id] = keep.get(d.distribution_id, False) or kept
         return sorted(artifact for artifact, kept in keep.items() if not kept)
 
+    def artifact_identities(self, artifact_ids: Collection[str]) -> dict[str, tuple[str, str | None]]:
+        """``{id: (distribution, version)}`` of recorded artifacts (batched reads; unknown ids left out)."""
+        found = {}
+        for item in self._batch_get(it.artifact_key(i) for i in artifact_ids):
+            value = it.decode(item)
+            found[value["distribution_id"]] = (value["distribution"], value.get("version"))
+        return found
+
     def artifact_in_use(self, artifact_id: str) -> bool:
         """True if any recorded deployment, in any environment, ran the artifact ``artifact_id``."""
         return next(self._query(f"ART#{artifact_id}", begins="DEP#", limit=1), None) is not None

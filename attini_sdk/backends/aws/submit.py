@@ -29,16 +29,19 @@ from typing import Any
 
 import attrs
 
-from attini_sdk.backends.aws.artifacts import deploy_key, request_key
+from attini_sdk.backends.aws.artifacts import deploy_key, request_body_key, request_key
 from attini_sdk.backends.records import DeploymentRecord
-from attini_sdk.errors import AttiniError, BackendError, ConfigError
+from attini_sdk.errors import AttiniError, BackendError
 
 __all__ = ["REQUEST_METADATA", "DeployRequest", "submit", "wait_for_request", "follow", "request_from_object"]
 
 #: the S3 user-metadata key (``x-amz-meta-attini-request``) that carries the request on a zip upload
 REQUEST_METADATA = "attini-request"
-#: S3 allows 2 KB of user metadata; a request larger than this travels as ``.request.json`` beside the zip
+#: S3 allows 2 KB of user metadata; a larger request is written first to ``requests/<request id>.json`` beside
+#: the zip (:func:`~attini_sdk.backends.aws.artifacts.request_body_key`), and the metadata only points at it
 _METADATA_LIMIT = 1800
+#: the key, in a request's metadata, of the object holding the whole request
+REQUEST_BODY = "request_body"
 
 
 @attrs.frozen
@@ -104,13 +107,13 @@ def submit(backend, artifact, environment: str, *, parameters: Mapping[str, Any]
         if backend.artifacts.has(artifact.id):
             s3.put_object(Bucket=bucket, Key=request_key(environment, artifact.name, artifact.id),
                           Body=body.encode(), ContentType="application/json")
-        elif len(body) <= _METADATA_LIMIT:
+        else:
+            if len(body) > _METADATA_LIMIT:  # the request goes first, the zip's metadata points at it
+                body_key = request_body_key(environment, artifact.name, request.request_id)
+                s3.put_object(Bucket=bucket, Key=body_key, Body=body.encode(), ContentType="application/json")
+                body = json.dumps({"request_id": request.request_id, REQUEST_BODY: body_key})
             s3.upload_file(str(artifact.path), bucket, deploy_key(environment, artifact.name, artifact.id),
                            ExtraArgs={"Metadata": {REQUEST_METADATA: body}, "ContentType": "application/zip"})
-        else:
-            raise ConfigError(f"the deploy request is {len(body)} bytes, more than S3 metadata holds",
-                              where=f"environment '{environment}', distribution '{artifact.name}'",
-                              hint="pass fewer or shorter parameters; set the rest as environment parameters")
     except AttiniError:
         raise
     except Exception as exc:

@@ -536,3 +536,12 @@ class LocalOrchestrator(ContinuationOps):
         rows = plain_state_runs(json.loads(saved.record.definition), saved.events, saved.record.status,
                                 error=saved.record.error, cause=saved.record.cause, secret_values=secret_values)
         return with_plain_states(table, rows)
+
+    def step_log(self, record: DeploymentRecord, step: str) -> str | None:
+        """The log file of ``step`` (``<home>/logs/<deployment id>/<step>.log``; every attempt appends to it)."""
+        from attini_sdk.steps.base import step_log_path
+
+        path = step_log_path(self.backend.log_dir(record.id), step)
+        if not path.is_file():
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")

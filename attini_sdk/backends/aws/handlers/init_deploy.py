@@ -4,7 +4,8 @@ Invoked by the SQS event source on ``deploy-events`` (one message per invocation
 by the emulation. Each S3 record names ``deploy/<environment>/<distribution>/<file>``:
 
 - ``<id>.zip``: a packaged artifact; the request (who, why, options) rides in the object's metadata
-  ``attini-request`` (JSON), or is empty;
+  ``attini-request`` (JSON), or is empty; a request too large for metadata (S3 keeps 2 KB) was written first to
+  ``requests/<request id>.json`` beside it, and the metadata holds ``{"request_id", "request_body": KEY}``;
 - ``<id>.request.json``: a request to deploy ``artifacts/<id>.zip``, already stored (no second upload).
 
 The request JSON: ``{"request_id", "distribution_id", "deployed_by", "reason", "force", "rerun_unchanged",
@@ -123,6 +124,8 @@ def init_deploy(session, contract: dict, state, bucket: str, key: str, *, versio
             zip_path = None
         request_id = str(request.get("request_id") or f"s3:{key}@{version or etag or 'unversioned'}")
         try:
+            if "request_body" in request:
+                request = _request_body(s3, bucket, key, request_id, request["request_body"])
             return _start(session, contract, state, bucket, key, environment, distribution, request, request_id,
                           zip_path, Path(tmp))
         except ConflictError as exc:
@@ -142,6 +145,23 @@ def _request_from_metadata(metadata: dict) -> dict:
         except ValueError:
             log.warning("ignoring metadata attini-request that is not JSON")
     return {}
+
+
+def _request_body(s3, bucket: str, key: str, request_id: str, body_key: Any) -> dict:
+    """The whole request a zip's metadata points at: ``requests/<request id>.json`` beside the zip, nowhere else."""
+    expected = f"{key.rsplit('/', 1)[0]}/requests/{request_id}.json"
+    if body_key != expected:
+        raise DeploymentError(f"the upload's request points at {body_key!r}, not at {expected!r}",
+                              where=f"s3://{bucket}/{key}", hint="deploy with the attini SDK or CLI")
+    try:
+        request = json.loads(s3.get_object(Bucket=bucket, Key=expected)["Body"].read())
+    except Exception as exc:
+        raise DeploymentError(f"the upload's request {expected} cannot be read: {exc}", where=f"s3://{bucket}/{key}",
+                              hint="deploy again: the request is written before the artifact") from exc
+    if not isinstance(request, dict) or request.get("request_id") != request_id:
+        raise DeploymentError(f"{expected} is not the request of this upload", where=f"s3://{bucket}/{key}",
+                              hint="deploy again")
+    return request
 
 
 def _start(session, contract, state, bucket, key, environment, distribution, request, request_id, zip_path,

@@ -160,6 +160,8 @@ def test_diff_pauses_only_when_a_change_set_has_changes_and_the_sdk_approves(bac
 
     assert changed.status == "waiting_approval"
     assert changed.pending_approvals == ["InfraApproveChanges"]
+    log = changed.logs("InfraCdkDiff")
+    assert f"{api}: its change set has" in log and f"{data}: its change set" not in log
     finished = changed.approve("InfraApproveChanges")
     assert finished.status == "succeeded", (finished.record.error, finished.record.cause)
     assert data not in finished.outputs["output"]["InfraCdkDiff"]["changes"]

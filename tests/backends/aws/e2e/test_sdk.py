@@ -7,8 +7,8 @@ import pytest
 
 import attini_sdk as at
 from tests.backends.aws.e2e.conftest import REGION
-from tests.backends.aws.e2e.test_deploy_flow import APPROVAL_PLAN, network
-from tests.deploy.conftest import Project
+from tests.backends.aws.e2e.test_deploy_flow import APPROVAL_PLAN, network, network_plan
+from tests.deploy.conftest import QUEUE_TEMPLATE, Project
 
 
 @pytest.fixture
@@ -70,3 +70,26 @@ def test_unchanged_steps_are_skipped_unless_rerun_and_a_rollback_is_a_new_revisi
     rolled = aws_env.rollback("network", to=1)
     assert (rolled.status, rolled.revision, rolled.record.reason) == ("succeeded", 4, "Rollback to 1")
     assert list(aws_env.history()["revision"]) == [4, 3, 2, 1]
+
+
+def test_prune_lists_what_it_removes_from_the_bucket(backend, env, project):
+    backend.state.update_environment(env, keep_versions=0, keep_days=0)  # keep everything while deploying
+    aws_env = at.Environment.aws(env, endpoint_url=backend.endpoint, region=REGION)
+
+    def prunable(version: str):  # a name of its own: other tests' environments keep their network artifacts
+        return project("prunable", version).write("queue.yaml", QUEUE_TEMPLATE).package(network_plan(),
+                                                                                       version=version)
+
+    old = prunable("1.0.0")
+    assert aws_env.deploy(old).status == "succeeded"
+    assert aws_env.deploy(prunable("2.0.0")).status == "succeeded"
+    backend.state.update_environment(env, keep_versions=1, keep_days=0)
+
+    assert list(aws_env.prune(dry_run=True)["distribution_id"]) == [old.id]
+    removed = aws_env.prune()
+
+    assert list(removed["distribution_id"]) == [old.id]
+    assert (removed.loc[0, "distribution"], removed.loc[0, "version"]) == ("prunable", "1.0.0")
+    assert removed.loc[0, "bytes"] == old.path.stat().st_size
+    assert removed.loc[0, "path"] == f"s3://{backend.bucket}/artifacts/{old.id}.zip"
+    assert not aws_env._backend.artifacts.has(old.id) and aws_env.prune().empty
