@@ -90,6 +90,8 @@ def runner(n: Names, parameter_name: str, secrets_prefix: str) -> dict:
     return document(
         allow("ReadArtifacts", ["s3:GetObject"], [n.objects_arn("artifacts/")]),
         allow("WriteOutputs", ["s3:GetObject", "s3:PutObject"], [n.objects_arn("outputs/")]),
+        # Sam and Cdk steps publish code and templates there; CloudFormation reads them with these credentials
+        allow("PublishStepAssets", ["s3:GetObject", "s3:PutObject"], [n.objects_arn("assets/")]),
         # each step's log goes to a stream of its own in the runner's group (attini_sdk/runner/log_shipper.py)
         allow("WriteStepLogs", LOG_WRITE, [n.log_group_arn("runner")]),
         _table(n, TABLE_READ + TABLE_WRITE, "ReadWriteState"),

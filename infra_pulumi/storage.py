@@ -7,6 +7,7 @@ Key layout (the SDK writes and reads exactly these prefixes; IAM is scoped by th
 | ``deploy/<env>/<distribution>/<id>.zip`` | uploads that trigger a deployment (S3 event → deploy-events) |
 | ``artifacts/<id>.zip`` | the retained artifact store, one object per distribution id |
 | ``outputs/...`` | deployment outputs written by the runner and finalize |
+| ``assets/<env>/<distribution>/...`` | code, CDK assets and templates the Sam and Cdk steps publish (the runner) |
 
 Step logs are not in the bucket: the runner writes them to its CloudWatch Logs group.
 

@@ -15,6 +15,8 @@ For each, the worker
 6. while the step runs, every ``heartbeat_seconds`` sends ``SendTaskHeartbeat`` and keeps the message hidden
    for another ``visibility_timeout_seconds``; deletes the message once answered.
 
+Sam and Cdk steps publish code, assets and templates to this backend's bucket under ``assets/`` (see
+:mod:`attini_sdk.steps.asset_store`).
 While the step runs, its log goes to CloudWatch Logs every ``log_seconds`` and once more when it ends: the stream
 ``<deployment id>/<step>/<attempt>`` of the contract's ``runner_log_group``
 (:class:`~attini_sdk.runner.log_shipper.LogShipper`); ``Deployment.logs(step)`` reads it back.
@@ -331,7 +333,7 @@ class RunnerWorker:
             distribution_version=deployment.version or "", deployment_id=deployment.id, source_dir=source,
             work_dir=work, log_dir=work / "logs", variables=dict(inputs.variables),
             parameters=dict(inputs.parameters), dependency_outputs=inputs.dependency_outputs(),
-            runners=dict(inputs.runners), aws=self._aws)
+            runners=dict(inputs.runners), aws=self._aws, asset_bucket=self.bucket)
         from attini_sdk.backends.aws.state_environments import secret_reference
 
         secrets = {secret_reference(k): inputs.parameters[k] for k in inputs.secret_keys if k in inputs.parameters}

@@ -11,6 +11,17 @@ distribution, content-addressed (an object already there is never uploaded again
 
 Against an emulator (moto, LocalStack) the bucket is created on first use; on AWS ``attini setup``
 made it, and a missing bucket is created too (with a log line), so a plain account works.
+
+On the AWS backend the runner gives the steps the backend's own artifact bucket
+(``DeploymentContext.asset_bucket``): everything goes under ``assets/<env>/<distribution>/`` there, a prefix
+the runner role may read and write, so the CloudFormation deploy in the same account reads it with the same
+credentials, and no second bucket is made::
+
+    >>> from attini_sdk.steps.base import DeploymentContext
+    >>> ctx = DeploymentContext(environment="dev", distribution_name="app", source_dir=".", work_dir=".",
+    ...                         log_dir=".", asset_bucket="attini-artifacts-1-eu-west-1")
+    >>> AssetStore.named(ctx).key("sam-assets", "ab12.zip")
+    'assets/dev/app/sam-assets/ab12.zip'
 """
 
 from __future__ import annotations
@@ -24,10 +35,12 @@ from pathlib import Path
 
 from attini_sdk.steps.base import DeploymentContext, StepFailed, StepLog
 
-__all__ = ["AssetStore", "bucket_name", "zip_folder", "file_sha256"]
+__all__ = ["AssetStore", "bucket_name", "zip_folder", "file_sha256", "BACKEND_PREFIX"]
 
 _LOCK = threading.Lock()
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # a fixed timestamp: the same files always zip to the same bytes
+BACKEND_PREFIX = "assets"
+"""The prefix of step assets in the AWS backend's bucket (``assets/<env>/<distribution>/...``)."""
 
 
 def bucket_name(region: str, account: str) -> str:
@@ -68,11 +81,14 @@ class AssetStore:
 
     @classmethod
     def for_context(cls, ctx: DeploymentContext, *, step: str, log: StepLog) -> AssetStore:
-        """The artifact store of ``ctx``'s account and region, the bucket created when missing."""
+        """The artifact store of ``ctx``: the backend's bucket when the host gives one, else Attini's bucket of
+        the account and region, created when missing."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        region = ctx.aws.region or "us-east-1"
         try:
+            if ctx.asset_bucket:
+                return cls(ctx.aws.client("s3"), ctx.asset_bucket, _prefix(ctx))
+            region = ctx.aws.region or "us-east-1"
             account = ctx.aws.client("sts").get_caller_identity()["Account"]
             s3 = ctx.aws.client("s3")
             bucket = bucket_name(region, account)
@@ -80,7 +96,15 @@ class AssetStore:
         except (ClientError, BotoCoreError) as exc:
             raise StepFailed(f"cannot reach the artifact store bucket: {exc}", step=step, error="Assets.UploadFailed",
                              cause=str(exc), hint="check credentials, region and endpoint") from exc
-        return cls(s3, bucket, f"{ctx.environment}/{ctx.distribution_name}")
+        return cls(s3, bucket, _prefix(ctx))
+
+    @classmethod
+    def named(cls, ctx: DeploymentContext) -> AssetStore:
+        """The same store's names, without a client and without touching the bucket (a diff changes nothing)."""
+        if ctx.asset_bucket:
+            return cls(None, ctx.asset_bucket, _prefix(ctx))
+        account = ctx.aws.client("sts").get_caller_identity()["Account"]
+        return cls(None, bucket_name(ctx.aws.region or "us-east-1", account), _prefix(ctx))
 
     def key(self, *parts: str) -> str:
         """The object key for ``parts`` under this store's prefix."""
@@ -102,6 +126,11 @@ class AssetStore:
     def url(self, key: str) -> str:
         """``s3://bucket/key``."""
         return f"s3://{self.bucket}/{key}"
+
+
+def _prefix(ctx: DeploymentContext) -> str:
+    scope = f"{ctx.environment}/{ctx.distribution_name}"
+    return f"{BACKEND_PREFIX}/{scope}" if ctx.asset_bucket else scope
 
 
 def _ensure_bucket(s3, bucket: str, region: str, log: StepLog) -> None:

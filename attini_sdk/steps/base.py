@@ -213,6 +213,9 @@ class DeploymentContext:
     conceal: Callable[[Any], Any] = attrs.field(default=lambda value: value, eq=False, repr=False)
     #: the AWS settings the host gives (``aws=``); None: :attr:`aws` reads them from the environment
     aws_settings: AwsSettings | None = attrs.field(default=None, alias="aws")
+    #: the bucket the Sam and Cdk steps publish code, assets and templates to (under ``assets/``): the AWS
+    #: backend's own bucket; None: Attini's ``attini-artifact-store-<region>-<account>`` (see ``asset_store``)
+    asset_bucket: str | None = None
     #: ``job_monitor(step, "started"|"ended", ProcessIdentity)``: told of every runner job process, so the
     #: host can record it (and never start a step again while its earlier job may live); None: not told
     job_monitor: Callable | None = attrs.field(default=None, repr=False, eq=False)

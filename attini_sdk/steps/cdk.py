@@ -21,7 +21,12 @@ Result: ``{<stack name>: {<output key>: <value>}}`` for every selected stack::
 ``Diff: {Enabled: true}`` makes the plan ask for an approval first, only when a stack would change (the
 plan compiler adds ``<Step>CdkDiff``, a Choice and ``<Step>ApproveChanges``, as Attini does); the diff
 step runs this executor with ``DiffOnly: true``, whose result is ``{"result": "change-detected" |
-"no-change", "changes": {<stack>: "create" | "update"}}``.
+"no-change", "changes": {<stack>: "create" | "update"}}``. A stack that does not exist yet is a
+``create``; one last deployed with the same fingerprint is unchanged without asking CloudFormation; for
+any other a change set is created, read and deleted: ``update`` when it has changes.
+
+Code, assets and templates go to the artifact store (:mod:`attini_sdk.steps.asset_store`): Attini's
+bucket on the local backend, the backend's own bucket under ``assets/`` on the AWS backend.
 """
 
 from __future__ import annotations
@@ -37,8 +42,16 @@ from attini_sdk.steps.asset_store import AssetStore, file_sha256, zip_folder
 from attini_sdk.steps.base import DeploymentContext, StepFailed, StepLog, raise_if_cancelled
 from attini_sdk.steps.cdk_assembly import Assembly, CdkStack, read_assembly
 from attini_sdk.steps.cdk_synth import is_assembly, source_digest, synthesise
-from attini_sdk.steps.cfn_params import framework_values
-from attini_sdk.steps.cfn_stack import SUCCEEDED, describe_stack, stack_outputs
+from attini_sdk.steps.cfn_params import ResolvedValue, framework_values, stack_parameters
+from attini_sdk.steps.cfn_stack import SUCCEEDED, StackRequest, describe_stack, preview_changes, stack_outputs
+from attini_sdk.steps.cfn_template import (
+    MAX_BODY_BYTES,
+    declared_parameters,
+    https_url,
+    render,
+    translate_sam,
+    uses_sam,
+)
 
 __all__ = ["execute", "fingerprint", "RESOURCE", "FINGERPRINT_TAG", "CHANGE_DETECTED", "NO_CHANGE"]
 
@@ -49,6 +62,7 @@ NO_CHANGE = "no-change"
 _PROPERTIES = {"Path", "App", "Stacks", "Context", "StackConfiguration", "Runner", "Build", "Plugins",
                "BuildExclude", "NotificationArns", "Force", "Environment", "RoleArn", "Diff", "DiffOnly"}
 _IGNORED_HERE = ("Runner", "Plugins", "BuildExclude", "NotificationArns")
+_NOT_DEPLOYED = {"REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "DELETE_COMPLETE"}  # an update is a create
 
 
 def _config_error(what: str, step: str, field: str, hint: str) -> StepFailed:
@@ -146,7 +160,7 @@ def execute(properties: dict, payload: dict, ctx: DeploymentContext, *, step: st
     chosen = assembly.select(properties.get("Stacks"), step=step)
     cf = _Clients(ctx)
     if properties.get("DiffOnly"):
-        return _diff(assembly, chosen, properties, ctx, cf, step=step, log=log)
+        return _diff(assembly, chosen, properties, ctx, cf, step=step, log=log, cancelled=cancelled)
     store = AssetStore.for_context(ctx, step=step, log=log)
     outputs: dict[str, dict] = {}
     for wave in assembly.waves(chosen):
@@ -217,10 +231,9 @@ def _stack_fingerprint(body: str, parameters: dict, properties: dict, ctx: Deplo
     return "sha256:" + hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
 
-def _deployed_unchanged(cf, stack: CdkStack, fp: str) -> dict | None:
-    """The deployed stack when it is settled and was last deployed with fingerprint ``fp``, else None."""
-    current = describe_stack(cf(stack.region), stack.stack_name)
-    if current is None or current["StackStatus"] not in SUCCEEDED - {"UPDATE_ROLLBACK_COMPLETE"}:
+def _unchanged(current: dict | None, fp: str) -> dict | None:
+    """The deployed stack ``current`` when it is settled and was last deployed with fingerprint ``fp``, else None."""
+    if current is None or current["StackStatus"] not in SUCCEEDED:
         return None
     tags = {t["Key"]: t["Value"] for t in current.get("Tags") or []}
     return current if tags.get(FINGERPRINT_TAG) == fp else None
@@ -254,7 +267,7 @@ def _deploy_stack(stack: CdkStack, properties: dict, ctx: DeploymentContext, cf,
     parameters = _stack_parameters(stack, properties)
     fp = _stack_fingerprint(body, parameters, properties, ctx, stack.region)
     if not properties.get("Force"):
-        current = _deployed_unchanged(cf, stack, fp)
+        current = _unchanged(describe_stack(cf(stack.region), stack.stack_name), fp)
         if current is not None:
             slog.info("unchanged since it was last deployed: skipped")
             return stack_outputs(current)
@@ -271,15 +284,27 @@ def _deploy_stack(stack: CdkStack, properties: dict, ctx: DeploymentContext, cf,
 
 
 def _diff(assembly: Assembly, chosen: list[CdkStack], properties: dict, ctx: DeploymentContext, cf, *,
-          step: str, log: StepLog) -> dict:
-    """Which stacks a deploy would create or update; nothing is uploaded or changed."""
-    store = _StoreName.for_context(ctx)
+          step: str, log: StepLog, cancelled=None) -> dict:
+    """Which stacks a deploy would create or update; nothing is uploaded, created or executed.
+
+    A stack that does not exist (or never finished its first create) would be created. One last deployed
+    with this very fingerprint is unchanged. For any other, a CloudFormation change set (created, read and
+    deleted) says whether CloudFormation would change it.
+    """
+    store = AssetStore.named(ctx)
     changes = {}
     for stack in assembly.in_order(chosen):
+        raise_if_cancelled(cancelled, step, "comparing the CDK app's stacks")
+        slog = _StackLog(log, stack.stack_name)
         body = _body(stack, properties, store, step=step)
-        fp = _stack_fingerprint(body, _stack_parameters(stack, properties), properties, ctx, stack.region)
-        if _deployed_unchanged(cf, stack, fp) is None:
-            changes[stack.stack_name] = "update" if describe_stack(cf(stack.region), stack.stack_name) else "create"
+        parameters = _stack_parameters(stack, properties)
+        fp = _stack_fingerprint(body, parameters, properties, ctx, stack.region)
+        current = describe_stack(cf(stack.region), stack.stack_name)
+        if current is None or current["StackStatus"] in _NOT_DEPLOYED:
+            changes[stack.stack_name] = "create"
+        elif _unchanged(current, fp) is None and _would_change(stack, body, parameters, current, properties, ctx,
+                                                               cf, step=step, log=slog, cancelled=cancelled):
+            changes[stack.stack_name] = "update"
     for name, change in changes.items():
         log.info(f"stack {name} would be {'created' if change == 'create' else 'updated'}")
     if not changes:
@@ -287,16 +312,37 @@ def _diff(assembly: Assembly, chosen: list[CdkStack], properties: dict, ctx: Dep
     return {"result": CHANGE_DETECTED if changes else NO_CHANGE, "changes": changes}
 
 
-class _StoreName(AssetStore):
-    """The artifact store's names without touching the bucket (a diff must change nothing)."""
-
-    @classmethod
-    def for_context(cls, ctx: DeploymentContext, **_ignored) -> AssetStore:
-        from attini_sdk.steps.asset_store import bucket_name
-
-        account = ctx.aws.client("sts").get_caller_identity()["Account"]
-        return cls(None, bucket_name(ctx.aws.region or "us-east-1", account),
-                   f"{ctx.environment}/{ctx.distribution_name}")
+def _would_change(stack: CdkStack, body: str, parameters: dict, current: dict, properties: dict,
+                  ctx: DeploymentContext, cf, *, step: str, log, cancelled) -> bool:
+    """True when a change set for the stack's new template and parameters has changes (or cannot be made)."""
+    template = json.loads(body)
+    values = {k: ResolvedValue(k, v) for k, v in parameters.items()}
+    listed, _ = stack_parameters(values, framework_values(ctx), declared=declared_parameters(template))
+    if uses_sam(template) and ctx.aws.sam_client_side:
+        body = render(translate_sam(template, parameter_values=parameters, session=ctx.aws.session(
+            region=stack.region), step=step))
+    if len(body.encode()) <= MAX_BODY_BYTES:
+        source = {"body": body}
+    else:  # too big to send inline: the template goes where the deploy would put it (content-addressed)
+        store = AssetStore.for_context(ctx, step=step, log=log)
+        key = store.key("cdk-templates", f"{file_sha256(body.encode())}.json")
+        store.put(key, body.encode())
+        source = {"url": https_url(store.url(key), stack.region or ctx.aws.region)}
+    # the stack's own tags: a diff is about the template and parameters, not about the fingerprint tag
+    request = StackRequest(stack.stack_name, **source, parameters=listed, tags=current.get("Tags") or [],
+                           role_arn=properties.get("RoleArn"), description=f"attini diff {ctx.deployment_id}")
+    try:
+        found = preview_changes(cf(stack.region), request, step=step, cancelled=cancelled)
+    except StepFailed as failed:
+        log.info(f"no change set could be made ({failed.cause}): counting the stack as changed")
+        return True
+    if found is None:
+        log.info("its change set has no changes")
+        return False
+    log.info(f"its change set has {len(found)} resource change(s)")
+    for change in found:
+        log.info(f"  {change.get('Action', '?')} {change.get('LogicalResourceId')} ({change.get('ResourceType')})")
+    return True
 
 
 def fingerprint(properties: dict, ctx: DeploymentContext, *, step: str = "fingerprint") -> str:

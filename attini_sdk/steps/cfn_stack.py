@@ -28,6 +28,7 @@ __all__ = [
     "failure_reasons",
     "stack_outputs",
     "deploy_with_change_set",
+    "preview_changes",
     "deploy_directly",
     "delete_stack",
     "api_failure",
@@ -180,33 +181,67 @@ def deploy_with_change_set(cf, request: StackRequest, *, create: bool, step: str
     from botocore.exceptions import BotoCoreError, ClientError
     from botocore.parsers import ResponseParserError  # emulators' error bodies can be unparsable
 
-    args = {**request.common_args(), "ChangeSetName": f"attini-{uuid.uuid4().hex[:24]}",
-            "ChangeSetType": "CREATE" if create else "UPDATE", "Description": request.description[:1024]}
-    if create and request.on_failure:
-        args["OnStackFailure"] = request.on_failure
-    try:
-        created = cf.create_change_set(**args)
-    except ClientError as exc:
-        if _no_changes(str(exc)):
-            return NO_CHANGES
-        raise api_failure(exc, step=step, doing=f"create a change set for stack {request.stack_name}") from exc
+    created = _create_change_set(cf, request, create=create, name="attini", step=step)
+    if created is None:
+        return NO_CHANGES
     change_set = _wait_for_change_set(cf, created["Id"], step=step, cancelled=cancelled)
     if change_set["Status"] != "CREATE_COMPLETE":
         reason = change_set.get("StatusReason") or change_set["Status"]
         if _no_changes(reason):
             _forget_change_set(cf, created["Id"])
             return NO_CHANGES
-        raise StepFailed(
-            f"change set for stack {request.stack_name} failed: {reason}",
-            step=step, error="Cfn.ChangeSetFailed", cause=reason,
-            hint="fix the template or parameters; the stack itself was not changed",
-        )
+        raise _change_set_failed(request, reason, step)
     _log_changes(change_set, log)
     try:
         cf.execute_change_set(ChangeSetName=created["Id"])
     except (ClientError, BotoCoreError, ResponseParserError) as exc:
         raise api_failure(exc, step=step, doing=f"execute the change set of stack {request.stack_name}") from exc
     return wait_until_settled(cf, created["StackId"], step=step, log=log, cancelled=cancelled)
+
+
+def preview_changes(cf, request: StackRequest, *, step: str,
+                    cancelled: threading.Event | None) -> list[dict] | None:
+    """The resource changes an update of an existing stack to ``request`` would make: a change set is created,
+    read and deleted, nothing is executed. None when CloudFormation finds no changes; a list (empty for a
+    change of parameters or outputs only) when it would update the stack.
+
+    Raises :class:`StepFailed` (``Cfn.ChangeSetFailed``) when the change set fails for another reason.
+    """
+    created = _create_change_set(cf, request, create=False, name="attini-diff", step=step)
+    if created is None:
+        return None
+    try:
+        change_set = _wait_for_change_set(cf, created["Id"], step=step, cancelled=cancelled)
+    finally:
+        _forget_change_set(cf, created["Id"])
+    if change_set["Status"] == "CREATE_COMPLETE":
+        return [c.get("ResourceChange", {}) for c in change_set.get("Changes") or []]
+    reason = change_set.get("StatusReason") or change_set["Status"]
+    if _no_changes(reason):
+        return None
+    raise _change_set_failed(request, reason, step)
+
+
+def _create_change_set(cf, request: StackRequest, *, create: bool, name: str, step: str) -> dict | None:
+    """CreateChangeSet's answer (``Id``, ``StackId``), or None when CloudFormation says there is nothing to do."""
+    from botocore.exceptions import ClientError
+
+    args = {**request.common_args(), "ChangeSetName": f"{name}-{uuid.uuid4().hex[:24]}",
+            "ChangeSetType": "CREATE" if create else "UPDATE", "Description": request.description[:1024]}
+    if create and request.on_failure:
+        args["OnStackFailure"] = request.on_failure
+    try:
+        return cf.create_change_set(**args)
+    except ClientError as exc:
+        if _no_changes(str(exc)):
+            return None
+        raise api_failure(exc, step=step, doing=f"create a change set for stack {request.stack_name}") from exc
+
+
+def _change_set_failed(request: StackRequest, reason: str, step: str) -> StepFailed:
+    return StepFailed(f"change set for stack {request.stack_name} failed: {reason}", step=step,
+                      error="Cfn.ChangeSetFailed", cause=reason,
+                      hint="fix the template or parameters; the stack itself was not changed")
 
 
 def _forget_change_set(cf, change_set_id: str) -> None:

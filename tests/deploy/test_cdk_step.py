@@ -157,3 +157,30 @@ def test_a_python_plan_hands_plan_cdk_an_app_object(cdk_home, project):
     assert state["Parameters"] == {"Path": "/", "App": "python -m attini_sdk.plan.cdk_app deployment_plan.py Queues"}
     assert "Jobs" in deployment.outputs["output"]["Queues"]["dev-queues"]["QueueUrl"]
     assert stack_status("dev-queues") == "CREATE_COMPLETE"
+
+
+def test_diff_asks_cloudformation_for_a_change_set_when_the_fingerprint_differs(cdk_home, inventory):
+    env = at.Environment.local("dev")
+    assert env.deploy(inventory.package(one_step("Infra", cdk_step()))).status == "succeeded"
+
+    def with_greeting(greeting: str, version: str) -> at.Artifact:
+        return inventory.package(one_step("Infra", cdk_step(
+            Diff={"Enabled": True}, StackConfiguration=[{"StackName": API, "Parameters": {"Greeting": greeting}}])),
+            version=version)
+
+    # the template's own default, spelled out: a new fingerprint, but nothing for CloudFormation to do
+    same = env.deploy(with_greeting("hello", "1.0.1"))
+
+    assert same.status == "succeeded", same.error
+    assert same.outputs["output"]["InfraCdkDiff"] == {"result": "no-change", "changes": {}}
+    assert f"{API}: its change set has no changes" in same.logs("InfraCdkDiff")
+    assert cloudformation().list_change_sets(StackName=API)["Summaries"] == []
+
+    changed = env.deploy(with_greeting("hej", "1.0.2"))
+
+    assert changed.status == "waiting_approval"
+    assert changed.pending_approvals == ["InfraApproveChanges"]
+    log = changed.logs("InfraCdkDiff")
+    assert f"{API}: its change set has" in log and f"stack {API} would be updated" in log
+    assert f"{DATA}: its change set" not in log  # unchanged by fingerprint: CloudFormation is not asked
+    assert cloudformation().list_change_sets(StackName=API)["Summaries"] == []

@@ -117,6 +117,7 @@ def test_the_runner_is_scoped_to_prefixes_queue_parameters_and_tagged_stacks(pro
     grants = statements(program, "runner")
 
     assert grants["ReadArtifacts"]["Resource"] == [f"{BUCKET_ARN}/artifacts/*"]
+    assert grants["PublishStepAssets"]["Resource"] == [f"{BUCKET_ARN}/assets/*"]
     assert grants["ConsumeRunnerJobs"]["Resource"] == [f"arn:aws:sqs:{REGION}:{ACCOUNT}:attini-runner-jobs"]
     assert set(grants["TaskTokenCallbacks"]["Action"]) == set(by_sid("TaskTokenCallbacks").actions)
     assert grants["ReadAttiniSecrets"]["Resource"] == [
