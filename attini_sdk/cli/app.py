@@ -203,9 +203,11 @@ def _before_exit() -> None:
     a third of a no-op redeploy's wall time after its work was done). Called only when nothing runs after it.
     """
     import gc
+    import threading
 
     backend = sys.modules.get("attini_sdk.backends.local.backend")  # loaded: this call opened a local backend
-    if backend is not None:
+    others = [t for t in threading.enumerate() if not t.daemon and t is not threading.current_thread()]
+    if backend is not None and not others:  # a thread the interpreter still waits for may use them
         backend.close_shared()
     gc.freeze()
 
