@@ -142,6 +142,8 @@ class Artifact:
     @property
     def dependencies(self):
         """The declared dependencies, as :class:`~attini_sdk.config.Dependency` values."""
+        if not self.manifest.dependencies:
+            return ()  # without loading the config loader (a deploy asks every artifact)
         from attini_sdk.config.load import Dependency
 
         return tuple(Dependency(d["distributionName"], d.get("version", "*")) for d in self.manifest.dependencies)

@@ -16,7 +16,6 @@ A failing expression fails the state with ``States.QueryEvaluationError``.
 from __future__ import annotations
 
 import json
-import random
 import threading
 import time
 import uuid
@@ -225,6 +224,8 @@ def _hash(data=None, algorithm=None):
 
 
 def _random(seed=None):
+    import random  # on first use: most plans never draw one
+
     return random.Random(seed).random() if seed is not None else random.random()
 
 

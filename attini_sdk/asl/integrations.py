@@ -24,12 +24,13 @@ import base64
 import datetime
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from attini_sdk.asl.failures import Failure, TaskFailed, WaitForCallback
 from attini_sdk.asl.resources import TaskInvocation, split_pattern
 
-__all__ = ["default_handlers", "aws_sdk", "snake", "error_prefix", "client_for", "call_api", "OPTIMISED"]
+__all__ = ["default_handlers", "JOB_RESOURCES", "aws_sdk", "snake", "error_prefix", "client_for", "call_api", "OPTIMISED"]
 
 SDK_PREFIX = "arn:aws:states:::aws-sdk:"
 
@@ -183,8 +184,32 @@ OPTIMISED = {
 }
 
 
-def default_handlers() -> dict:
-    """The handlers every Engine starts with (the caller's ``resources`` override them)."""
-    from attini_sdk.asl.jobs import handlers as job_handlers
+JOB_RESOURCES: dict[str, str] = {
+    "arn:aws:states:::states:startExecution": "stepfunctions_StartExecution",
+    "arn:aws:states:::batch:submitJob": "batch_SubmitJob",
+    "arn:aws:states:::ecs:runTask": "ecs_RunTask",
+    "arn:aws:states:::glue:startJobRun": "glue_StartJobRun",
+    "arn:aws:states:::codebuild:startBuild": "codebuild_StartBuild",
+}
+"""The job integrations' resources and handler names (:data:`attini_sdk.asl.jobs.KINDS`; a test keeps them
+equal), so that an engine registers them without loading :mod:`attini_sdk.asl.jobs` until a plan runs one."""
 
-    return {SDK_PREFIX: aws_sdk, **OPTIMISED, **job_handlers()}
+
+def _job(resource: str) -> Callable:
+    def handler(invocation):
+        from attini_sdk.asl.jobs import KINDS, run_job
+
+        return run_job(KINDS[resource], invocation)
+
+    handler.__name__ = JOB_RESOURCES[resource]
+    handler.__doc__ = f"``{resource}``: :func:`attini_sdk.asl.jobs.run_job`, loaded when a Task first runs it."
+    return handler
+
+
+def default_handlers() -> dict:
+    """The handlers every Engine starts with (the caller's ``resources`` override them).
+
+    >>> sorted(name for name in default_handlers() if "batch" in name)
+    ['arn:aws:states:::batch:submitJob']
+    """
+    return {SDK_PREFIX: aws_sdk, **OPTIMISED, **{resource: _job(resource) for resource in JOB_RESOURCES}}

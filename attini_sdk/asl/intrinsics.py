@@ -23,7 +23,6 @@ import base64
 import hashlib
 import json
 import math
-import random
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -425,6 +424,8 @@ def _math_random(call, values):
     _need(all(_is_int(v) for v in values), f"{call.name}: start, end (and seed) must be integers")
     start, end = values[0], values[1]
     _need(start <= end, f"{call.name}: start must not be greater than end")
+    import random  # on first use: most plans never draw one
+
     generator = random.Random(values[2]) if len(values) == 3 else random
     return generator.randint(start, end)
 

@@ -17,7 +17,6 @@ and must stand alone in the last retrier/catcher.
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 from attini_sdk.asl import expressions
@@ -96,12 +95,17 @@ class Retrier:
             raise DefinitionError("JitterStrategy must be FULL or NONE", where=f"state {state!r}, {where}")
         return cls(errors, float(interval), attempts, float(backoff), max_delay, jitter)
 
-    def delay(self, attempt: int, rng: Any = random) -> float:
-        """Seconds to wait before retry number ``attempt`` (0-based) of this retrier."""
+    def delay(self, attempt: int, rng: Any = None) -> float:
+        """Seconds to wait before retry number ``attempt`` (0-based) of this retrier; ``rng`` (default: the
+        :mod:`random` module, loaded when a jitter first needs it) draws the FULL jitter."""
         seconds = self.interval * self.backoff ** attempt
         if self.max_delay is not None:
             seconds = min(seconds, float(self.max_delay))
         if self.jitter == "FULL":
+            if rng is None:
+                import random
+
+                rng = random
             seconds = rng.uniform(0, seconds)
         return seconds
 

@@ -47,12 +47,12 @@ def valid_signature(document: Mapping[str, Any] | None, artifact_id: str) -> boo
     >>> valid_signature(sign_id(aid, generate_key()), aid), valid_signature({"publicKey": "x"}, aid)
     (True, False)
     """
+    if not isinstance(document, Mapping):
+        return False  # an unsigned artifact: without loading the signing module
     import base64
 
     from attini_sdk.artifacts.signing import PublicKey, verify_document
 
-    if not isinstance(document, Mapping):
-        return False
     try:
         own = PublicKey(base64.b64decode(document["publicKey"], validate=True))
         verify_document(dict(document), artifact_id, [own])
@@ -65,12 +65,12 @@ def choose_signature(environment: EnvironmentRecord, artifact_id: str, brought: 
                      kept: Sequence[Mapping[str, Any]] = (), *, where: str = "artifact") -> dict | None:
     """The signature ``environment`` accepts for ``artifact_id`` (None: admitted unsigned), from the one the
     deployer ``brought`` and those ``kept`` in the store; raises :class:`SignatureError` when refused."""
-    from attini_sdk.artifacts.signing import verify_document
-
     candidates = [dict(d) for d in ([brought] if brought is not None else []) + list(kept)]
     keys = list(environment.trusted_keys)
     if not environment.require_signature and not keys:
         return candidates[0] if candidates else None
+    from attini_sdk.artifacts.signing import verify_document  # only when a policy asks: not on every deploy
+
     refusal: SignatureError | None = None
     for doc in candidates:
         try:

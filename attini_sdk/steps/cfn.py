@@ -30,19 +30,6 @@ from attini_sdk.steps.cfn_params import (
     stack_parameters,
     stack_tags,
 )
-from attini_sdk.steps.cfn_stack import (
-    NO_CHANGES,
-    SUCCEEDED,
-    StackRequest,
-    delete_stack,
-    deploy_directly,
-    deploy_with_change_set,
-    describe_stack,
-    failure_reasons,
-    settled,
-    stack_outputs,
-    wait_until_settled,
-)
 from attini_sdk.steps.cfn_template import (
     MAX_BODY_BYTES,
     Template,
@@ -119,6 +106,11 @@ def _aws_errors_as_step_failures(step: str, config: StackConfig):
 
 
 def _delete(cf, config: StackConfig, *, step: str, log: StepLog, cancelled) -> dict:
+    # the stack calls: a fingerprint (a no-op redeploy) never loads them
+    from attini_sdk.steps.cfn_stack import (
+        delete_stack, describe_stack, settled, wait_until_settled,
+    )
+
     stack = describe_stack(cf, config.stack_name)
     if stack is None:
         log.info(f"stack {config.stack_name} does not exist; nothing to delete")
@@ -133,6 +125,11 @@ def _delete(cf, config: StackConfig, *, step: str, log: StepLog, cancelled) -> d
 def _current_stack(cf, config: StackConfig, ctx: DeploymentContext, *, step: str, log: StepLog,
                    cancelled) -> dict | None:
     """The stack to update, or None to create; waits out running operations, clears dead ones."""
+    # the stack calls: a fingerprint (a no-op redeploy) never loads them
+    from attini_sdk.steps.cfn_stack import (
+        delete_stack, describe_stack, failure_reasons, settled, wait_until_settled,
+    )
+
     stack = describe_stack(cf, config.stack_name)
     if stack is not None and not settled(stack["StackStatus"]):
         log.info(f"stack {config.stack_name} is busy ({stack['StackStatus']}); waiting")
@@ -177,6 +174,12 @@ def _template_args(template: Template, parameters: list[dict], session, ctx: Dep
 
 def _deploy(cf, session, config: StackConfig, ctx: DeploymentContext, *, step: str, log: StepLog,
             cancelled) -> dict:
+    # the stack calls: a fingerprint (a no-op redeploy) never loads them
+    from attini_sdk.steps.cfn_stack import (
+        NO_CHANGES, SUCCEEDED, StackRequest, deploy_directly, deploy_with_change_set, describe_stack,
+        failure_reasons, stack_outputs,
+    )
+
     template = load_template(config.template, source_dir=ctx.source_dir, aws=ctx.aws, step=step,
                              session=session)
     stack = _current_stack(cf, config, ctx, step=step, log=log, cancelled=cancelled)

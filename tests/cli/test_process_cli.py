@@ -183,3 +183,33 @@ def test_a_second_deploy_of_a_running_distribution_fails_fast_or_waits_for_the_l
     assert _wait_until_finished(attini, "svc")["status"] == "succeeded"
     assert [r["status"] for r in attini("deploy", "history", "-n", "svc", "--json").json()] == [
         "succeeded", "succeeded"]
+
+
+def test_the_process_closes_its_databases_before_it_exits(dists, home):
+    """The ``attini`` process closes ``state.db`` itself before the heap is frozen for the exit (``cli.app.
+    _before_exit``): SQLite checkpoints the WAL into the database as it does when the last connection closes,
+    so a finished deployment's records are in ``state.db`` itself, not only in ``state.db-wal``. (Every
+    command runs in its own process here: one open in this process would keep the WAL.)"""
+    import sqlite3
+
+    assert run_subprocess("environment", "create", "dev", "--env-type", "test").code == 0
+    result = run_subprocess("deploy", "run", dists("hello", "1.0.0"), "-e", "dev")
+
+    assert result.code == 0, result.err
+    wal = home / "state.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    conn = sqlite3.connect(home / "state.db")
+    try:
+        assert conn.execute("SELECT status FROM deployments").fetchall() == [("succeeded",)]
+    finally:
+        conn.close()
+
+
+def test_the_cli_called_in_a_process_leaves_its_heap_alone(attini, dists, dev):
+    """``main(argv)`` from Python code (tests, notebooks) keeps running afterwards: no freeze, no closing."""
+    import gc
+
+    frozen = gc.get_freeze_count()
+
+    assert attini("deploy", "run", str(dists("hello", "1.0.0")), "-e", "dev").code == 0
+    assert gc.get_freeze_count() == frozen

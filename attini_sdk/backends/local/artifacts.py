@@ -24,7 +24,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -73,6 +72,8 @@ class FileArtifactStore:
             return target
         with owner_only():
             self.root.mkdir(parents=True, exist_ok=True)
+        import tempfile  # only when something is stored: not on a redeploy of a stored artifact
+
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{target.stem[:16]}-", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as out:
@@ -144,6 +145,8 @@ class FileArtifactStore:
             return target
         with owner_only():
             target.parent.mkdir(parents=True, exist_ok=True)
+            import tempfile
+
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".sig-", suffix=".part")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from attini_sdk.home import attini_home, private_dir
 
-__all__ = ["LocalBackend"]
+__all__ = ["LocalBackend", "close_shared"]
 
 _SHARED: dict[tuple[int, Path], LocalBackend] = {}
 _SHARED_LOCK = threading.Lock()
@@ -57,6 +57,15 @@ class LocalBackend:
             if backend is None:
                 backend = _SHARED[key] = cls(path)
             return backend
+
+    def close(self) -> None:
+        """Close this process's connections to ``state.db`` (the state store's and the engine checkpoints');
+        using the backend again opens new ones."""
+        with self._guard:
+            orchestrator = self._orchestrator
+        if orchestrator is not None:
+            orchestrator.close()
+        self.state.close()
 
     @property
     def orchestrator(self):
@@ -120,3 +129,19 @@ class LocalBackend:
         rows = self.state._conn().execute(
             f"SELECT distribution_id, distribution, version FROM artifacts WHERE distribution_id IN ({marks})", ids)
         return {i: (d, v) for i, d, v in rows}
+
+
+def close_shared() -> None:
+    """Close the databases of every backend :meth:`LocalBackend.open` shared in this process (the CLI calls it
+    just before its process exits; a backend used again afterwards opens new connections).
+
+    >>> import tempfile
+    >>> backend = LocalBackend.open(tempfile.mkdtemp())
+    >>> close_shared()
+    >>> backend.state.list_environments()
+    []
+    """
+    with _SHARED_LOCK:
+        backends = [b for (pid, _), b in _SHARED.items() if pid == os.getpid()]
+    for backend in backends:
+        backend.close()

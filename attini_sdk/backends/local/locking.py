@@ -13,7 +13,6 @@ holder ran on this host and that process is gone. Stale locks are reported, neve
 from __future__ import annotations
 
 import os
-import socket
 from datetime import datetime, timezone
 
 from attini_sdk.backends.records import Lock
@@ -41,6 +40,10 @@ def this_host() -> str:
     >>> isinstance(this_host(), str)
     True
     """
+    if hasattr(os, "uname"):  # what gethostname() answers on POSIX, without loading the socket module
+        return os.uname().nodename
+    import socket
+
     return socket.gethostname()
 
 

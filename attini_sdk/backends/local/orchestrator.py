@@ -185,6 +185,16 @@ class LocalOrchestrator(ContinuationOps):
                 self._checkpoints = SqliteCheckpointStore(db.connect(db.state_db_path(self.backend.home)))
             return self._checkpoints
 
+    def close(self) -> None:
+        """Close the checkpoint store's connection (a later use opens a new one); kept while a deployment of
+        this process is running or paused here (its engine holds the store)."""
+        with self._lock:
+            if self._runs:
+                return
+            checkpoints, self._checkpoints = self._checkpoints, None
+        if checkpoints is not None:
+            checkpoints.close()
+
     # -- starting -----------------------------------------------------------------------------------------
 
     def launch(self, deployment: DeploymentRecord, lock: Lock, artifact: Artifact, inputs: DeploymentInputs,
@@ -455,8 +465,6 @@ class LocalOrchestrator(ContinuationOps):
             return
 
     def _finish(self, run: ActiveRun) -> DeploymentRecord:
-        from attini_sdk.steps.runner_container import release
-
         run.driving = False
         execution = run.execution
         status = _STATUS[execution.status]
@@ -464,7 +472,11 @@ class LocalOrchestrator(ContinuationOps):
             status = "aborted"
         secrets = run.recorder.secret_values
         self._close_open_work(run.deployment.id)
-        release(self.backend.work_dir(run.deployment.id))  # images its runners' startup commands made
+        work_dir = self.backend.work_dir(run.deployment.id)
+        if (work_dir / "runners").is_dir():  # only a plan with runners loads their module
+            from attini_sdk.steps.runner_container import release
+
+            release(work_dir)  # images its runners' startup commands made
         record = self.state.finish_deployment(
             run.deployment.id, status, outputs=execution.output if status == "succeeded" else None,
             error=execution.error, cause=redact_values(execution.cause, list(secrets)), lock=run.lock)

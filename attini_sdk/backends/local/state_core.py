@@ -9,7 +9,6 @@ from __future__ import annotations
 import getpass
 import json
 import os
-import secrets
 import sqlite3
 import threading
 import time
@@ -229,7 +228,7 @@ class StoreCore:
     def _insert_lock(self, conn: sqlite3.Connection, environment: str, distribution: str, deployment_id: str,
                      ttl: float) -> Lock:
         now = self._now()
-        row = (environment, distribution, secrets.token_hex(8), os.getpid(), locking.this_host(), now, now,
+        row = (environment, distribution, os.urandom(8).hex(), os.getpid(), locking.this_host(), now, now,
                now + int(ttl * 1_000_000), deployment_id)
         conn.execute(f"INSERT INTO locks ({locking.LOCK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
         return locking.lock_from_row(row)

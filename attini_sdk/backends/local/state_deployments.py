@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import secrets
+import os
 import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
@@ -76,7 +76,7 @@ class DeploymentOps(StoreCore):
             keys, values = self._secrets(conn, environment)
             params = redact_values(redact_keys(r["parameters"], keys | r["secret_keys"]), values)
             now = self._now()
-            deployment_id = f"{now:014x}{secrets.token_hex(5)}"  # sorts by start time
+            deployment_id = f"{now:014x}{os.urandom(5).hex()}"  # sorts by start time
             conn.execute(
                 "INSERT INTO deployments (id, environment, environment_key, distribution, revision, artifact, status, "
                 "started_at, deployed_by, reason, execution_id, tags, parameters) "

@@ -20,11 +20,15 @@ again until it is gone::
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 
 from attini_sdk.backends.local import db, locking
 from attini_sdk.backends.local.state_core import StoreCore
-from attini_sdk.steps.processes import ProcessIdentity, is_alive
+
+if TYPE_CHECKING:  # pragma: no cover
+    from attini_sdk.steps.processes import ProcessIdentity
 
 __all__ = ["JobOps", "JobRecord"]
 
@@ -43,6 +47,8 @@ class JobRecord:
 
     @property
     def process(self) -> ProcessIdentity:
+        from attini_sdk.steps.processes import ProcessIdentity  # a store that never ran a job never loads it
+
         return ProcessIdentity(self.pid, self.start_ticks, self.pgid)
 
 
@@ -81,6 +87,8 @@ class JobOps(StoreCore):
 
         A job recorded on another host cannot be checked from here and counts as live.
         """
+        from attini_sdk.steps.processes import is_alive
+
         live, gone = [], []
         here = locking.this_host()
         for job in self.open_jobs(deployment_id):

@@ -66,7 +66,9 @@ class StepOps(StoreCore):
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (deployment_id, step, type, status, started, ended, attempt, fingerprint, text, redacted, log_path,
                  error, cause, position))
-            return _step_run(conn, cursor.lastrowid)
+            # the row as written (what reading it back gives, without the query)
+            return _step((cursor.lastrowid, deployment_id, step, type, status, started, ended, attempt, fingerprint,
+                          text, log_path, error, cause))
 
     def finish_step_run(self, run_id: int, status: str, *, output: Any = None, error: str | None = None,
                         cause: str | None = None, secret_values: Collection[str] = ()) -> StepRun:

@@ -162,7 +162,7 @@ class StepRecorder:
             properties = {k: v for k, v in properties.items() if k != SKIP_UNCHANGED}
         fingerprint = None
         if may_skip and not self.options.rerun_unchanged:
-            fingerprint, reused = self._reusable(resource, properties, step, invocation)
+            fingerprint, reused = self._reusable(resource, properties, step, invocation, secrets)
             if reused is not None:
                 return reused
         log_path = step_log_path(self.ctx.log_dir, step)
@@ -260,12 +260,15 @@ class StepRecorder:
         handle.__name__ = getattr(handler, "__name__", "integration")
         return handle
 
-    def _reusable(self, resource: str, properties: dict, step: str, invocation) -> tuple[str | None, Any]:
-        """(fingerprint, reused output or None). A fingerprint that cannot be computed means: run the step."""
+    def _reusable(self, resource: str, properties: dict, step: str, invocation,
+                  secrets: dict[str, Any]) -> tuple[str | None, Any]:
+        """(fingerprint, reused output or None). A fingerprint that cannot be computed means: run the step.
+
+        ``secrets`` are the values :meth:`run` read for this step (read once a step, not once a use)."""
         try:
             # with the secret values: a changed secret changes the fingerprint (it is a digest, never stored clear)
-            ctx = attrs.evolve(self.ctx, parameters=secret_refs.resolve(self.ctx.parameters, self.secrets(),
-                                                                         step=step))
+            parameters = secret_refs.resolve(self.ctx.parameters, secrets, step=step)
+            ctx = self.ctx if parameters == self.ctx.parameters else attrs.evolve(self.ctx, parameters=parameters)
             fingerprint = steps.fingerprinter(resource)(properties, ctx, step=step)
         except StepFailed:  # MissingSecret too
             return None, None  # the executor reports the same problem, with its log

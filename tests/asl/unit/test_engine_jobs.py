@@ -336,3 +336,21 @@ def test_an_access_error_while_polling_stops_the_job_and_names_the_service():
         poll_until_done(scripted_job([{"status": "RUNNING"}, "AccessDeniedException"], stopped), None, {"id": 1},
                         invocation, Backoff())
     assert (failed.value.error, stopped) == ("Jobs.AccessDeniedException", [{"id": 1}])
+
+
+def test_engine_registers_every_job_integration_without_loading_jobs():
+    """The default handlers list the job resources (with the names ``handlers()`` gives them) without importing
+    :mod:`attini_sdk.asl.jobs`; it loads when a plan first runs one of them."""
+    import subprocess
+    import sys
+
+    from attini_sdk.asl.integrations import JOB_RESOURCES, default_handlers
+
+    assert JOB_RESOURCES == {resource: h.__name__ for resource, h in handlers().items()}
+    defaults = default_handlers()
+    assert {r: defaults[r].__name__ for r in JOB_RESOURCES} == JOB_RESOURCES
+    probe = ("import sys; from attini_sdk.asl import Engine; "
+             "Engine().start({'StartAt': 'A', 'States': {'A': {'Type': 'Pass', 'End': True}}}, 1).wait(); "
+             "print('attini_sdk.asl.jobs' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"
