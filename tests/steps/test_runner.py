@@ -28,7 +28,9 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_the_job_sees_the_contracts_environment(ctx, log):
+def test_the_job_sees_the_contracts_environment(ctx, log, monkeypatch):
+    for name in ("ATTINI_HOME", "ATTINI_BACKEND_PARAMETER", "ATTINI_DEBUG"):  # a session fixture may have set them
+        monkeypatch.delenv(name, raising=False)
     result = run(ctx, log, """python3 - <<'EOF' > "$ATTINI_OUTPUT"
 import json, os
 print(json.dumps({k: v for k, v in os.environ.items() if k.startswith(("ATTINI_", "STAGE", "RETRIES", "AWS_RE"))

@@ -67,7 +67,6 @@ class Emulator:
 
         self.endpoint_url = endpoint_url
         self.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1"
-        os.environ.setdefault("ATTINI_BACKEND_PARAMETER", parameter)
         self.parameter = parameter
         self.session = AwsSession(region=self.region, endpoint_url=endpoint_url)
         _, self.contract, self.state = _backend(self.session, parameter, backend_from_environment)
@@ -141,7 +140,8 @@ class Emulator:
                 [sys.executable, "-m", "attini_sdk.runner", "--endpoint-url", self.endpoint_url, "--region",
                  self.region, "--parameter", self.parameter, "--idle-ttl", str(self.runner_idle_ttl),
                  "--wait-time", "1"] + (["--cache-dir", str(self.cache_dir)] if self.cache_dir else []),
-                env={**os.environ, "AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region})
+                env={**os.environ, "AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region,
+                     "ATTINI_BACKEND_PARAMETER": self.parameter})
             log.info("runner started (pid %s)", self._runner_process.pid)
 
     def _run_worker(self) -> None:
@@ -204,15 +204,9 @@ class Emulator:
 
 
 def _backend(session, parameter, backend_from_environment):
-    saved = os.environ.get("ATTINI_BACKEND_PARAMETER")
-    os.environ["ATTINI_BACKEND_PARAMETER"] = parameter
-    try:
-        return backend_from_environment(session)
-    finally:
-        if saved is None:
-            os.environ.pop("ATTINI_BACKEND_PARAMETER", None)
-        else:
-            os.environ["ATTINI_BACKEND_PARAMETER"] = saved
+    # the parameter is passed, never put in os.environ: the emulation runs in threads beside other work
+    # (tests, the demo) whose subprocesses would inherit it
+    return backend_from_environment(session, parameter)
 
 
 def _paged(client, operation: str, key: str, **kwargs):

@@ -14,13 +14,14 @@ import os
 __all__ = ["backend_from_environment"]
 
 
-def backend_from_environment(session=None):
-    """(session, contract, state store) of the backend this function belongs to, from its environment."""
+def backend_from_environment(session=None, parameter: str | None = None):
+    """(session, contract, state store) of the backend this function belongs to, from its environment
+    (``parameter``, when given, instead of ``$ATTINI_BACKEND_PARAMETER``)."""
     from attini_sdk.backends.aws.session import AwsSession
     from attini_sdk.backends.aws.state import DynamoStateStore
 
     session = session or AwsSession()
-    parameter = os.environ.get("ATTINI_BACKEND_PARAMETER", "/attini/backend")
+    parameter = parameter or os.environ.get("ATTINI_BACKEND_PARAMETER", "/attini/backend")
     try:
         from attini_sdk.backends.aws.discovery import discover
     except ImportError:
