@@ -16,7 +16,9 @@ import pytest
 import attini_sdk as at
 from attini_sdk.backends.aws.submit import DeployRequest, request_from_object, submit
 
-REGION = "eu-west-1"
+# not the e2e tests' region: moto servers in one process share one state, and the e2e session's emulator keeps
+# reading *its* deploy-events queue (eu-west-1) for the rest of the session
+REGION = "eu-north-1"
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "platform"
 
 pytestmark = pytest.mark.slow
