@@ -36,6 +36,7 @@ from pathlib import Path  # noqa: E402
 
 from attini_sdk.errors import LockError  # noqa: E402
 from tests.python_syntax import python_syntax  # noqa: E402
+from tests.layout_graph import parse_module  # noqa: E402
 
 PACKAGE = Path(__file__).resolve().parents[1] / "attini_sdk"
 #: hints here are about what the user writes in that language: plan code (plan/) and ASL definitions (asl/)
@@ -51,7 +52,7 @@ def _hints() -> list[tuple[str, str, str, bool]]:
     """(file:line, package, hint text, has a cli_hint) for every ``hint=`` written in attini_sdk."""
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        for node in ast.walk(parse_module(path)):
             if not isinstance(node, ast.Call):
                 continue
             keywords = {k.arg: k.value for k in node.keywords}
@@ -85,7 +86,7 @@ def test_every_hint_in_python_syntax_has_a_cli_hint_beside_it():
 def test_no_cli_hint_and_no_hint_of_the_cli_package_speaks_python():
     wrong = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(parse_module(path)):
             if isinstance(node, ast.keyword) and node.arg in ("cli_hint", "hint"):
                 cli_module = path.relative_to(PACKAGE).parts[0] == "cli"
                 if (node.arg == "cli_hint" or cli_module) and python_syntax(_literal_text(node.value)):

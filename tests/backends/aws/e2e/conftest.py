@@ -1,8 +1,10 @@
 """A moto server with the backend installed by ``infra_pulumi.emulate`` and the emulation running.
 
-One ``ThreadedMotoServer`` per test process; each test resets it, switches Step Functions execution on, installs
-the backend (the same Pulumi program as ``pulumi up``, under mocks that create every resource in the server) and
-runs :class:`~attini_sdk.backends.aws.emulate.Emulator` (init-deploy, finalize, the runner) in a thread.
+One ``ThreadedMotoServer`` per run of this package in a test process, reset once; Step Functions execution is
+switched on, the backend installed (the same Pulumi program as ``pulumi up``, under mocks that create every
+resource in the server) and :class:`~attini_sdk.backends.aws.emulate.Emulator` (init-deploy, finalize, the runner)
+runs in a thread. Package scope: the server, the backend and the emulator's threads end with the package's last
+test, so nothing keeps polling (or formatting tracebacks) while other tests of the process run.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import requests
 REGION = "eu-west-1"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def moto_server():
     from moto.server import ThreadedMotoServer
 
@@ -89,7 +91,7 @@ _ENV_VARS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
              "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/creds"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def backend(moto_server, tmp_path_factory):
     """The backend, installed once per test process (each test deploys into environments of its own)."""
     from infra_pulumi.emulate import install
@@ -113,7 +115,7 @@ def backend(moto_server, tmp_path_factory):
                 os.environ[name] = value
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def emulator(backend, tmp_path_factory):
     from attini_sdk.backends.aws.emulate import Emulator
 
