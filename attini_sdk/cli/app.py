@@ -208,7 +208,11 @@ def _before_exit() -> None:
     backend = sys.modules.get("attini_sdk.backends.local.backend")  # loaded: this call opened a local backend
     others = [t for t in threading.enumerate() if not t.daemon and t is not threading.current_thread()]
     if backend is not None and not others:  # a thread the interpreter still waits for may use them
-        backend.close_shared()
+        try:
+            backend.close_shared()
+        except Exception:  # noqa: BLE001 - the command's outcome is decided; the exit closes them anyway
+            if output.state.debug:
+                traceback.print_exc()
     gc.freeze()
 
 

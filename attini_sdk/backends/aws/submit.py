@@ -75,10 +75,12 @@ class DeployRequest:
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
-def request_from_object(key: str, metadata: Mapping[str, str] | None, body: bytes | None = None) -> DeployRequest | None:
-    """The request an uploaded object carries (for init-deploy): a ``.request.json`` object's body, or a zip's
-    :data:`REQUEST_METADATA` (boto3 gives user metadata without ``x-amz-meta-``). None: a plain upload (e.g.
-    ``aws s3 cp``), deployed with defaults.
+def request_from_object(key: str, metadata: Mapping[str, str] | None, body: bytes | None = None, *,
+                        read: Callable[[str], bytes] | None = None) -> DeployRequest | None:
+    """The request an uploaded object carries: a ``.request.json`` object's body, or a zip's
+    :data:`REQUEST_METADATA` (boto3 gives user metadata without ``x-amz-meta-``), or the object that metadata
+    points at (:data:`REQUEST_BODY`, fetched with ``read(key)``). None: a plain upload (e.g. ``aws s3 cp``),
+    deployed with defaults.
 
     >>> r = DeployRequest.new("dev", "app", "sha256:" + "0" * 64, None, deployed_by="me")
     >>> request_from_object("deploy/dev/app/x.zip", {REQUEST_METADATA: r.to_json()}) == r
@@ -87,7 +89,14 @@ def request_from_object(key: str, metadata: Mapping[str, str] | None, body: byte
     if key.endswith(".request.json"):
         return DeployRequest.from_json(body or b"{}")
     text = (metadata or {}).get(REQUEST_METADATA)
-    return DeployRequest.from_json(text) if text else None
+    if not text:
+        return None
+    pointer = json.loads(text)
+    if REQUEST_BODY in pointer:
+        if read is None:
+            raise ValueError(f"the request of {key} is in {pointer[REQUEST_BODY]}: pass read= to fetch it")
+        return DeployRequest.from_json(read(pointer[REQUEST_BODY]))
+    return DeployRequest.from_json(text)
 
 
 def submit(backend, artifact, environment: str, *, parameters: Mapping[str, Any] | None = None,

@@ -8,6 +8,7 @@ import json
 import pytest
 
 import attini_sdk as at
+from attini_sdk.backends.aws.submit import REQUEST_METADATA, request_from_object
 from tests.backends.aws.e2e.conftest import REGION
 from tests.deploy.conftest import Project, runner_step
 
@@ -36,6 +37,16 @@ def test_a_request_too_large_for_metadata_deploys_with_every_parameter(backend, 
     [stored] = listed["Contents"]
     body = json.loads(backend.client("s3").get_object(Bucket=backend.bucket, Key=stored["Key"])["Body"].read())
     assert body["parameters"] == parameters and stored["Key"].endswith(f"/{body['request_id']}.json")
+
+    s3 = backend.client("s3")
+    zip_key = f"deploy/{env}/echo/{deployment.distribution_id}.zip"
+    metadata = s3.head_object(Bucket=backend.bucket, Key=zip_key)["Metadata"]
+    assert len(metadata[REQUEST_METADATA]) < 200  # only the pointer rides on the zip
+    read = lambda key: s3.get_object(Bucket=backend.bucket, Key=key)["Body"].read()  # noqa: E731
+    request = request_from_object(zip_key, metadata, read=read)
+    assert request.request_id == body["request_id"] and dict(request.parameters) == parameters
+    with pytest.raises(ValueError, match="pass read="):
+        request_from_object(zip_key, metadata)
 
 
 def test_a_request_pointing_outside_its_upload_is_refused(backend, env, project):
