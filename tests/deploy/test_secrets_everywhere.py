@@ -40,6 +40,24 @@ PRINT = ['echo "plain=$PLAIN pin=$PIN special=$SPECIAL"', 'echo "$PEM"', 'cat "$
 
 DEPLOYER = str(Path(__file__).with_name("deployer.py"))
 
+#: a step prints the secrets and returns them (also inside a longer string); the next one receives them from
+#: that output, prints them again and checks it got the real values
+PRINTS = {"StartAt": "Print", "States": {
+    "Print": {**runner_step("Print", [*PRINT, 'jq -n --arg p "$PLAIN" --argjson n "$PIN" --arg k "$PEM" '
+                                              '--arg s "$SPECIAL" \'{p: $p, n: $n, k: $k, s: $s, '
+                                              'url: ("db://u:" + $p + "@h")}\' > "$ATTINI_OUTPUT"'],
+                              Environment=ENVIRONMENT), "Next": "Check"},
+    "Check": {**runner_step("Check", [
+        'echo "got $P and $U"',
+        'test "$P" = "$PLAIN" && test "$U" = "db://u:$PLAIN@h" && test "$K" = "$PEM" && test "$N" = "$PIN"',
+        'echo \'{"same": true}\' > "$ATTINI_OUTPUT"'],
+        Environment={**ENVIRONMENT, "P.$": "$.output.Print.p", "U.$": "$.output.Print.url",
+                     "K.$": "$.output.Print.k", "N.$": "$.output.Print.n"}), "End": True}}}
+#: a step prints the secrets, to stderr too, and fails
+FAILS = {"StartAt": "Fail", "States": {"Fail": {**runner_step(
+    "Fail", [*PRINT, 'echo "failing with $PLAIN and $SPECIAL" >&2', "exit 3"], Environment=ENVIRONMENT),
+    "End": True}}}
+
 
 def forms() -> list[str]:
     """Every text a secret must never appear as: the value, its JSON-escaped forms, each line of the PEM key."""
@@ -106,19 +124,7 @@ def _env_with_secrets() -> at.Environment:
 def test_secrets_of_every_shape_never_reach_cli_output_logs_frames_or_files(home, project, cli):
     env = _env_with_secrets()
     app = project("app")
-    prints = {"StartAt": "Print", "States": {
-        "Print": {**runner_step("Print", [*PRINT, 'jq -n --arg p "$PLAIN" --argjson n "$PIN" --arg k "$PEM" '
-                                                  '--arg s "$SPECIAL" \'{p: $p, n: $n, k: $k, s: $s, '
-                                                  'url: ("db://u:" + $p + "@h")}\' > "$ATTINI_OUTPUT"'],
-                                  Environment=ENVIRONMENT), "Next": "Check"},
-        "Check": {**runner_step("Check", [
-            'test "$P" = "$PLAIN" && test "$U" = "db://u:$PLAIN@h" && test "$K" = "$PEM" && test "$N" = "$PIN"',
-            'echo \'{"same": true}\' > "$ATTINI_OUTPUT"'],
-            Environment={**ENVIRONMENT, "P.$": "$.output.Print.p", "U.$": "$.output.Print.url",
-                         "K.$": "$.output.Print.k", "N.$": "$.output.Print.n"}), "End": True}}}
-    fails = {"StartAt": "Fail", "States": {"Fail": {**runner_step("Fail", [*PRINT, "exit 3"],
-                                                                  Environment=ENVIRONMENT), "End": True}}}
-    good, bad = app.package(prints, "1.0.0"), app.package(fails, "2.0.0")
+    good, bad = app.package(PRINTS, "1.0.0"), app.package(FAILS, "2.0.0")
 
     seen = []
     code, out = cli("deploy", "run", good.path, "-e", "dev", "--json")

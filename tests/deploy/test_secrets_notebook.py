@@ -20,8 +20,7 @@ import pytest
 
 from tests.notebook.kernels import execute, write_kernelspec
 
-from .conftest import runner_step
-from .test_secrets_everywhere import (ENVIRONMENT, PRINT, SECRETS, _env_with_secrets, file_leaks, forms,
+from .test_secrets_everywhere import (FAILS, PRINTS, SECRETS, _env_with_secrets, file_leaks, forms,
                                      not_owner_only)
 from .test_secrets_everywhere import home  # noqa: F401  (the fixture: a private ATTINI_HOME the kernel inherits)
 
@@ -54,18 +53,7 @@ def code(*lines: str) -> nbformat.NotebookNode:
 def test_an_exported_notebook_that_deployed_with_secrets_holds_none_of_them(home, project, kernel, tmp_path):
     env = _env_with_secrets()  # set here: a notebook that set them would hold them in its own source
     app = project("app")
-    good = app.package({"StartAt": "Print", "States": {
-        "Print": {**runner_step("Print", [*PRINT, 'jq -n --arg p "$PLAIN" --argjson n "$PIN" --arg k "$PEM" '
-                                                  '--arg s "$SPECIAL" \'{p: $p, n: $n, k: $k, s: $s, '
-                                                  'url: ("db://u:" + $p + "@h")}\' > "$ATTINI_OUTPUT"'],
-                                  Environment=ENVIRONMENT), "Next": "Pass"},
-        "Pass": {**runner_step("Pass", ['echo "got $P and $U"', 'test "$P" = "$PLAIN" && test "$K" = "$PEM"',
-                                        'echo "{\\"same\\": true}" > "$ATTINI_OUTPUT"'],
-                               Environment={**ENVIRONMENT, "P.$": "$.output.Print.p", "U.$": "$.output.Print.url",
-                                            "K.$": "$.output.Print.k"}), "End": True}}}, "1.0.0")
-    bad = app.package({"StartAt": "Fail", "States": {"Fail": {**runner_step(
-        "Fail", [*PRINT, 'echo "failing with $PLAIN and $SPECIAL" >&2', "exit 3"], Environment=ENVIRONMENT),
-        "End": True}}}, "2.0.0")
+    good, bad = app.package(PRINTS, "1.0.0"), app.package(FAILS, "2.0.0")
     book = nbformat.v4.new_notebook()
     book.cells = [
         code("import json", "import attini_sdk as at", "", 'dev = at.Environment.local("dev")',
@@ -104,5 +92,5 @@ def test_an_exported_notebook_that_deployed_with_secrets_holds_none_of_them(home
     assert {kind: leaks(value) for kind, value in texts.items()} == {kind: [] for kind in texts}
     assert file_leaks(home) == []
     assert not_owner_only(home) == []
-    assert env.deployment(1, "app").outputs["output"]["Pass"] == {"same": True}  # the steps got the values
+    assert env.deployment(1, "app").outputs["output"]["Check"] == {"same": True}  # the steps got the values
     assert env.parameters.reveal("Pem") == SECRETS["Pem"]

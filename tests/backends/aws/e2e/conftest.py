@@ -136,3 +136,14 @@ def env(backend, emulator) -> str:
     name = f"e{next(_COUNT)}"
     backend.state.create_environment(name)
     return name
+
+
+@pytest.fixture
+def project(tmp_path):
+    """``project(name, version="1.0.0")``: a distribution folder to write files into and package."""
+    from tests.deploy.conftest import Project
+
+    def make(name: str, version: str = "1.0.0"):
+        return Project(tmp_path / "projects", name, version)
+
+    return make

@@ -10,15 +10,7 @@ import pytest
 
 from attini_sdk.backends.aws.orchestrator import SfnOrchestrator
 from attini_sdk.errors import DependencyError
-from tests.deploy.conftest import QUEUE_TEMPLATE, Project, runner_step
-
-
-@pytest.fixture
-def project(tmp_path):
-    def make(name: str, version: str = "1.0.0") -> Project:
-        return Project(tmp_path / "projects", name, version)
-
-    return make
+from tests.deploy.conftest import QUEUE_TEMPLATE, runner_step
 
 
 def queue_step(step: str, queue: str) -> dict:

@@ -10,19 +10,11 @@ import pytest
 import attini_sdk as at
 from attini_sdk.backends.aws.submit import REQUEST_METADATA, request_from_object
 from tests.backends.aws.e2e.conftest import REGION
-from tests.deploy.conftest import Project, runner_step
+from tests.deploy.conftest import runner_step
 
 ECHO = {"StartAt": "Echo", "States": {"Echo": {**runner_step("Echo", [
     'printf \'{"size": %s, "last": "%s"}\' "${#BIG}" "$LAST" > "$ATTINI_OUTPUT"'],
     Environment={"BIG.$": "$.parameters.Big", "LAST.$": "$.parameters.P39"}), "End": True}}}
-
-
-@pytest.fixture
-def project(tmp_path):
-    def make(name: str, version: str = "1.0.0") -> Project:
-        return Project(tmp_path / "projects", name, version)
-
-    return make
 
 
 def test_a_request_too_large_for_metadata_deploys_with_every_parameter(backend, env, project):

@@ -3,20 +3,10 @@ steps and landscape have the columns the local backend gives; an approval is ans
 
 from __future__ import annotations
 
-import pytest
-
 import attini_sdk as at
 from tests.backends.aws.e2e.conftest import REGION
 from tests.backends.aws.e2e.test_deploy_flow import APPROVAL_PLAN, network, network_plan
-from tests.deploy.conftest import QUEUE_TEMPLATE, Project
-
-
-@pytest.fixture
-def project(tmp_path):
-    def make(name: str, version: str = "1.0.0") -> Project:
-        return Project(tmp_path / "projects", name, version)
-
-    return make
+from tests.deploy.conftest import QUEUE_TEMPLATE
 
 
 def test_environment_aws_deploys_and_its_frames_have_the_local_columns(backend, env, project, tmp_path):

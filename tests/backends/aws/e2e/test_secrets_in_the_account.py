@@ -15,34 +15,9 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
 import attini_sdk as at
 from tests.backends.aws.e2e.conftest import REGION
-from tests.deploy.conftest import Project, runner_step
-from tests.deploy.test_secrets_everywhere import ENVIRONMENT, PRINT, SECRETS, file_leaks, leaks
-
-
-@pytest.fixture
-def project(tmp_path):
-    def make(name: str, version: str = "1.0.0") -> Project:
-        return Project(tmp_path / "projects", name, version)
-
-    return make
-
-
-PRINTS = {"StartAt": "Print", "States": {
-    "Print": {**runner_step("Print", [*PRINT, 'jq -n --arg p "$PLAIN" --argjson n "$PIN" --arg k "$PEM" '
-                                              '--arg s "$SPECIAL" \'{p: $p, n: $n, k: $k, s: $s, '
-                                              'url: ("db://u:" + $p + "@h")}\' > "$ATTINI_OUTPUT"'],
-                              Environment=ENVIRONMENT), "Next": "Check"},
-    "Check": {**runner_step("Check", [
-        'test "$P" = "$PLAIN" && test "$U" = "db://u:$PLAIN@h" && test "$K" = "$PEM" && test "$N" = "$PIN"',
-        'echo \'{"same": true}\' > "$ATTINI_OUTPUT"'],
-        Environment={**ENVIRONMENT, "P.$": "$.output.Print.p", "U.$": "$.output.Print.url",
-                     "K.$": "$.output.Print.k", "N.$": "$.output.Print.n"}), "End": True}}}
-FAILS = {"StartAt": "Fail", "States": {"Fail": {**runner_step("Fail", [*PRINT, "exit 3"], Environment=ENVIRONMENT),
-                                                "End": True}}}
+from tests.deploy.test_secrets_everywhere import FAILS, PRINTS, SECRETS, file_leaks, leaks
 
 
 def _pages(client, operation: str, key: str, **kwargs):
